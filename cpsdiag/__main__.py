@@ -1,0 +1,3 @@
+from cpsdiag.cli import main
+
+main()

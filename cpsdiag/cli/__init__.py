@@ -1,0 +1,41 @@
+"""The ``cpsdiag`` command line: parses options, calls the library, renders.
+
+Subcommands live in their own modules and are imported only when invoked, so
+that ``cpsdiag --version`` and ``--help`` stay fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import click
+
+from cpsdiag import __version__
+
+# name -> (module, attribute, one-line help shown by --help without importing the module)
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "emulator": ("cpsdiag.emulator.cli", "emulator", "Run the virtual CPS card on a vpcd reader, or make its test PKI."),
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in COMMANDS:
+            return None
+        module, attr, _ = COMMANDS[name]
+        return getattr(importlib.import_module(module), attr)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, COMMANDS[name][2]) for name in self.list_commands(ctx)]
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="cpsdiag")
+def main() -> None:
+    """Diagnose French health-professional smart cards (CPS3, CPS4, CPE...) and the PC/SC stack around them."""

@@ -1,0 +1,300 @@
+"""A test PKI laid out like IGC-Santé, for the virtual cards.
+
+``make_pki`` creates a root and FORT PERSONNES / STANDARD PERSONNES
+intermediates, then, for every profile that has a ``[holder]`` table, the
+holder's authentication and signature certificates, laid out as real card
+certificates are (docs/emulator.md, ../shared/research/pki.md §2). All names
+say CPSDIAG EMULATEUR and every URL is under ``.invalid``, so nothing made
+here can be mistaken for a certificate of ANS. Dates are relative to the day
+it runs, so tests never break because of the calendar.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cpsdiag.errors import CpsdiagError
+
+from . import der
+from .profile import ProfileError, project_cards_dir, read_toml
+
+ORG = "CPSDIAG EMULATEUR"
+OU = "IGC-SANTE EMULATION"
+ROOT_CN = f"{ORG} AC RACINE"
+INTERMEDIATE_CN = {"FORT": f"{ORG} AC FORT PERSONNES", "STANDARD": f"{ORG} AC STANDARD PERSONNES"}
+INTERMEDIATE_FILE = {"FORT": "aci-fo-pp", "STANDARD": "aci-st-pp"}
+BASE_URL = "http://igc.cpsdiag.invalid"
+# 2.999 is the ITU-T "example" arc: a policy OID nobody can confuse with ANS's 1.2.250.1.213.
+POLICY_OID = "2.999.250.71.1"
+
+OID_CARD_TYPE = "1.2.250.1.71.1.2.2"
+OID_CARD_ID = "1.2.250.1.71.1.2.3"
+OID_CATEGORY = "1.2.250.1.71.1.2.5"
+OID_PROFESSION = "1.2.250.1.71.1.2.7"
+OID_SMARTCARD_LOGON = "1.3.6.1.4.1.311.20.2.2"
+OID_UPN = "1.3.6.1.4.1.311.20.2.3"
+
+HOLDER_KEYS = {"given_name", "surname", "national_id", "profession_code", "title", "card_type", "test_card",
+               "issuer", "not_before_days", "validity_days", "organization", "organizational_unit", "state"}
+
+# Subject titles for the professions the shipped profiles use, from the G15 table.
+_TITLES = {10: "Médecin", 21: "Pharmacien", 40: "Chirurgien-Dentiste", 50: "Sage-Femme", 60: "Infirmier",
+           70: "Masseur-Kinésithérapeute"}
+
+
+class PkiError(CpsdiagError):
+    pass
+
+
+@dataclass(frozen=True)
+class Authority:
+    name: str
+    cert: Any
+    key: Any
+
+
+def _rsa(bits: int = 2048):
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    return rsa.generate_private_key(public_exponent=65537, key_size=bits)
+
+
+def _name(*attrs: tuple[Any, str]):
+    from cryptography import x509
+
+    return x509.Name([x509.NameAttribute(oid, value) for oid, value in attrs])
+
+
+def _ca_name(cn: str):
+    from cryptography.x509.oid import NameOID
+
+    return _name((NameOID.COUNTRY_NAME, "FR"), (NameOID.ORGANIZATION_NAME, ORG),
+                 (NameOID.ORGANIZATIONAL_UNIT_NAME, OU), (NameOID.COMMON_NAME, cn))
+
+
+def _write_pem(path: Path, data: bytes, secret: bool = False) -> None:
+    path.write_bytes(data)
+    if secret:
+        os.chmod(path, 0o600)
+
+
+def _key_pem(key) -> bytes:
+    from cryptography.hazmat.primitives import serialization
+
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+
+
+def _cert_pem(cert) -> bytes:
+    from cryptography.hazmat.primitives import serialization
+
+    return cert.public_bytes(serialization.Encoding.PEM)
+
+
+def _make_ca(cn: str, key, issuer: Authority | None, now: dt.datetime) -> Authority:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+
+    subject = _ca_name(cn)
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(issuer.cert.subject if issuer else subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=3650))
+        .not_valid_after(now + dt.timedelta(days=7300 if issuer is None else 7299))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None if issuer is None else 0), critical=True)
+        .add_extension(x509.KeyUsage(digital_signature=False, content_commitment=False, key_encipherment=False,
+                                     data_encipherment=False, key_agreement=False, key_cert_sign=True,
+                                     crl_sign=True, encipher_only=False, decipher_only=False), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .add_extension(x509.CertificatePolicies([x509.PolicyInformation(
+            x509.oid.CertificatePoliciesOID.ANY_POLICY, [f"{BASE_URL}/PC"])]), critical=False)
+    )
+    if issuer is not None:
+        builder = builder.add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer.key.public_key()), critical=False
+        ).add_extension(x509.CRLDistributionPoints([x509.DistributionPoint(
+            [x509.UniformResourceIdentifier(f"{BASE_URL}/CRL/ACR.crl")], None, None, None)]), critical=False)
+    signer = issuer.key if issuer else key
+    return Authority(cn, builder.sign(signer, hashes.SHA256()), key)
+
+
+def _serial16() -> int:
+    """A random positive serial of 16 bytes, the size IGC-Santé uses."""
+    return (int.from_bytes(os.urandom(16), "big") & ((1 << 127) - 1)) | (1 << 120)
+
+
+def _holder(doc: dict[str, Any], file: Path) -> dict[str, Any]:
+    holder = doc.get("holder")
+    if not isinstance(holder, dict):
+        raise ProfileError(file, "holder", "missing table: make-pki needs the holder's identity")
+    for key in holder:
+        if key not in HOLDER_KEYS:
+            raise ProfileError(file, f"holder.{key}", "unknown key")
+    for key in ("given_name", "surname", "national_id"):
+        if not isinstance(holder.get(key), str) or not holder[key]:
+            raise ProfileError(file, f"holder.{key}", "missing text")
+    card_type = holder.get("card_type", 0)
+    if card_type not in (0, 1, 2, 3):
+        raise ProfileError(file, "holder.card_type", "must be 0 (CPS), 1 (CPF), 2 (CPE) or 3 (CPA)")
+    issuer = holder.get("issuer", "FORT" if card_type in (0, 1) else "STANDARD")
+    if issuer not in INTERMEDIATE_CN:
+        raise ProfileError(file, "holder.issuer", "must be \"FORT\" or \"STANDARD\"")
+    profession = holder.get("profession_code")
+    if profession is not None and (not isinstance(profession, int) or isinstance(profession, bool)):
+        raise ProfileError(file, "holder.profession_code", "must be an integer (G15 code)")
+    title = holder.get("title") or _TITLES.get(profession or -1)
+    if not title:
+        raise ProfileError(file, "holder.title", "missing (needed when profession_code is not one of "
+                           + ", ".join(map(str, sorted(_TITLES))) + ")")
+    for key in ("not_before_days", "validity_days"):
+        if key in holder and (not isinstance(holder[key], int) or isinstance(holder[key], bool)):
+            raise ProfileError(file, f"holder.{key}", "must be an integer number of days")
+    return {**holder, "card_type": card_type, "issuer": issuer, "title": title}
+
+
+def _leaf(holder: dict[str, Any], role: str, card_number: str, ca: Authority, now: dt.datetime):
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    key = _rsa()
+    attrs = [x509.RelativeDistinguishedName([x509.NameAttribute(NameOID.COUNTRY_NAME, "FR")])]
+    for name_oid, field in ((NameOID.STATE_OR_PROVINCE_NAME, "state"), (NameOID.ORGANIZATION_NAME, "organization"),
+                            (NameOID.ORGANIZATIONAL_UNIT_NAME, "organizational_unit")):
+        if holder.get(field):
+            attrs.append(x509.RelativeDistinguishedName([x509.NameAttribute(name_oid, holder[field])]))
+    attrs.append(x509.RelativeDistinguishedName([x509.NameAttribute(NameOID.TITLE, holder["title"])]))
+    # Given name, national identifier and surname share one multi-valued RDN, as on real cards.
+    attrs.append(x509.RelativeDistinguishedName([
+        x509.NameAttribute(NameOID.GIVEN_NAME, holder["given_name"]),
+        x509.NameAttribute(NameOID.COMMON_NAME, holder["national_id"]),
+        x509.NameAttribute(NameOID.SURNAME, holder["surname"]),
+    ]))
+    start = (now + dt.timedelta(days=holder.get("not_before_days", -365))).replace(microsecond=0)
+    end = start + dt.timedelta(days=holder.get("validity_days", 1095))
+    auth = role == "auth"
+    ku = dict(digital_signature=auth, content_commitment=not auth, key_encipherment=False, data_encipherment=False,
+              key_agreement=False, key_cert_sign=False, crl_sign=False, encipher_only=False, decipher_only=False)
+    ca_file = INTERMEDIATE_FILE["FORT" if "FORT" in ca.name else "STANDARD"]
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name(attrs))
+        .issuer_name(ca.cert.subject)
+        .public_key(key.public_key())
+        .serial_number(_serial16())
+        .not_valid_before(start)
+        .not_valid_after(end)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=False)
+        .add_extension(x509.KeyUsage(**ku), critical=True)
+        .add_extension(x509.ExtendedKeyUsage(
+            [ExtendedKeyUsageOID.CLIENT_AUTH, x509.ObjectIdentifier(OID_SMARTCARD_LOGON)] if auth
+            else [ExtendedKeyUsageOID.EMAIL_PROTECTION]), critical=False)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca.key.public_key()), critical=False)
+        .add_extension(x509.CertificatePolicies([x509.PolicyInformation(
+            x509.ObjectIdentifier(POLICY_OID), [f"{BASE_URL}/PC"])]), critical=False)
+        .add_extension(x509.CRLDistributionPoints([x509.DistributionPoint(
+            [x509.UniformResourceIdentifier(f"{BASE_URL}/CRL/{ca_file}.crl")], None, None, None)]), critical=False)
+        .add_extension(x509.AuthorityInformationAccess([
+            x509.AccessDescription(x509.oid.AuthorityInformationAccessOID.OCSP,
+                                   x509.UniformResourceIdentifier("http://ocsp.cpsdiag.invalid")),
+            x509.AccessDescription(x509.oid.AuthorityInformationAccessOID.CA_ISSUERS,
+                                   x509.UniformResourceIdentifier(f"{BASE_URL}/AC/{ca_file}.cer")),
+        ]), critical=False)
+        .add_extension(x509.UnrecognizedExtension(x509.ObjectIdentifier(OID_CARD_TYPE),
+                                                  der.integer(holder["card_type"])), critical=False)
+        .add_extension(x509.UnrecognizedExtension(x509.ObjectIdentifier(OID_CARD_ID),
+                                                  der.tlv(0x13, f"8025000001/{card_number}".encode())), critical=False)
+        .add_extension(x509.UnrecognizedExtension(x509.ObjectIdentifier(OID_CATEGORY),
+                                                  der.octets(b"\x80" if holder.get("test_card", True) else b"\x00")),
+                       critical=False)
+    )
+    if holder.get("profession_code") is not None:
+        builder = builder.add_extension(x509.UnrecognizedExtension(
+            x509.ObjectIdentifier(OID_PROFESSION), der.integer(holder["profession_code"])), critical=False)
+    if auth:
+        upn = der.tlv(0x0C, f"{holder['national_id']}@carte-cps.fr".encode())
+        builder = builder.add_extension(x509.SubjectAlternativeName([
+            x509.OtherName(x509.ObjectIdentifier(OID_UPN), upn)]), critical=False)
+    else:
+        builder = builder.add_extension(x509.PrivateKeyUsagePeriod(start, end), critical=False)
+    return builder.sign(ca.key, hashes.SHA256()), key
+
+
+@dataclass(frozen=True)
+class PkiOutput:
+    folder: Path
+    anchors: Path               # root + intermediates, for --anchors / --tls-ca
+    root: Path
+    cards: Path                 # folder holding one profile folder per card
+    profiles: list[str]
+
+
+def make_pki(outdir: Path, source_dirs: list[Path] | None = None, now: dt.datetime | None = None) -> PkiOutput:
+    """Write the CA certificates and, for every profile with a [holder] table, its PEM files."""
+    from cryptography.hazmat.primitives import serialization
+
+    now = (now or dt.datetime.now(dt.timezone.utc)).replace(microsecond=0)
+    sources = source_dirs or [project_cards_dir()]
+    outdir = Path(outdir)
+    pki_dir, cards_dir = outdir / "pki", outdir / "cards"
+    pki_dir.mkdir(parents=True, exist_ok=True)
+    cards_dir.mkdir(parents=True, exist_ok=True)
+
+    root = _make_ca(ROOT_CN, _rsa(), None, now)
+    cas = {level: _make_ca(cn, _rsa(), root, now) for level, cn in INTERMEDIATE_CN.items()}
+    _write_pem(pki_dir / "acr.pem", _cert_pem(root.cert))
+    _write_pem(pki_dir / "acr.key", _key_pem(root.key), secret=True)
+    for level, ca in cas.items():
+        _write_pem(pki_dir / f"{INTERMEDIATE_FILE[level]}.pem", _cert_pem(ca.cert))
+        _write_pem(pki_dir / f"{INTERMEDIATE_FILE[level]}.key", _key_pem(ca.key), secret=True)
+    anchors = pki_dir / "anchors.pem"
+    _write_pem(anchors, b"".join(_cert_pem(a.cert) for a in (root, *cas.values())))
+
+    made: list[str] = []
+    for source in sources:
+        for toml_file in sorted(Path(source).glob("*/card.toml")):
+            folder = toml_file.parent
+            doc = read_toml(folder)
+            if "holder" not in doc:
+                continue
+            holder = _holder(doc, toml_file)
+            card_number = str(doc.get("card_number", ""))
+            target = cards_dir / folder.name
+            target.mkdir(exist_ok=True)
+            shutil.copyfile(toml_file, target / "card.toml")
+            roles = ["auth"] if doc.get("interface") == "contactless" else ["auth", "signature"]
+            for role in roles:
+                names = doc.get(role)
+                if not isinstance(names, dict) or not {"certificate", "key"} <= names.keys():
+                    raise ProfileError(toml_file, role, "needs 'certificate' and 'key' file names to write")
+                cert, key = _leaf(holder, role, card_number, cas[holder["issuer"]], now)
+                _write_pem(target / names["certificate"], cert.public_bytes(serialization.Encoding.PEM))
+                _write_pem(target / names["key"], _key_pem(key), secret=True)
+            made.append(folder.name)
+    return PkiOutput(outdir, anchors, pki_dir / "acr.pem", cards_dir, made)
+
+
+def cached_pki(now: dt.datetime | None = None) -> PkiOutput:
+    """Today's test PKI in the user's cache, made once a day for the shipped profiles."""
+    now = now or dt.datetime.now(dt.timezone.utc)
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "cpsdiag" / "pki"
+    folder = base / now.strftime("%Y-%m-%d")
+    marker = folder / "complete"
+    if not marker.exists():
+        if base.is_dir():
+            for old in base.iterdir():
+                if old.is_dir() and old.name != folder.name:
+                    shutil.rmtree(old, ignore_errors=True)
+        make_pki(folder, now=now)
+        marker.write_text("ok\n")
+    cards = folder / "cards"
+    return PkiOutput(folder, folder / "pki" / "anchors.pem", folder / "pki" / "acr.pem", cards,
+                     sorted(p.name for p in cards.iterdir()))

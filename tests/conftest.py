@@ -1,0 +1,115 @@
+"""Shared fixtures: the test PKI and the real PC/SC stack (pcscd + vpcd + emulator).
+
+As root the whole test session moves into private mount and network
+namespaces (cpsdiag.emulator.stack.isolate) and runs its own pcscd there, so a
+pcscd already running on the machine is never touched. Without root, the
+stack tests use the system pcscd and Debian's "Virtual PCD" reader; the tests
+that must stop or kill pcscd are then skipped.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from cpsdiag.emulator import stack as stk
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def pki(tmp_path_factory):
+    """Today's test PKI and every shipped profile with its certificates."""
+    from cpsdiag.emulator.pkigen import make_pki
+
+    return make_pki(tmp_path_factory.mktemp("pki"))
+
+
+@dataclass
+class Stack:
+    pcscd: stk.Pcscd | None      # None: the system pcscd, not ours to stop
+    reader: str
+    port: int
+    logs: Path
+
+    @property
+    def managed(self) -> bool:
+        return self.pcscd is not None
+
+    def require_managed(self) -> stk.Pcscd:
+        if self.pcscd is None:
+            pytest.skip("needs a pcscd of our own (run the tests as root)")
+        return self.pcscd
+
+    def ensure_pcscd(self) -> None:
+        if self.pcscd is not None and (self.pcscd.process is None or self.pcscd.process.poll() is not None):
+            self.pcscd.start()
+
+
+_isolated = False
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory):
+    global _isolated
+    logs = tmp_path_factory.mktemp("stack-logs")
+    try:
+        stk.vpcd_driver()
+    except stk.StackError as exc:
+        pytest.skip(str(exc))
+    if stk.can_isolate():
+        if not _isolated:
+            stk.isolate()
+            _isolated = True
+        pcscd = stk.Pcscd(workdir=logs)
+        pcscd.start()
+        yield Stack(pcscd, pcscd.reader, pcscd.port, logs)
+        pcscd.stop()
+    else:
+        if not (stk.PCSCD_RUN_DIR / "pcscd.comm").exists():
+            pytest.skip("not root and no pcscd running: start pcscd with the vpcd driver, or run as root")
+        yield Stack(None, "Virtual PCD 00 00", 35963, logs)
+
+
+class Card:
+    """An emulated card inserted in the stack's reader for one test."""
+
+    def __init__(self, stack: Stack, profile: Path, verbose: bool = True):
+        self.stack = stack
+        self.profile = profile
+        self.log_file = stack.logs / f"emulator-{profile.name}-{os.getpid()}.log"
+        self.emulator = stk.Emulator(str(profile), stack.port, verbose=verbose, log_file=self.log_file)
+
+    def insert(self) -> "Card":
+        self.stack.ensure_pcscd()
+        self.emulator.start()
+        stk.wait_for_card(self.stack.reader, present=True)
+        return self
+
+    def remove(self) -> None:
+        self.emulator.stop()
+        try:
+            stk.wait_for_card(self.stack.reader, present=False, timeout=5)
+        except stk.StackError:
+            pass
+
+    def log(self) -> str:
+        return self.log_file.read_text(errors="replace") if self.log_file.exists() else ""
+
+
+@pytest.fixture
+def insert_card(stack, pki):
+    """insert_card("cps3-medecin") -> Card; removed at the end of the test."""
+    cards: list[Card] = []
+
+    def insert(name: str, folder: Path | None = None) -> Card:
+        card = Card(stack, folder or pki.cards / name).insert()
+        cards.append(card)
+        return card
+
+    yield insert
+    for card in cards:
+        card.remove()
