@@ -35,3 +35,65 @@ class MalformedDataError(CpsdiagError):
 
 class UsageError(CpsdiagError):
     """The user asked for something that cannot be done as asked (bad option value, bad file)."""
+
+
+# -- PC/SC ---------------------------------------------------------------------
+
+class PcscError(CpsdiagError):
+    """A PC/SC call failed. ``hresult`` is the SCARD_* code, ``operation`` the call."""
+
+    def __init__(self, operation: str, hresult: int, message: str = ""):
+        self.operation = operation
+        self.hresult = hresult & 0xFFFFFFFF
+        super().__init__(f"{operation}: {message or 'failed'} (0x{self.hresult:08X})")
+
+
+class PcscLibraryMissing(PcscError):
+    """The PC/SC client library (libpcsclite.so.1, winscard.dll, PCSC.framework) cannot be loaded."""
+
+    def __init__(self, library: str, reason: str):
+        self.library = library
+        self.reason = reason
+        CpsdiagError.__init__(self, f"cannot load {library}: {reason}")
+        self.operation, self.hresult = "load", 0
+
+
+class PcscNoService(PcscError):
+    """The PC/SC service (pcscd, SCardSvr) is not running or went away."""
+
+
+class CardAbsent(PcscError):
+    """No card in the reader."""
+
+
+class CardRemoved(PcscError):
+    """The card was pulled out (or reset by another program) while in use."""
+
+
+class CardSharingViolation(PcscError):
+    """Another program holds the card exclusively."""
+
+
+class CardMute(PcscError):
+    """The card does not answer (no ATR, unresponsive)."""
+
+
+class ReaderUnavailable(PcscError):
+    """The reader disappeared or cannot be used."""
+
+
+# -- card ----------------------------------------------------------------------
+
+class ApduError(CpsdiagError):
+    """The card answered a command with a status word other than 90 00."""
+
+    def __init__(self, command: str, sw: int):
+        from cpsdiag.iso7816.sw import describe
+
+        self.command = command
+        self.sw = sw
+        super().__init__(f"{command}: card answered {sw:04X} ({describe(sw)})")
+
+
+class CardProtocolError(CpsdiagError):
+    """The card's answers do not follow the protocol (e.g. endless GET RESPONSE chains)."""

@@ -79,6 +79,7 @@ class Pcscd:
     port: int = 35963
     workdir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="cpsdiag-pcscd-")))
     process: subprocess.Popen | None = None
+    with_reader: bool = True        # False: a daemon with no reader configured at all
 
     @property
     def reader(self) -> str:
@@ -89,12 +90,13 @@ class Pcscd:
         return self.workdir / "pcscd.log"
 
     def start(self, timeout: float = 10.0) -> None:
-        conf = self.workdir / "reader.conf.d"
+        conf = self.workdir / ("reader.conf.d" if self.with_reader else "no-reader.conf.d")
         conf.mkdir(exist_ok=True)
-        (conf / "cpsdiag-vpcd").write_text(
-            f'FRIENDLYNAME "{READER_BASENAME}"\nDEVICENAME   /dev/null:0x{self.port:X}\n'
-            f"LIBPATH      {vpcd_driver()}\nCHANNELID    0x{self.port:X}\n"
-        )
+        if self.with_reader:
+            (conf / "cpsdiag-vpcd").write_text(
+                f'FRIENDLYNAME "{READER_BASENAME}"\nDEVICENAME   /dev/null:0x{self.port:X}\n'
+                f"LIBPATH      {vpcd_driver()}\nCHANNELID    0x{self.port:X}\n"
+            )
         # Never -a/--apdu: pcscd would log every APDU, PINs included.
         self.process = subprocess.Popen([pcscd_binary(), "--foreground", "--config", str(conf)],
                                         stdout=open(self.log_file, "ab"), stderr=subprocess.STDOUT,

@@ -13,6 +13,7 @@ import hashlib
 import math
 import re
 import unicodedata
+import warnings
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import cached_property
@@ -30,13 +31,13 @@ if TYPE_CHECKING:
 Role = Literal["authentication", "signature", "unknown"]
 NameAttributes = tuple[tuple[str, str], ...]
 
-_PEM_BLOCK_RE: Final = re.compile(
-    rb"-----BEGIN ([A-Z0-9 ]+)-----\s*(.*?)\s*-----END \1-----", re.DOTALL
-)
-_PEM_CERT_LABELS: Final = frozenset({b"CERTIFICATE", b"X509 CERTIFICATE", b"TRUSTED CERTIFICATE"})
+_PEM_LABEL_RE: Final = re.compile(rb"[A-Z0-9 ]{1,60}")
+# Not "TRUSTED CERTIFICATE": OpenSSL appends trust settings after the DER, which is then not one certificate.
+_PEM_CERT_LABELS: Final = frozenset({b"CERTIFICATE", b"X509 CERTIFICATE"})
 _PEM_PKCS7_LABELS: Final = frozenset({b"PKCS7", b"CMS"})
-# Above this size the input is not a certificate file; refusing it keeps a mistaken path from eating memory.
-MAX_INPUT_BYTES: Final = 4 * 1024 * 1024
+# Above this size the input is not a certificate file (ANS's whole chain bundle is about 15 kB);
+# refusing it keeps a mistaken path from eating memory.
+MAX_INPUT_BYTES: Final = 1024 * 1024
 
 _KEY_USAGE_ATTRS: Final = (
     ("digital_signature", "digitalSignature"),
@@ -179,19 +180,34 @@ def _check_input(data: object, what: str, where: str | None) -> bytes:
 
 
 def _pem_blocks(data: bytes, where: str | None) -> list[tuple[bytes, bytes, int]]:
-    """(label, DER, offset) of each PEM block in ``data``."""
+    """(label, DER, offset) of each PEM block in ``data``, in order; text around the blocks is ignored.
+
+    Each search for an END marker stops at the next BEGIN, which keeps the scan
+    linear even on hostile input full of unterminated blocks.
+    """
+    begin = b"-----BEGIN "
     blocks = []
-    for match in _PEM_BLOCK_RE.finditer(data):
-        body = match.group(2)
+    pos = 0
+    while (start := data.find(begin, pos)) >= 0:
+        label_end = data.find(b"-----", start + len(begin), start + len(begin) + 64)
+        next_begin = data.find(begin, start + len(begin))
+        limit = next_begin if next_begin >= 0 else len(data)
+        pos = start + len(begin)
+        if label_end < 0 or not _PEM_LABEL_RE.fullmatch(data[start + len(begin) : label_end]):
+            continue
+        label = data[start + len(begin) : label_end]
+        body_start = label_end + 5
+        end = data.find(b"-----END " + label + b"-----", body_start, limit)
+        if end < 0:
+            continue
         # PEM headers (RFC 1421 "Proc-Type:" lines) never appear in certificates; keep only base64 lines.
-        text = b"".join(line.strip() for line in body.splitlines() if b":" not in line)
+        text = b"".join(line.strip() for line in data[body_start:end].splitlines() if b":" not in line)
         try:
             der = base64.b64decode(text, validate=True)
         except (binascii.Error, ValueError):
-            raise MalformedDataError(
-                "PEM block", "invalid base64", where=where, offset=match.start(2)
-            ) from None
-        blocks.append((match.group(1), der, match.start()))
+            raise MalformedDataError("PEM block", "invalid base64", where=where, offset=body_start) from None
+        blocks.append((label, der, start))
+        pos = end
     return blocks
 
 
@@ -246,7 +262,11 @@ def load_certificates(data: bytes, where: str | None = None) -> list[CertInfo]:
                 raise as_cert from None
     if not ders:
         raise MalformedDataError("certificate file", "no certificate found", where=where)
-    return [_from_der(der, where) for der in ders]
+    if len(ders) == 1:
+        return [_from_der(ders[0], where)]
+    # Number the certificates so that an error, or a report line, points at the right one in a bundle.
+    prefix = f"{where}, " if where else ""
+    return [_from_der(der, f"{prefix}certificate {i}") for i, der in enumerate(ders, start=1)]
 
 
 def _pkcs7_certificates(der: bytes, where: str | None, offset: int) -> list[bytes]:
@@ -275,9 +295,14 @@ def _from_der(der: bytes, where: str | None) -> CertInfo:
     tag, _ = read_single_tlv(der, "certificate", where)
     if tag != 0x30:
         raise MalformedDataError("certificate", f"starts with tag 0x{tag:02X}, not a SEQUENCE", where=where, offset=0)
+    from cryptography.utils import CryptographyDeprecationWarning
+
     try:
-        cert = _x509.load_der_x509_certificate(der)
-        return _describe(cert, der, where)
+        with warnings.catch_warnings():
+            # A non-positive serial only warns (for now); it is recorded in ``problems`` instead.
+            warnings.simplefilter("ignore", CryptographyDeprecationWarning)
+            cert = _x509.load_der_x509_certificate(der)
+            return _describe(cert, der, where)
     except MalformedDataError:
         raise
     # cryptography parses lazily and its exception types vary by field (InvalidVersion, ValueError,
@@ -290,7 +315,7 @@ def _from_der(der: bytes, where: str | None) -> CertInfo:
         raise MalformedDataError("certificate", f"parser panic: {_reason(exc)}", where=where) from None
 
 
-def _name_attributes(name: Any) -> NameAttributes:
+def _name_attributes(name: x509.Name) -> NameAttributes:
     out = []
     for rdn in name.rdns:
         for attr in rdn:
@@ -301,7 +326,7 @@ def _name_attributes(name: Any) -> NameAttributes:
     return tuple(out)
 
 
-def _rfc4514(name: Any) -> str:
+def _rfc4514(name: x509.Name) -> str:
     from cryptography.x509.oid import NameOID
 
     # cryptography prints GN/SN/title as dotted OIDs; CPx subjects are unreadable that way.
@@ -322,6 +347,7 @@ def _fold(text: str) -> str:
 def _describe(cert: x509.Certificate, der: bytes, where: str | None) -> CertInfo:
     from cryptography import x509 as _x509
     from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
+    from cryptography.x509.oid import AuthorityInformationAccessOID
 
     problems: list[str] = []
     subject_attrs = _name_attributes(cert.subject)
@@ -382,9 +408,9 @@ def _describe(cert: x509.Certificate, der: bytes, where: str | None) -> CertInfo
     for desc in ext(_x509.AuthorityInformationAccess) or ():
         if not isinstance(desc.access_location, _x509.UniformResourceIdentifier):
             continue
-        if desc.access_method == _x509.AuthorityInformationAccessOID.OCSP:
+        if desc.access_method == AuthorityInformationAccessOID.OCSP:
             ocsp.append(desc.access_location.value)
-        elif desc.access_method == _x509.AuthorityInformationAccessOID.CA_ISSUERS:
+        elif desc.access_method == AuthorityInformationAccessOID.CA_ISSUERS:
             ca_issuers.append(desc.access_location.value)
     for info in ext(_x509.CertificatePolicies) or ():
         policies.append(info.policy_identifier.dotted_string)
@@ -406,6 +432,8 @@ def _describe(cert: x509.Certificate, der: bytes, where: str | None) -> CertInfo
         title_matches = _fold(profession_label) == _fold(holder.title)
 
     serial = cert.serial_number
+    if serial <= 0:
+        problems.append("the serial number is not positive (RFC 5280 forbids it)")
     serial_len = max(1, (serial.bit_length() + 7) // 8)
     return CertInfo(
         der=der,

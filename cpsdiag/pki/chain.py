@@ -46,6 +46,8 @@ class ChainResult:
 
     ``path`` names the certificates (CN, or last OU for CAs without one) from
     the leaf up to the root reached, or as far as the path could be built.
+    ``anchor`` is set whenever the path reached a trust anchor, even when a
+    later check (dates, verifier) failed; ``trusted`` alone is the verdict.
     ``error`` is a stable code (None when trusted) and ``detail`` one English
     sentence. ``missing_issuer``, ``concerns`` (the certificate the error is
     about) and ``date`` (the notBefore/notAfter involved) repeat the facts the
@@ -254,7 +256,8 @@ def _final_verify(leaf: CertInfo, pools: _Pools, moment: datetime) -> tuple[list
     try:
         verified = verifier.verify(leaf.certificate, [c.certificate for c in pools.intermediates.values()])
     except VerificationError as exc:
-        return None, str(exc).strip().splitlines()[0] if str(exc).strip() else "rejected"
+        text = str(exc).strip()
+        return None, (text.splitlines()[0].rstrip(".") if text else "rejected")
     from cryptography.hazmat.primitives.serialization import Encoding
 
     known = {c.der: c for c in [leaf, *pools.all()]}

@@ -104,8 +104,7 @@ PRODUCT_CATEGORIES: Final[Mapping[int, str]] = MappingProxyType(
         0x83: "Certificat logiciel de TEST",
     }
 )
-# G01 codes are written as two hex digits and the high bit marks the TEST variants.
-PRODUCT_CATEGORY_TEST_FLAG: Final = 0x80
+# G01 codes are written as two hex digits; the extension holds them as one byte.
 PRODUCT_CATEGORY_TEST_CARD: Final = 0x80
 CARD_PRODUCT_CATEGORIES: Final = frozenset({0x00, 0x80})
 

@@ -145,7 +145,7 @@ def test_load_certificates_from_pem_bundle_with_text() -> None:
     bundle = b"Bag Attributes\n" + CPS_SIGN.read_bytes() + b"\nsome comment\n" + CPE_AUTH.read_bytes()
     certs = load_certificates(bundle, where="bundle.pem")
     assert [c.holder.common_name for c in certs] == ["00B6087510", "30B0057881/CPET0002"]
-    assert all(c.where == "bundle.pem" for c in certs)
+    assert [c.where for c in certs] == ["bundle.pem, certificate 1", "bundle.pem, certificate 2"]
 
 
 def test_load_certificates_from_der_and_pkcs7() -> None:

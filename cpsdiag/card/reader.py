@@ -1,0 +1,143 @@
+"""Read a CPS card the way the middleware does, with no hard-coded certificate file ids.
+
+EF.SN.ICC, then EF.DIR to the PKCS#15 application, its ODF, then the AODF,
+PrKDF and CDF, then the certificate files the CDF names, and finally the PIN
+counter (without spending a try). Problems with one file are recorded and the
+reading goes on; a card that goes away (PC/SC errors) ends it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from cpsdiag.card import pkcs15
+from cpsdiag.card.efsn import CardSerial, parse_ef_sn
+from cpsdiag.card.pin import PinStatus
+from cpsdiag.card.session import commands_for
+from cpsdiag.errors import ApduError, CardProtocolError, MalformedDataError
+from cpsdiag.transport.base import CardLink
+
+PKCS15_AIDS = (bytes.fromhex("E828BD080F8025000001FF0010"), bytes.fromhex("E828BD080F8025000001FF0020"))
+SFI_EF_SN, SFI_EF_DIR = 0x1C, 0x1E
+
+
+@dataclass(frozen=True)
+class ReadProblem:
+    step: str                  # "serial", "dir", "odf", "aodf", "prkdf", "cdf", "certificate", "pin"
+    target: str                # the file or object concerned
+    error: Exception
+
+
+@dataclass
+class CertificateFile:
+    object: pkcs15.CertificateObject
+    der: bytes | None
+
+
+@dataclass
+class CardData:
+    generation: str
+    serial: CardSerial | None = None
+    applications: list[pkcs15.Application] = field(default_factory=list)
+    application: pkcs15.Application | None = None
+    pins: list[pkcs15.PinObject] = field(default_factory=list)
+    keys: list[pkcs15.PrivateKeyObject] = field(default_factory=list)
+    certificates: list[CertificateFile] = field(default_factory=list)
+    pin_status: PinStatus | None = None
+    problems: list[ReadProblem] = field(default_factory=list)
+
+
+class _Reader:
+    def __init__(self, link: CardLink, generation: str):
+        self.cmd = commands_for(generation, link)
+        self.data = CardData(generation)
+
+    def attempt(self, step: str, target: str, fn):
+        try:
+            return fn()
+        except (ApduError, MalformedDataError, CardProtocolError) as exc:
+            self.data.problems.append(ReadProblem(step, target, exc))
+            return None
+
+    def read_mf_file(self, fid: int, sfi: int, size: int | None = None) -> bytes:
+        s = self.cmd.s
+        if self.cmd.supports_sfi:
+            try:
+                return s.read_all(sfi=sfi, size=size)
+            except ApduError as exc:
+                if exc.sw not in (0x6A82, 0x6981, 0x6986, 0x6A86, 0x6B00):
+                    raise
+                # No short EF identifier on this card: select it by path.
+        self.cmd.select_path(b"\x3f\x00" + fid.to_bytes(2, "big"))
+        return s.read_all(size=size)
+
+    def read_path(self, path: bytes, der: bool = False) -> bytes:
+        self.cmd.select_path(path)
+        return self.cmd.s.read_all(der=der)
+
+    def absolute(self, path: bytes) -> bytes:
+        app = self.data.application
+        if path[:2] == b"\x3f\x00" or app is None or app.path is None:
+            return path
+        return app.path + path
+
+    def run(self) -> CardData:
+        d = self.data
+        self.cmd.start()
+        raw = self.attempt("serial", "EF.SN.ICC 3F00/D003", lambda: self.read_mf_file(0xD003, SFI_EF_SN, size=12))
+        if raw is not None:
+            d.serial = self.attempt("serial", "EF.SN.ICC 3F00/D003", lambda: parse_ef_sn(raw))
+        raw = self.attempt("dir", "EF.DIR 3F00/2F00", lambda: self.read_mf_file(0x2F00, SFI_EF_DIR))
+        if raw is None:
+            return d
+        apps = self.attempt("dir", "EF.DIR 3F00/2F00", lambda: pkcs15.parse_ef_dir(raw))
+        if not apps:
+            if apps is not None:
+                d.problems.append(ReadProblem("dir", "EF.DIR 3F00/2F00",
+                                              MalformedDataError("EF.DIR", "no application listed")))
+            return d
+        d.applications = apps
+        d.application = next((a for a in apps if a.aid in PKCS15_AIDS), apps[0])
+        if d.application.path is None:
+            d.problems.append(ReadProblem("dir", "EF.DIR 3F00/2F00", MalformedDataError(
+                "EF.DIR", f"application {d.application.aid.hex().upper()} has no path (tag 51)")))
+            return d
+        odf_path = d.application.path + b"\x50\x31"
+        raw = self.attempt("odf", _name("ODF", odf_path), lambda: self.read_path(odf_path))
+        odf = self.attempt("odf", _name("ODF", odf_path), lambda: pkcs15.parse_odf(raw)) if raw is not None else None
+        if not odf:
+            return d
+        for kind, step, parser, target in (("authObjects", "aodf", pkcs15.parse_aodf, d.pins),
+                                           ("privateKeys", "prkdf", pkcs15.parse_prkdf, d.keys),
+                                           ("certificates", "cdf", pkcs15.parse_cdf, None)):
+            for rel in odf.get(kind, []):
+                path = self.absolute(rel)
+                label = _name(step.upper(), path)
+                raw = self.attempt(step, label, lambda p=path: self.read_path(p))
+                if raw is None:
+                    continue
+                objects = self.attempt(step, label, lambda r=raw, f=parser, l=label: f(r, where=l))
+                if objects is None:
+                    continue
+                if target is not None:
+                    target.extend(objects)
+                else:
+                    for obj in objects:
+                        cpath = self.absolute(obj.path)
+                        der = self.attempt("certificate", _name(obj.label, cpath),
+                                           lambda p=cpath: self.read_path(p, der=True))
+                        d.certificates.append(CertificateFile(obj, der))
+        if d.pins:
+            pin = d.pins[0]
+            d.pin_status = self.attempt("pin", f"PIN {pin.reference:02X}",
+                                        lambda: self.cmd.read_pin_status(pin.reference, pin.path))
+        return d
+
+
+def _name(what: str, path: bytes) -> str:
+    return f"{what} {path.hex().upper()}"
+
+
+def read_card(link: CardLink, generation: str) -> CardData:
+    """Everything cpsdiag reads from a card without a PIN."""
+    return _Reader(link, generation).run()

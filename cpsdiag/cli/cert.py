@@ -1,0 +1,47 @@
+"""``cpsdiag cert FILE``: read and judge certificate files (PEM, DER, PKCS#7) a helpdesk received."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from cpsdiag.cli.check import anchors_option
+from cpsdiag.cli.common import debug_option, guarded, lang_option, parse_date
+
+
+@click.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@anchors_option
+@click.option("--at", "at", metavar="DATE", help="Judge validity as of this date (ISO 8601).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of the console view.")
+@lang_option
+@debug_option
+@guarded
+def cert(files: tuple[Path, ...], anchors: tuple[Path, ...], at: str | None, as_json: bool, lang: str | None,
+         debug: bool) -> int:
+    """Show who a certificate belongs to, its card data, validity and trust chain.
+
+    Trusts the bundled IGC-Santé production authorities, plus --anchors.
+    Exit status: 0 when every certificate is fine, 1 otherwise, 2 for a usage error.
+    """
+    from cpsdiag.diag.certfile import check_certificate_file
+    from cpsdiag.diag.collect import load_anchor_files
+
+    extra = load_anchor_files(anchors) if anchors else None
+    moment = parse_date(at)
+    results = [check_certificate_file(path, extra, moment) for path in files]
+    if as_json:
+        from cpsdiag.report.jsonreport import certfile_dict
+
+        doc = {"schema": "cpsdiag.certificates/1", "files": [certfile_dict(r) for r in results]}
+        sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
+    else:
+        from cpsdiag.report.console import make_console, render_certfile
+
+        console = make_console()
+        for result in results:
+            render_certfile(result, console)
+    return max(r.exit_status for r in results)

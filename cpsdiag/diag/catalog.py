@@ -1,0 +1,284 @@
+"""Titles, details and remedies of every finding code, in English, translated through gettext.
+
+Remedies come from the connection guides professionals are given today
+(../shared/seeds: SI-DEP guides for nurses and pharmacists, Santé.fr, SI-SAMU)
+and from ANS practice: the support line, the ordre to update contact details
+with, the unblock procedure, trying another reader, e-CPS as a fallback.
+They are personalised with what the card says (profession -> ordre, the
+national identifier to type).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from cpsdiag.i18n import N_, _
+
+# No-break spaces keep the phone number on one line when the console wraps.
+ANS_SUPPORT = N_("ANS support: 0 825 852 000 (0.06 €/min plus call price, 24/7) or "
+                 "monserviceclient.cartes@asipsante.fr.")
+
+
+@dataclass(frozen=True)
+class Entry:
+    title: str
+    detail: str
+    remedy: str | None = None
+    # (parameter, sentence): the sentence is appended to the remedy when the parameter is known.
+    extras: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+    # (parameter, detail): the detail to use instead when the parameter is not known.
+    detail_without: tuple[str, str] | None = None
+
+
+_ORDRE = ("ordre", N_("Check that your contact details are up to date with your ordre ({ordre}): {ordre_url}."))
+_ECPS = ("login_id", N_("Meanwhile you can sign in with e-CPS: in the e-CPS app choose « Demander l'activation "
+                        "de la e-CPS » and type your national identifier {login_id}."))
+_SUPPORT = ("always", ANS_SUPPORT)
+
+CATALOG: dict[str, Entry] = {
+    # -- PC/SC ---------------------------------------------------------------
+    "PCSC_OK": Entry(N_("Smart-card service available"), N_("PC/SC library {library}; the service answers.")),
+    "PCSC_LIBRARY_MISSING": Entry(
+        N_("The smart-card library (PC/SC) is missing"),
+        N_("{library} cannot be loaded: {reason}"),
+        N_("Install the PC/SC library and service: on Debian or Ubuntu `sudo apt install libpcsclite1 pcscd`, "
+           "on Fedora or RHEL `sudo dnf install pcsc-lite`. The ATSAM package of the Assurance Maladie installs "
+           "everything needed on Windows and macOS."),
+    ),
+    "PCSC_NO_SERVICE": Entry(
+        N_("The smart-card service is not running"),
+        N_("{operation}: {message}"),
+        N_("Start the smart-card service: on Linux `sudo systemctl start pcscd` (or `sudo pcscd` where there is "
+           "no systemd); on Windows start the « Carte à puce » (SCardSvr) service; on macOS unplug and plug "
+           "the reader back in. Then run the diagnosis again."),
+    ),
+    "PCSC_NO_READER": Entry(
+        N_("No card reader found"),
+        N_("The smart-card service is running but lists no reader."),
+        N_("Plug the card reader in (directly into the computer rather than through a keyboard or an unpowered "
+           "hub), wait a few seconds and run again. If it is plugged in, its driver may be missing (Linux: the "
+           "libccid package) or the reader may need more power: try another USB port or another reader."),
+    ),
+    "READERS_OK": Entry(N_("Card reader found"), N_("{count} reader(s): {readers}.")),
+    # -- card ----------------------------------------------------------------
+    "CARD_ABSENT": Entry(
+        N_("No card in the reader"),
+        N_("Reader {reader}: no card."),
+        N_("Insert your CPS card into the reader {reader}, chip first and facing up, and leave it there "
+           "during the diagnosis."),
+        extras=(("other_readers", N_("Other readers: {other_readers}. Choose one with --reader.")),),
+    ),
+    "CARD_MUTE": Entry(
+        N_("The card does not answer"),
+        N_("Reader {reader}: {message}"),
+        N_("Take the card out, check that the chip is clean and insert it the right way up. Try another reader "
+           "or another computer: if no reader can read it, the card may be damaged."),
+        extras=(_SUPPORT,),
+    ),
+    "CARD_REMOVED": Entry(
+        N_("The card was taken out during the diagnosis"),
+        N_("Reader {reader}: {message}"),
+        N_("Leave the card in the reader until the diagnosis ends and run it again. If the card was not touched, "
+           "the contact is poor: clean the chip, try another reader or another USB port."),
+    ),
+    "CARD_SHARING_VIOLATION": Entry(
+        N_("Another program holds the card"),
+        N_("Reader {reader}: the card is open in exclusive mode by another program."),
+        N_("Close the programs that use the CPS card (pharmacy management software, SESAM-Vitale or invoicing "
+           "software, another middleware), then run again. If your management software must keep the card, ask "
+           "your software vendor how to share it with other programs."),
+    ),
+    "CARD_UNKNOWN": Entry(
+        N_("This card is not recognised as a CPS card"),
+        N_("Reader {reader}, ATR {atr}."),
+        detail_without=("reader", N_("ATR {atr}.")),
+        remedy=N_("Check that the card in the reader is your CPS card (not the Vitale card or a bank card). If it is, "
+           "report this ATR with the diagnosis to ANS support."),
+        extras=(_SUPPORT,),
+    ),
+    "CARD_ATR_MALFORMED": Entry(
+        N_("The card's answer to reset is malformed"),
+        N_("Reader {reader}, ATR {atr}: {error}"),
+        detail_without=("reader", N_("{error}")),
+        remedy=N_("Take the card out and insert it again; try another reader. A card whose answer to reset stays "
+                  "malformed is damaged."),
+        extras=(_SUPPORT,),
+    ),
+    "CARD_IDENTIFIED": Entry(N_("Card identified: {label}"), N_("Reader {reader}, ATR {atr}."),
+                             detail_without=("reader", N_("ATR {atr}."))),
+    "CARD_ATR_NOT_EXACT": Entry(
+        N_("The card's ATR is not one ANS's Cryptolib accepts"),
+        N_("ATR {atr} matches the {label} pattern but not byte for byte: {note}"),
+        N_("If the card is refused by your software, report this ATR to ANS support with the diagnosis."),
+        extras=(_SUPPORT,),
+    ),
+    "CARD_READ_OK": Entry(
+        N_("Card read: number {card_number}"),
+        N_("{certificates} certificate(s), {keys} key(s); {apdus} commands exchanged."),
+    ),
+    "CARD_READ_ERROR": Entry(
+        N_("The card could not be read completely"),
+        N_("{target}: {error}"),
+        N_("Take the card out and insert it again, then run again; try another reader. If the error stays, "
+           "the card may be damaged or not a genuine CPS card."),
+        extras=(_SUPPORT,),
+    ),
+    "CARD_SERIAL_INVALID": Entry(
+        N_("The card number fails its check digit"),
+        N_("EF.SN.ICC holds {pan}: the Luhn check digit should be {expected}."),
+        N_("The card's identification file is inconsistent: the card may be damaged or not a genuine CPS card."),
+        extras=(_SUPPORT,),
+    ),
+    # -- PIN -------------------------------------------------------------------
+    "PIN_OK": Entry(N_("PIN not blocked"), N_("{tries_left} tries left out of {max_tries}.")),
+    "PIN_TRIES_LOW": Entry(
+        N_("Wrong PINs were typed: {tries_left} tries left"),
+        N_("{tries_left} tries left out of {max_tries}. The counter goes back to {max_tries} after a correct PIN."),
+        N_("Type your PIN (the 4-digit code received with the card) carefully: after {tries_left} more wrong "
+           "PIN(s) the card is blocked. If you are not sure of it, do not guess: look for the letter that came "
+           "with the card."),
+    ),
+    "PIN_BLOCKED": Entry(
+        N_("The PIN is blocked"),
+        N_("Three wrong PINs were typed: the card refuses any PIN until it is unblocked."),
+        N_("Unblock the card with the 8-digit unblock code received with it, using « CPS Gestion » (installed "
+           "with the Cryptolib CPS) or the unblocking procedure of ANS. Without the unblock code, contact ANS."),
+        extras=(_SUPPORT, _ECPS),
+    ),
+    "PIN_UNKNOWN": Entry(
+        N_("The PIN counter could not be read"),
+        N_("{error}"),
+        N_("Nothing to do if your card works; otherwise take it out and insert it again."),
+    ),
+    # -- certificates ----------------------------------------------------------
+    "CERT_OK": Entry(
+        N_("{role_label} certificate valid and trusted"),
+        N_("Valid until {not_after} ({days_left} days); issued by {issuer}; trusted through {anchor}."),
+    ),
+    "CERT_MISSING": Entry(
+        N_("No {role_label} certificate on the card"),
+        N_("The card's certificate directory lists no {role_label} certificate."),
+        N_("The card cannot be used to sign in. Contact ANS for a new card."),
+        extras=(_SUPPORT,),
+    ),
+    "CERT_MALFORMED": Entry(
+        N_("The {role_label} certificate is unreadable"),
+        N_("{error}"),
+        N_("Take the card out and insert it again. If the error stays, the card is damaged: contact ANS."),
+        extras=(_SUPPORT,),
+    ),
+    "CERT_EXPIRED": Entry(
+        N_("The {role_label} certificate has expired"),
+        N_("It expired on {not_after}, {days_ago} days ago."),
+        N_("This card can no longer be used to sign in: a new card is needed. ANS sends it to the address your "
+           "ordre knows; if you have not received it, contact ANS."),
+        extras=(_ORDRE, _SUPPORT, _ECPS),
+    ),
+    "CERT_NOT_YET_VALID": Entry(
+        N_("The {role_label} certificate is not valid yet"),
+        N_("It is valid from {not_before} only."),
+        N_("Check the computer's date and time. A new card can be used from {not_before}; keep the old one "
+           "until then."),
+    ),
+    "CERT_EXPIRES_SOON": Entry(
+        N_("The {role_label} certificate expires in {days_left} days"),
+        N_("Valid until {not_after}."),
+        N_("ANS normally sends the new card before this date to the address your ordre knows. If you have not "
+           "received it, contact ANS now."),
+        extras=(_ORDRE, _SUPPORT),
+    ),
+    "CERT_UNTRUSTED": Entry(
+        N_("The {role_label} certificate is not trusted"),
+        N_("{chain_detail}"),
+        N_("The certificate does not chain to the IGC-Santé authorities: services will refuse it. If this is a "
+           "test card or a card from another authority, give its authority certificates with --anchors."),
+    ),
+    "CERT_TEST_CHAIN_MISSING": Entry(
+        N_("TEST card: its TEST authority certificates were not provided"),
+        N_("{chain_detail}"),
+        N_("TEST cards are issued by ANS's TEST authorities, which are not bundled: download the TEST chain from "
+           "ANS (igc-sante.esante.gouv.fr, « AC TEST ») and pass it with --anchors."),
+    ),
+    "CERT_TEST_CARD": Entry(
+        N_("This is a TEST card"),
+        N_("The certificates mark it as a TEST card (category 80): production services (amelipro, SI-DEP, "
+           "Santé.fr, Pro Santé Connect) refuse it."),
+    ),
+    "CERT_PURPOSE_UNEXPECTED": Entry(
+        N_("The {role_label} certificate is not made for that use"),
+        N_("Key usage {key_usage}, extended key usage {extended_key_usage}."),
+        N_("The card's certificates do not have the usual layout of a CPS card: report it to ANS."),
+        extras=(_SUPPORT,),
+    ),
+    # -- consistency -----------------------------------------------------------
+    "CARD_CONSISTENT": Entry(
+        N_("Card and certificates agree"),
+        N_("Same holder in both certificates, card number and key sizes match."),
+    ),
+    "CERT_HOLDER_MISMATCH": Entry(
+        N_("The two certificates name different holders"),
+        N_("Authentication: {auth_holder}; signature: {signature_holder}."),
+        N_("A card's certificates must belong to one person: this card is inconsistent. Contact ANS."),
+        extras=(_SUPPORT,),
+    ),
+    "CARD_NUMBER_MISMATCH": Entry(
+        N_("The certificate belongs to another card"),
+        N_("The {role_label} certificate names card {cert_card_number}, the card is number {card_number}."),
+        N_("The certificate does not belong to this card (a stale copy, or a damaged card). If your middleware "
+           "keeps a cache, clear it; otherwise contact ANS."),
+        extras=(_SUPPORT,),
+    ),
+    "CERT_KEY_MISMATCH": Entry(
+        N_("The {role_label} certificate does not fit its key"),
+        N_("Certificate key: {cert_bits} bits; private key on the card: {key_bits} bits."),
+        N_("The card's certificate and key do not belong together: signing in will fail. Contact ANS."),
+        extras=(_SUPPORT,),
+    ),
+    "INTERNAL_ERROR": Entry(
+        N_("cpsdiag failed unexpectedly"),
+        N_("{error}"),
+        N_("Run again with --debug and report the output to the cpsdiag developers."),
+    ),
+}
+
+ROLE_LABELS = {"authentication": N_("authentication"), "signature": N_("signature"),
+               "authority": N_("certification authority"), "unknown": N_("unnamed")}
+
+
+class _Params(dict):
+    def __missing__(self, key: str) -> str:
+        return "?"
+
+
+@dataclass(frozen=True)
+class Rendered:
+    code: str
+    severity: str
+    step: str
+    title: str
+    detail: str
+    remedy: str | None
+
+
+def render(finding: Any) -> Rendered:
+    """Title, detail and remedy of a finding in the current language."""
+    entry = CATALOG[finding.code]
+    params = _Params({k: v for k, v in finding.params.items() if v is not None})
+    if "role" in params:
+        params["role_label"] = _(ROLE_LABELS.get(params["role"], params["role"]))
+    title = _(entry.title).format_map(params)
+    if entry.title.startswith("{"):
+        title = title[:1].upper() + title[1:]   # "{role_label} certificate..." starts a sentence
+    template = entry.detail
+    if entry.detail_without and entry.detail_without[0] not in params:
+        template = entry.detail_without[1]
+    detail = _(template).format_map(params)
+    remedy = None
+    if entry.remedy:
+        parts = [_(entry.remedy).format_map(params)]
+        for key, sentence in entry.extras:
+            if key == "always" or key in params:
+                parts.append(_(sentence).format_map(params))
+        remedy = " ".join(parts)
+    return Rendered(finding.code, str(finding.severity), finding.step, title, detail, remedy)

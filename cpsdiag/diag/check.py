@@ -1,0 +1,45 @@
+"""``run_check``: collect, judge, and keep both, for the renderers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cpsdiag import errors
+from cpsdiag.diag.collect import CheckFacts, CheckOptions, collect, load_anchor_files
+from cpsdiag.diag.findings import Finding, Severity, exit_status, verdict
+from cpsdiag.diag.judge import judge
+
+
+@dataclass
+class CheckResult:
+    facts: CheckFacts
+    findings: list[Finding]
+
+    @property
+    def verdict(self) -> Severity:
+        return verdict(self.findings)
+
+    @property
+    def exit_status(self) -> int:
+        return exit_status(self.findings)
+
+
+def run_check(options: CheckOptions) -> CheckResult:
+    """The whole no-PIN diagnosis. Raises UsageError for bad options (unreadable --anchors, unknown --reader)."""
+    anchors = load_anchor_files(options.anchors) if options.anchors else None
+    facts = collect(options, anchors)
+    if facts.reader_error is not None:
+        raise facts.reader_error
+    return CheckResult(facts, judge(facts))
+
+
+def internal_error(facts: CheckFacts | None, exc: BaseException) -> CheckResult:
+    """A result for a bug: one INTERNAL_ERROR finding, so that the report is still written."""
+    from datetime import datetime, timezone
+
+    facts = facts or CheckFacts(at=datetime.now(timezone.utc))
+    return CheckResult(facts, [Finding("INTERNAL_ERROR", Severity.ERROR, "internal",
+                                       {"error": f"{type(exc).__name__}: {exc}"})])
+
+
+__all__ = ["CheckOptions", "CheckResult", "run_check", "internal_error", "errors"]

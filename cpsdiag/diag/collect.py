@@ -1,0 +1,245 @@
+"""Collect the facts of a diagnosis: the PC/SC stack, the reader, the card, its certificates.
+
+Collecting only gathers and records (expected failures included, as typed
+exceptions in the facts); ``cpsdiag.diag.judge`` turns the facts into
+findings. No PIN is ever sent here.
+"""
+
+from __future__ import annotations
+
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterator
+
+from cpsdiag import errors
+
+
+@dataclass(frozen=True)
+class CheckOptions:
+    reader: str | None = None
+    anchors: tuple[Path, ...] = ()
+    at: datetime | None = None
+
+
+@dataclass
+class CertFacts:
+    role: str                       # "authentication" | "signature" | "unknown"
+    label: str
+    path: str
+    der: bytes | None
+    info: Any = None                # cpsdiag.pki.certinfo.CertInfo
+    error: Exception | None = None  # why it could not be read or parsed
+    chain: Any = None               # cpsdiag.pki.chain.ChainResult
+    key_bits: int | None = None     # size of the matching private key in the PrKDF
+
+
+@dataclass
+class ReaderFacts:
+    name: str
+    card_present: bool
+    atr: bytes
+    exclusive: bool
+
+
+@dataclass
+class CheckFacts:
+    at: datetime
+    started_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    library: str | None = None
+    pcsc_error: errors.PcscError | None = None
+    readers: list[ReaderFacts] = field(default_factory=list)
+    reader: str | None = None
+    reader_error: errors.CpsdiagError | None = None     # --reader named no reader
+    card_error: errors.PcscError | None = None           # while connecting
+    read_error: errors.PcscError | None = None           # the card went away while being read
+    atr: bytes | None = None
+    atr_info: Any = None                                 # cpsdiag.iso7816.atr.Atr
+    atr_error: errors.MalformedDataError | None = None
+    model: Any = None                                    # cpsdiag.card.identify.CardModel
+    model_guessed: bool = False
+    protocol: str | None = None
+    card: Any = None                                     # cpsdiag.card.reader.CardData
+    certificates: list[CertFacts] = field(default_factory=list)
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    trace: Any = None                                    # cpsdiag.transport.base.ApduTrace
+
+    @property
+    def contactless(self) -> bool:
+        return bool(self.model and self.model.interface == "contactless")
+
+
+@contextmanager
+def _timed(facts: CheckFacts, stage: str) -> Iterator[None]:
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        facts.timings_ms[stage] = round((time.perf_counter() - start) * 1000, 2)
+
+
+def load_anchor_files(paths: tuple[Path, ...]) -> list[Any]:
+    """Certificates of --anchors files; a bad file is a usage error naming it."""
+    from cpsdiag.pki.certinfo import load_certificates
+
+    out: list[Any] = []
+    for path in paths:
+        try:
+            data = Path(path).read_bytes()
+        except OSError as exc:
+            raise errors.UsageError(f"--anchors {path}: cannot read ({exc.strerror})") from None
+        try:
+            certs = load_certificates(data, where=str(path))
+        except errors.MalformedDataError as exc:
+            raise errors.UsageError(f"--anchors {path}: {exc}") from None
+        if not certs:
+            raise errors.UsageError(f"--anchors {path}: no certificate in the file")
+        out.extend(certs)
+    return out
+
+
+def _identify(atr: bytes) -> tuple[Any, Any, bool]:
+    from cpsdiag.card.identify import guess, identify
+    from cpsdiag.iso7816.atr import parse_atr
+
+    info = parse_atr(atr)
+    model = identify(info)
+    if model is not None:
+        return info, model, False
+    return info, guess(info), True
+
+
+def describe_card(reader: ReaderFacts) -> str | None:
+    """One line naming the card in a reader, from its ATR alone."""
+    try:
+        _info, model, guessed = _identify(reader.atr)
+    except errors.MalformedDataError:
+        return None
+    if model is None:
+        return None
+    return model.label + (" ?" if guessed else "")
+
+
+def choose_reader(readers: list[ReaderFacts], wanted: str | None) -> str:
+    """The reader named by --reader (exact, or a unique case-insensitive part), else the first holding a CPS card."""
+    if wanted:
+        exact = [r.name for r in readers if r.name == wanted]
+        if exact:
+            return exact[0]
+        partial = [r.name for r in readers if wanted.lower() in r.name.lower()]
+        if len(partial) == 1:
+            return partial[0]
+        known = ", ".join(r.name for r in readers) or "none"
+        which = "several readers match" if partial else "no reader matches"
+        raise errors.UsageError(f"--reader {wanted!r}: {which} (readers: {known})")
+    with_card = [r for r in readers if r.card_present]
+    for r in with_card:
+        try:
+            _info, model, guessed = _identify(r.atr)
+        except errors.MalformedDataError:
+            continue
+        if model is not None and not guessed:
+            return r.name
+    return (with_card or readers)[0].name
+
+
+def collect(options: CheckOptions, anchors: list[Any] | None = None) -> CheckFacts:
+    from cpsdiag.transport import pcsc
+
+    facts = CheckFacts(at=options.at or datetime.now(timezone.utc))
+    overall = time.perf_counter()
+    try:
+        with _timed(facts, "pcsc"):
+            facts.library = pcsc.check_library()
+            context = pcsc.PcscContext()
+    except errors.PcscError as exc:
+        facts.pcsc_error = exc
+        facts.timings_ms["total"] = round((time.perf_counter() - overall) * 1000, 2)
+        return facts
+    try:
+        _collect_card(facts, options, context, anchors)
+    finally:
+        context.close()
+        facts.timings_ms["total"] = round((time.perf_counter() - overall) * 1000, 2)
+    return facts
+
+
+def _collect_card(facts: CheckFacts, options: CheckOptions, context: Any, anchors: list[Any] | None) -> None:
+    with _timed(facts, "readers"):
+        try:
+            names = context.readers()
+            states = context.states(names)
+        except errors.PcscError as exc:
+            facts.pcsc_error = exc
+            return
+        facts.readers = [ReaderFacts(s.name, s.card_present, s.atr, s.exclusive) for s in states]
+    if not facts.readers:
+        return
+    try:
+        facts.reader = choose_reader(facts.readers, options.reader)
+    except errors.UsageError as exc:
+        facts.reader_error = exc
+        return
+    with _timed(facts, "connect"):
+        try:
+            link = context.connect(facts.reader)
+        except errors.PcscError as exc:
+            facts.card_error = exc
+            state = next(r for r in facts.readers if r.name == facts.reader)
+            facts.atr = state.atr or None
+            return
+    try:
+        facts.atr, facts.protocol, facts.trace = link.atr, link.protocol, link.trace
+        with _timed(facts, "identify"):
+            try:
+                facts.atr_info, facts.model, facts.model_guessed = _identify(link.atr)
+            except errors.MalformedDataError as exc:
+                facts.atr_error = exc
+        if facts.model is None:
+            return
+        from cpsdiag.card.reader import read_card
+
+        with _timed(facts, "read"):
+            try:
+                facts.card = read_card(link, facts.model.generation)
+            except errors.PcscError as exc:
+                facts.read_error = exc
+                return
+    finally:
+        try:
+            link.close()
+        except errors.PcscError:
+            pass   # the card or the service is already gone; the facts say so
+    with _timed(facts, "certificates"):
+        _collect_certificates(facts, anchors)
+
+
+def _collect_certificates(facts: CheckFacts, anchors: list[Any] | None) -> None:
+    from cpsdiag.pki.certinfo import parse_certificate
+    from cpsdiag.pki.chain import validate_chain
+
+    card = facts.card
+    keys_by_id = {k.id: k for k in card.keys}
+    for cert_file in card.certificates:
+        obj = cert_file.object
+        key = keys_by_id.get(obj.id)
+        cf = CertFacts(role="unknown", label=obj.label, path=obj.path.hex().upper(), der=cert_file.der,
+                       key_bits=key.modulus_bits if key else None)
+        if key is not None and "nonRepudiation" in key.usage:
+            cf.role = "signature"
+        elif key is not None and ("sign" in key.usage or "decrypt" in key.usage):
+            cf.role = "authentication"
+        if cert_file.der is None:
+            cf.error = next((p.error for p in card.problems if p.step == "certificate" and obj.label in p.target), None)
+        else:
+            try:
+                cf.info = parse_certificate(cert_file.der, where=f"card {cf.path}")
+            except errors.MalformedDataError as exc:
+                cf.error = exc
+            else:
+                if cf.info.role != "unknown":
+                    cf.role = cf.info.role
+                cf.chain = validate_chain(cf.info, anchors=anchors, at=facts.at)
+        facts.certificates.append(cf)

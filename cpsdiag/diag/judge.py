@@ -1,0 +1,254 @@
+"""Judge collected facts: every step ends with at least one finding.
+
+Pure: facts in, findings out, no I/O. Steps, in order: pcsc, readers, card,
+read, pin, certificates, consistency. A step that could not run because an
+earlier one failed produces nothing (the earlier finding explains why).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from cpsdiag import errors
+from cpsdiag.diag.collect import CertFacts, CheckFacts
+from cpsdiag.diag.findings import Finding, Severity
+
+EXPIRES_SOON_DAYS = 30
+
+OK, INFO, WARNING, ERROR = Severity.OK, Severity.INFO, Severity.WARNING, Severity.ERROR
+
+
+def _hex(data: bytes | None) -> str:
+    return data.hex(" ").upper() if data else ""
+
+
+def _date(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d")
+
+
+def judge(facts: CheckFacts) -> list[Finding]:
+    out: list[Finding] = []
+    if not _judge_stack(facts, out):
+        return out
+    if not _judge_card(facts, out):
+        return out
+    personal = personal_params([cf.info for cf in facts.certificates if cf.info is not None])
+    _judge_pin(facts, out, personal)
+    _judge_certificates(facts, out, personal)
+    _judge_consistency(facts, out)
+    return out
+
+
+def _judge_stack(facts: CheckFacts, out: list[Finding]) -> bool:
+    err = facts.pcsc_error
+    if isinstance(err, errors.PcscLibraryMissing):
+        out.append(Finding("PCSC_LIBRARY_MISSING", ERROR, "pcsc", {"library": err.library, "reason": err.reason}))
+        return False
+    if err is not None:
+        out.append(Finding("PCSC_NO_SERVICE", ERROR, "pcsc",
+                           {"operation": err.operation, "message": str(err), "hresult": f"0x{err.hresult:08X}"}))
+        return False
+    out.append(Finding("PCSC_OK", OK, "pcsc", {"library": facts.library}))
+    if not facts.readers:
+        out.append(Finding("PCSC_NO_READER", ERROR, "readers"))
+        return False
+    out.append(Finding("READERS_OK", OK, "readers", {
+        "readers": ", ".join(r.name for r in facts.readers),
+        "count": len(facts.readers)}))
+    return True
+
+
+def _judge_card(facts: CheckFacts, out: list[Finding]) -> bool:
+    reader = facts.reader or ""
+    err = facts.card_error
+    if err is not None:
+        params: dict[str, Any] = {"reader": reader, "message": str(err), "hresult": f"0x{err.hresult:08X}"}
+        if isinstance(err, errors.CardAbsent):
+            others = [r.name for r in facts.readers if r.name != reader and r.card_present]
+            if others:
+                params["other_readers"] = ", ".join(others)
+            out.append(Finding("CARD_ABSENT", ERROR, "card", params))
+        elif isinstance(err, errors.CardSharingViolation):
+            out.append(Finding("CARD_SHARING_VIOLATION", ERROR, "card", params))
+        elif isinstance(err, errors.CardRemoved):
+            out.append(Finding("CARD_REMOVED", ERROR, "card", params))
+        elif isinstance(err, errors.PcscNoService):
+            out.append(Finding("PCSC_NO_SERVICE", ERROR, "card", {"operation": err.operation, "message": str(err)}))
+        else:
+            out.append(Finding("CARD_MUTE", ERROR, "card", params))
+        return False
+    atr = _hex(facts.atr)
+    if facts.atr_error is not None:
+        out.append(Finding("CARD_ATR_MALFORMED", ERROR, "card", {"reader": reader, "atr": atr,
+                                                                  "error": str(facts.atr_error)}))
+        return False
+    model = facts.model
+    if model is None or facts.model_guessed:
+        out.append(Finding("CARD_UNKNOWN", ERROR if model is None else WARNING, "card", {"reader": reader, "atr": atr}))
+        if model is None:
+            return False
+    else:
+        out.append(Finding("CARD_IDENTIFIED", OK, "card", {"reader": reader, "atr": atr, "label": model.label,
+                                                           "generation": model.generation,
+                                                           "interface": model.interface}))
+        if not model.exact:
+            out.append(Finding("CARD_ATR_NOT_EXACT", WARNING, "card",
+                               {"atr": atr, "label": model.label, "note": model.note or ""}))
+    if facts.read_error is not None:
+        err = facts.read_error
+        params = {"reader": reader, "message": str(err), "hresult": f"0x{err.hresult:08X}"}
+        if isinstance(err, errors.CardRemoved):
+            out.append(Finding("CARD_REMOVED", ERROR, "read", params))
+        elif isinstance(err, errors.PcscNoService):
+            out.append(Finding("PCSC_NO_SERVICE", ERROR, "read", {"operation": err.operation, "message": str(err)}))
+        else:
+            out.append(Finding("CARD_MUTE", ERROR, "read", params))
+        return False
+    card = facts.card
+    if card is None:
+        return False
+    read_problems = [p for p in card.problems if p.step not in ("pin", "certificate")]
+    for problem in read_problems:
+        out.append(Finding("CARD_READ_ERROR", ERROR, "read", {"target": problem.target, "error": str(problem.error)}))
+    if card.serial is not None and not card.serial.check_ok:
+        from cpsdiag.card.efsn import luhn_digit
+
+        out.append(Finding("CARD_SERIAL_INVALID", ERROR, "read",
+                           {"pan": card.serial.pan, "expected": luhn_digit(card.serial.pan[:-1])}))
+    if not read_problems:
+        trace = facts.trace
+        out.append(Finding("CARD_READ_OK", OK, "read", {
+            "card_number": card.serial.card_number if card.serial else "?",
+            "certificates": len(card.certificates), "keys": len(card.keys),
+            "apdus": trace.count if trace else 0}))
+    return True
+
+
+def personal_params(infos: list[Any]) -> dict[str, Any]:
+    """What remedies may name: the holder's ordre and the identifier to type for e-CPS."""
+    from cpsdiag.pki.codes import ordre_for_profession
+
+    params: dict[str, Any] = {}
+    for info in infos:
+        ordre = ordre_for_profession(info.profession_code)
+        if ordre and "ordre" not in params:
+            params["ordre"] = ordre.name
+            params["ordre_url"] = ordre.members_url
+        nid = info.holder.national_id
+        if nid is not None and nid.to_type and "login_id" not in params and nid.kind in ("RPPS", "ADELI"):
+            params["login_id"] = nid.to_type
+    return params
+
+
+def _judge_pin(facts: CheckFacts, out: list[Finding], personal: dict[str, Any]) -> None:
+    card = facts.card
+    if facts.contactless or not card.pins:
+        return        # the contactless face has no PIN
+    status = card.pin_status
+    if status is None:
+        problem = next((p for p in card.problems if p.step == "pin"), None)
+        out.append(Finding("PIN_UNKNOWN", WARNING, "pin", {"error": str(problem.error) if problem else "?"}))
+        return
+    params = {"tries_left": status.tries_left, "max_tries": status.max_tries if status.max_tries is not None else "?",
+              "source": status.source, "verified": status.verified}
+    if status.blocked:
+        out.append(Finding("PIN_BLOCKED", ERROR, "pin", {**params, **personal}))
+    elif status.max_tries is not None and status.tries_left < status.max_tries and not status.verified:
+        out.append(Finding("PIN_TRIES_LOW", WARNING, "pin", params))
+    else:
+        out.append(Finding("PIN_OK", OK, "pin", params))
+
+
+def _expected_roles(facts: CheckFacts) -> tuple[str, ...]:
+    return ("authentication",) if facts.contactless else ("authentication", "signature")
+
+
+def _judge_certificates(facts: CheckFacts, out: list[Finding], personal: dict[str, Any]) -> None:
+    present = {cf.role for cf in facts.certificates}
+    for role in _expected_roles(facts):
+        if role not in present:
+            out.append(Finding("CERT_MISSING", ERROR, "certificates", {"role": role}))
+    test_card = False
+    for cf in facts.certificates:
+        base = {"role": cf.role, "label": cf.label, "path": cf.path}
+        if cf.info is None:
+            out.append(Finding("CERT_MALFORMED", ERROR, "certificates",
+                               {**base, "error": str(cf.error) if cf.error else "not read"}))
+            continue
+        out.extend(judge_certificate(cf, facts.at, base, personal))
+        test_card = test_card or cf.info.test_card
+    if test_card:
+        out.append(Finding("CERT_TEST_CARD", INFO, "certificates"))
+
+
+def judge_certificate(cf: CertFacts, at: datetime, base: dict[str, Any], personal: dict[str, Any]) -> list[Finding]:
+    info, chain = cf.info, cf.chain
+    found: list[Finding] = []
+    days = info.days_left(at)
+    dates = {**base, "not_before": _date(info.not_before), "not_after": _date(info.not_after), "days_left": days}
+    dated_ok = False
+    if at < info.not_before:
+        found.append(Finding("CERT_NOT_YET_VALID", ERROR, "certificates", dates))
+    elif at > info.not_after:
+        found.append(Finding("CERT_EXPIRED", ERROR, "certificates", {**dates, "days_ago": -days, **personal}))
+    elif days <= EXPIRES_SOON_DAYS:
+        found.append(Finding("CERT_EXPIRES_SOON", WARNING, "certificates", {**dates, **personal}))
+    else:
+        dated_ok = True
+    chain_params = {**base, "chain_error": chain.error, "chain_detail": chain.detail,
+                    "missing_issuer": chain.missing_issuer, "issuer": info.issuer_display}
+    if chain.trusted:
+        if dated_ok:
+            found.append(Finding("CERT_OK", OK, "certificates",
+                                 {**dates, "issuer": info.issuer_display, "anchor": chain.anchor}))
+    elif chain.error in ("expired", "not_yet_valid"):
+        pass          # the dates above already say it
+    elif chain.error == "test_chain_missing":
+        found.append(Finding("CERT_TEST_CHAIN_MISSING", WARNING, "certificates", chain_params))
+    else:
+        found.append(Finding("CERT_UNTRUSTED", ERROR, "certificates", chain_params))
+    if cf.role == "unknown":
+        found.append(Finding("CERT_PURPOSE_UNEXPECTED", WARNING, "certificates", {
+            **base, "key_usage": ", ".join(info.key_usage) or "-",
+            "extended_key_usage": ", ".join(info.extended_key_usage) or "-"}))
+    return found
+
+
+def card_numbers_match(cert_number: str, card_number: str, check_digit: int) -> bool:
+    """Extension 1.2.250.1.71.1.2.3 against EF.SN.ICC.
+
+    Real cards show 10 digits in the extension and 8 in EF.SN.ICC; the number
+    may carry its check digit or leading zeros (docs/decisions.md).
+    """
+    cert = cert_number.lstrip("0")
+    candidates = {card_number.lstrip("0"), (card_number + str(check_digit)).lstrip("0")}
+    return cert in candidates
+
+
+def _holder_key(info: Any) -> tuple[str, str, str]:
+    h = info.holder
+    return (h.given_name or "", h.surname or "", h.common_name or "")
+
+
+def _judge_consistency(facts: CheckFacts, out: list[Finding]) -> None:
+    parsed = [cf for cf in facts.certificates if cf.info is not None]
+    if not parsed:
+        return
+    problems: list[Finding] = []
+    by_role = {cf.role: cf for cf in parsed}
+    auth, sign = by_role.get("authentication"), by_role.get("signature")
+    if auth and sign and _holder_key(auth.info) != _holder_key(sign.info):
+        problems.append(Finding("CERT_HOLDER_MISMATCH", ERROR, "consistency", {
+            "auth_holder": " ".join(filter(None, _holder_key(auth.info))),
+            "signature_holder": " ".join(filter(None, _holder_key(sign.info)))}))
+    serial = facts.card.serial
+    for cf in parsed:
+        number = cf.info.card_number
+        if serial is not None and number and not card_numbers_match(number, serial.card_number, serial.check_digit):
+            problems.append(Finding("CARD_NUMBER_MISMATCH", ERROR, "consistency", {
+                "role": cf.role, "cert_card_number": number, "card_number": serial.card_number}))
+        if cf.key_bits and cf.info.key_size and cf.key_bits != cf.info.key_size:
+            problems.append(Finding("CERT_KEY_MISMATCH", ERROR, "consistency", {
+                "role": cf.role, "cert_bits": cf.info.key_size, "key_bits": cf.key_bits}))
+    out.extend(problems or [Finding("CARD_CONSISTENT", OK, "consistency")])

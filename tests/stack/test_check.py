@@ -1,0 +1,244 @@
+"""``cpsdiag check`` end to end: the real CLI, through pcscd and vpcd, on every shipped profile and failure."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections import Counter
+
+import pytest
+
+from cpsdiag.emulator import stack as stk
+
+pytestmark = pytest.mark.stack
+
+BASE = ["PCSC_OK", "READERS_OK", "CARD_IDENTIFIED", "CARD_READ_OK"]
+EXPECTED = {
+    "cps3-medecin": BASE + ["PIN_OK", "CERT_OK", "CERT_OK", "CERT_TEST_CARD", "CARD_CONSISTENT"],
+    "cps4-infirmier": BASE + ["PIN_OK", "CERT_OK", "CERT_OK", "CERT_TEST_CARD", "CARD_CONSISTENT"],
+    "cps4-t1-medecin": BASE + ["PIN_OK", "CERT_OK", "CERT_OK", "CERT_TEST_CARD", "CARD_CONSISTENT"],
+    "cpe-etablissement": BASE + ["PIN_OK", "CERT_OK", "CERT_OK", "CERT_TEST_CARD", "CARD_CONSISTENT"],
+    "cps3-expired": BASE + ["PIN_OK", "CERT_EXPIRED", "CERT_EXPIRED", "CERT_TEST_CARD", "CARD_CONSISTENT"],
+    "cps3-expiring-soon": BASE + ["PIN_OK", "CERT_EXPIRES_SOON", "CERT_EXPIRES_SOON", "CERT_TEST_CARD",
+                                  "CARD_CONSISTENT"],
+    "cps3-pin-blocked": BASE + ["PIN_BLOCKED", "CERT_OK", "CERT_OK", "CERT_TEST_CARD", "CARD_CONSISTENT"],
+    "cps3-pin-last-try": BASE + ["PIN_TRIES_LOW", "CERT_OK", "CERT_OK", "CERT_TEST_CARD", "CARD_CONSISTENT"],
+    "cps3-sans-contact": BASE + ["CERT_OK", "CERT_TEST_CARD", "CARD_CONSISTENT"],
+}
+VERDICT = {"cps3-expired": ("error", 1), "cps3-pin-blocked": ("error", 1), "cps3-expiring-soon": ("warning", 0),
+           "cps3-pin-last-try": ("warning", 0)}
+FACTS = {  # profile: (generation, interface, card number, tries left, max, given name, national id, profession)
+    "cps3-medecin": ("CPS3", "contact", "90000001", 3, 3, "CAMILLE", "899900000011", 10),
+    "cps4-infirmier": ("CPS4", "contact", "90000002", 3, 3, "DOMINIQUE", "0999900123", 60),
+    "cps4-t1-medecin": ("CPS4", "contact", "90000008", 3, 3, "ANDREA", "899900000088", 10),
+    "cpe-etablissement": ("CPS3", "contact", "90000003", 3, 3, "ALEX", "3999999990/CPET0001", None),
+    "cps3-expired": ("CPS3", "contact", "90000004", 3, 3, "SACHA", "899900000044", 21),
+    "cps3-expiring-soon": ("CPS3", "contact", "90000005", 3, 3, "MORGAN", "899900000055", 50),
+    "cps3-pin-blocked": ("CPS3", "contact", "90000006", 0, 3, "CHARLIE", "899900000066", 40),
+    "cps3-pin-last-try": ("CPS3", "contact", "90000007", 1, 3, "LOUISON", "899900000077", 70),
+    "cps3-sans-contact": ("CPS3", "contactless", "90000009", None, None, "CAMILLE", "899900000011", 10),
+}
+
+
+def cpsdiag(*args: str, env: dict | None = None, timeout: float = 60) -> subprocess.CompletedProcess:
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(("LC_", "LANG", "CPSDIAG_"))}
+    environ.update(env or {})
+    return subprocess.run([sys.executable, "-m", "cpsdiag", *args], capture_output=True, text=True,
+                          env=environ, timeout=timeout)
+
+
+def check_json(pki, *extra: str, env: dict | None = None) -> tuple[dict, subprocess.CompletedProcess]:
+    proc = cpsdiag("check", "--json", "--anchors", str(pki.anchors), *extra, env=env)
+    assert "Traceback" not in proc.stderr, proc.stderr
+    return json.loads(proc.stdout), proc
+
+
+def codes(report: dict) -> Counter:
+    return Counter(f["code"] for f in report["findings"])
+
+
+@pytest.mark.parametrize("profile", sorted(EXPECTED))
+def test_every_profile_gives_exactly_the_expected_findings(insert_card, pki, profile):
+    insert_card(profile)
+    report, proc = check_json(pki)
+    assert codes(report) == Counter(EXPECTED[profile]), report["findings"]
+    verdict, status = VERDICT.get(profile, ("ok", 0))
+    assert (report["verdict"], proc.returncode, report["exit_status"]) == (verdict, status, status)
+    generation, interface, number, left, maximum, given, nid, profession = FACTS[profile]
+    card = report["card"]
+    assert (card["generation"], card["interface"], card["card_number"]) == (generation, interface, number)
+    assert card["card_number_check_ok"] is True
+    if left is None:
+        assert card["pin"] is None
+    else:
+        assert (card["pin"]["tries_left"], card["pin"]["max_tries"], card["pin"]["blocked"]) == \
+            (left, maximum, left == 0)
+    roles = sorted(c["role"] for c in report["certificates"])
+    assert roles == (["authentication"] if interface == "contactless" else ["authentication", "signature"])
+    for cert in report["certificates"]:
+        holder = cert["holder"]
+        assert (holder["given_name"], holder["national_id"], holder["profession_code"]) == (given, nid, profession)
+        assert cert["card_number"] == number and cert["test_card"] is True
+        assert cert["chain"]["anchor"] == "CPSDIAG EMULATEUR AC RACINE"
+    assert report["schema"] == "cpsdiag.report/1"
+    assert report["apdu"]["count"] > 0 and report["apdu"]["bytes_received"] > report["apdu"]["bytes_sent"]
+    assert set(report["timings_ms"]) >= {"pcsc", "readers", "connect", "read", "certificates", "total"}
+
+
+def test_structure_card_and_identifier_to_type(insert_card, pki):
+    insert_card("cpe-etablissement")
+    report, _ = check_json(pki)
+    holder = report["certificates"][0]["holder"]
+    assert holder["structure"]["name"] == "CENTRE HOSPITALIER EMULATEUR"
+    assert holder["structure"]["state"] == "Paris (75)"
+    assert report["certificates"][0]["card_type"] == 2
+
+
+def test_identifier_to_type_and_ordre_in_remedies(insert_card, pki):
+    insert_card("cps3-expired")
+    report, _ = check_json(pki, "--lang", "fr")
+    expired = [f for f in report["findings"] if f["code"] == "CERT_EXPIRED"]
+    assert expired and all("Ordre national des pharmaciens" in f["remedy"] for f in expired)
+    assert all("899900000044" in f["remedy"] for f in expired)          # 8 + RPPS, to type in e-CPS
+    assert expired[0]["title"].startswith("Le certificat")
+
+
+def test_without_the_test_anchors_the_certificates_are_untrusted(insert_card):
+    insert_card("cps3-medecin")
+    proc = cpsdiag("check", "--json")
+    report = json.loads(proc.stdout)
+    assert codes(report)["CERT_UNTRUSTED"] == 2 and proc.returncode == 1
+    untrusted = next(f for f in report["findings"] if f["code"] == "CERT_UNTRUSTED")
+    assert "CPSDIAG EMULATEUR AC FORT PERSONNES" in untrusted["detail"]
+
+
+def test_at_date_after_expiry(insert_card, pki):
+    insert_card("cps3-medecin")
+    report, proc = check_json(pki, "--at", "2099-01-01")
+    assert codes(report)["CERT_EXPIRED"] == 2 and proc.returncode == 1
+
+
+@pytest.mark.parametrize("lang,env,word", [
+    ("fr", {"LANG": "fr_FR.UTF-8"}, "Carte identifiée"),
+    ("en", {"LANG": "C.UTF-8"}, "Card identified"),
+    ("fr", {"LC_ALL": "fr_FR.UTF-8", "LANG": "en_US.UTF-8"}, "Carte identifiée"),
+    ("en", {"LANG": "fr_FR.UTF-8", "_ARGS": "--lang en"}, "Card identified"),
+])
+def test_console_language_follows_the_locale(insert_card, pki, lang, env, word):
+    insert_card("cps4-infirmier")
+    extra = env.pop("_ARGS", "").split()
+    proc = cpsdiag("check", "--anchors", str(pki.anchors), *extra, env={**env, "NO_COLOR": "1"})
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert word in proc.stdout
+    assert "\x1b[" not in proc.stdout                   # no colour codes when piped / NO_COLOR
+    assert "DOMINIQUE" in proc.stdout and "0999900123" in proc.stdout
+
+
+def test_no_card_in_the_reader(stack, pki):
+    stack.ensure_pcscd()
+    report, proc = check_json(pki)
+    assert codes(report) == Counter(["PCSC_OK", "READERS_OK", "CARD_ABSENT"])
+    assert proc.returncode == 1
+
+
+def test_unknown_card(stack, pki, tmp_path, insert_card):
+    folder = tmp_path / "not-a-cps"
+    shutil.copytree(pki.cards / "cps3-medecin", folder)
+    toml = folder / "card.toml"
+    toml.write_text(toml.read_text().replace('interface = "contact"',
+                                             'interface = "contact"\natr = "3B 8A 80 01 80 58 43 50 53 44 49 41 47 31 A9"'))
+    insert_card("x", folder)
+    report, proc = check_json(pki)
+    assert codes(report) == Counter(["PCSC_OK", "READERS_OK", "CARD_UNKNOWN"]) and proc.returncode == 1
+    assert report["card"]["atr"] == "3B 8A 80 01 80 58 43 50 53 44 49 41 47 31 A9"
+
+
+def test_card_held_exclusively_by_another_program(insert_card, pki, stack):
+    insert_card("cps3-medecin")
+    holder = subprocess.Popen([sys.executable, "-c", f"""
+import sys, time
+from smartcard import scard
+rc, ctx = scard.SCardEstablishContext(scard.SCARD_SCOPE_USER)
+rc, card, proto = scard.SCardConnect(ctx, {stack.reader!r}, scard.SCARD_SHARE_EXCLUSIVE,
+                                     scard.SCARD_PROTOCOL_T0 | scard.SCARD_PROTOCOL_T1)
+print(rc, flush=True)
+time.sleep(60)
+"""], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "0"
+        report, proc = check_json(pki)
+        assert codes(report) == Counter(["PCSC_OK", "READERS_OK", "CARD_SHARING_VIOLATION"])
+        assert proc.returncode == 1
+        assert report["readers"][0]["exclusive"] is True
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_pcscd_stopped(stack, pki):
+    pcscd = stack.require_managed()
+    pcscd.stop()
+    try:
+        report, proc = check_json(pki)
+        assert codes(report) == Counter(["PCSC_NO_SERVICE"]) and proc.returncode == 1
+        assert report["pcsc"]["error"]["hresult"] == "0x8010001D"
+        human = cpsdiag("check", "--lang", "fr")
+        assert "Le service carte à puce n'est pas démarré" in human.stdout and "Traceback" not in human.stderr
+    finally:
+        pcscd.start()
+
+
+def test_no_reader_at_all(stack, pki):
+    pcscd = stack.require_managed()
+    pcscd.stop()
+    empty = stk.Pcscd(workdir=stack.logs, with_reader=False)
+    empty.start()
+    try:
+        time.sleep(0.3)
+        report, proc = check_json(pki)
+        assert codes(report) == Counter(["PCSC_OK", "PCSC_NO_READER"]) and proc.returncode == 1
+    finally:
+        empty.stop()
+        pcscd.start()
+
+
+def test_pcsc_library_missing(stack, pki):
+    stack.require_managed()
+    lib = next((p for p in ("/usr/lib/x86_64-linux-gnu/libpcsclite.so.1", "/usr/lib/aarch64-linux-gnu/libpcsclite.so.1")
+                if os.path.exists(p)), None)
+    if lib is None or shutil.which("unshare") is None:
+        pytest.skip("libpcsclite.so.1 not at a known path")
+    # A private mount namespace hides the library from this one command only.
+    script = f"mount --bind /dev/null {lib} && exec {sys.executable} -m cpsdiag check --json"
+    proc = subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-c", script],
+                          capture_output=True, text=True, timeout=60)
+    report = json.loads(proc.stdout)
+    assert codes(report) == Counter(["PCSC_LIBRARY_MISSING"]) and proc.returncode == 1
+    assert "Traceback" not in proc.stderr and "Failed to dlopen" not in proc.stdout
+
+
+def test_unknown_reader_is_a_usage_error(insert_card, pki):
+    insert_card("cps3-medecin")
+    proc = cpsdiag("check", "--reader", "no such reader")
+    assert proc.returncode == 2 and "no reader matches" in proc.stderr and "Traceback" not in proc.stderr
+    report, proc = check_json(pki, "--reader", "vpcd 00 00")
+    assert proc.returncode == 0 and report["card"]["reader"].endswith("00 00")
+
+
+def test_certificates_of_another_holder_and_card(insert_card, pki, tmp_path):
+    """A card whose signature certificate was issued to someone else, for another card."""
+    folder = tmp_path / "mixed"
+    shutil.copytree(pki.cards / "cps3-medecin", folder)
+    for name in ("signature.pem", "signature.key"):
+        shutil.copy(pki.cards / "cps3-expired" / name, folder / name)
+    insert_card("mixed", folder)
+    report, proc = check_json(pki)
+    found = codes(report)
+    assert found["CERT_HOLDER_MISMATCH"] == 1 and found["CARD_NUMBER_MISMATCH"] == 1
+    assert "CARD_CONSISTENT" not in found and proc.returncode == 1
+    mismatch = next(f for f in report["findings"] if f["code"] == "CARD_NUMBER_MISMATCH")
+    assert mismatch["params"] == {"role": "signature", "cert_card_number": "90000004", "card_number": "90000001"}
