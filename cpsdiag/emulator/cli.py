@@ -145,31 +145,45 @@ def run_command(profile_name: str, isolate: bool | None, verbose: bool, command:
         isolate = stk.can_isolate()
     workdir = Path(tempfile.mkdtemp(prefix="cpsdiag-run-"))
     pcscd = None
+
+    def say(text: str) -> None:
+        click.echo(click.style(f"[emulator run] {text}", dim=True), err=True)
+
     try:
         if isolate:
             stk.isolate()
+            say("private mount and network namespaces, tmpfs on /run/pcscd")
         if isolate or not (stk.PCSCD_RUN_DIR / "pcscd.comm").exists():
             pcscd = stk.Pcscd(workdir=workdir)
             pcscd.start()
             reader, port = pcscd.reader, pcscd.port
+            say(f"pcscd started, pid {pcscd.process.pid}, reader \"{reader}\" on vpcd port {port}")
         else:
             reader, port = "Virtual PCD 00 00", 35963
+            say(f"using the running pcscd, reader \"{reader}\"")
         emu = stk.Emulator(str(prof.folder), port, verbose=verbose, log_file=workdir / "emulator.log")
         emu.start()
+        say(f"emulator started, pid {emu.process.pid}: {prof.name} ({prof.generation} {prof.interface}, "
+            f"card {prof.card_number})")
         try:
             stk.wait_for_card(reader)
+            say(f"card present in \"{reader}\"; running: {' '.join(command)}")
             env = dict(os.environ, CPSDIAG_READER=reader)
             anchors = prof.folder.parent.parent / "pki" / "anchors.pem"
             if anchors.exists():
                 env["CPSDIAG_ANCHORS"] = str(anchors)
             status = subprocess.call(list(command), env=env)
         finally:
+            pid = emu.process.pid if emu.process else "?"
             emu.stop()
+            say(f"emulator stopped (pid {pid})")
     except stk.StackError as exc:
         raise click.ClickException(str(exc)) from None
     finally:
-        if pcscd is not None:
+        if pcscd is not None and pcscd.process is not None:
+            pid = pcscd.process.pid
             pcscd.stop()
+            say(f"pcscd stopped (pid {pid})")
     if verbose:
         click.echo(f"emulator log: {workdir / 'emulator.log'}", err=True)
     sys.exit(status)
