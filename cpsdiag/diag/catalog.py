@@ -282,3 +282,16 @@ def render(finding: Any) -> Rendered:
                 parts.append(_(sentence).format_map(params))
         remedy = " ".join(parts)
     return Rendered(finding.code, str(finding.severity), finding.step, title, detail, remedy)
+
+
+def _merge_contributed() -> None:
+    # Other areas keep their entries next to their code; the catalogue is one table at run time.
+    from cpsdiag.env.catalog import ENTRIES
+
+    for code, entry in ENTRIES.items():
+        if code in CATALOG:
+            raise ValueError(f"finding code {code} defined twice")
+        CATALOG[code] = entry
+
+
+_merge_contributed()

@@ -9,23 +9,15 @@ from typing import Any
 
 from cpsdiag import errors
 from cpsdiag.diag.collect import CertFacts
-from cpsdiag.diag.findings import Finding, Severity, exit_status, verdict
+from cpsdiag.diag.findings import Finding, Judged, Severity
 
 
 @dataclass
-class CertFileResult:
+class CertFileResult(Judged):
     path: str
     at: datetime
     certificates: list[CertFacts] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
-
-    @property
-    def verdict(self) -> Severity:
-        return verdict(self.findings)
-
-    @property
-    def exit_status(self) -> int:
-        return exit_status(self.findings)
 
 
 def check_certificate_file(path: Path, anchors: list[Any] | None, at: datetime | None) -> CertFileResult:

@@ -6,22 +6,14 @@ from dataclasses import dataclass
 
 from cpsdiag import errors
 from cpsdiag.diag.collect import CheckFacts, CheckOptions, collect, load_anchor_files
-from cpsdiag.diag.findings import Finding, Severity, exit_status, verdict
+from cpsdiag.diag.findings import Finding, Judged, Severity
 from cpsdiag.diag.judge import judge
 
 
 @dataclass
-class CheckResult:
+class CheckResult(Judged):
     facts: CheckFacts
     findings: list[Finding]
-
-    @property
-    def verdict(self) -> Severity:
-        return verdict(self.findings)
-
-    @property
-    def exit_status(self) -> int:
-        return exit_status(self.findings)
 
 
 def run_check(options: CheckOptions) -> CheckResult:

@@ -50,3 +50,17 @@ def verdict(findings: list[Finding]) -> Severity:
 
 def exit_status(findings: list[Finding]) -> int:
     return 1 if any(f.severity is Severity.ERROR for f in findings) else 0
+
+
+class Judged:
+    """Mixin for results that carry findings: verdict and exit status derive from them."""
+
+    findings: list[Finding]
+
+    @property
+    def verdict(self) -> Severity:
+        return verdict(self.findings)
+
+    @property
+    def exit_status(self) -> int:
+        return exit_status(self.findings)

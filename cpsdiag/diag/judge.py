@@ -59,24 +59,28 @@ def _judge_stack(facts: CheckFacts, out: list[Finding]) -> bool:
     return True
 
 
+def _card_error(err: errors.PcscError, step: str, facts: CheckFacts) -> Finding:
+    """What a PC/SC error while connecting to or reading the card means."""
+    reader = facts.reader or ""
+    if isinstance(err, errors.PcscNoService):
+        return Finding("PCSC_NO_SERVICE", ERROR, step, {"operation": err.operation, "message": str(err)})
+    params: dict[str, Any] = {"reader": reader, "message": str(err), "hresult": f"0x{err.hresult:08X}"}
+    if isinstance(err, errors.CardAbsent):
+        others = [r.name for r in facts.readers if r.name != reader and r.card_present]
+        if others:
+            params["other_readers"] = ", ".join(others)
+        return Finding("CARD_ABSENT", ERROR, step, params)
+    if isinstance(err, errors.CardSharingViolation):
+        return Finding("CARD_SHARING_VIOLATION", ERROR, step, params)
+    if isinstance(err, errors.CardRemoved):
+        return Finding("CARD_REMOVED", ERROR, step, params)
+    return Finding("CARD_MUTE", ERROR, step, params)
+
+
 def _judge_card(facts: CheckFacts, out: list[Finding]) -> bool:
     reader = facts.reader or ""
-    err = facts.card_error
-    if err is not None:
-        params: dict[str, Any] = {"reader": reader, "message": str(err), "hresult": f"0x{err.hresult:08X}"}
-        if isinstance(err, errors.CardAbsent):
-            others = [r.name for r in facts.readers if r.name != reader and r.card_present]
-            if others:
-                params["other_readers"] = ", ".join(others)
-            out.append(Finding("CARD_ABSENT", ERROR, "card", params))
-        elif isinstance(err, errors.CardSharingViolation):
-            out.append(Finding("CARD_SHARING_VIOLATION", ERROR, "card", params))
-        elif isinstance(err, errors.CardRemoved):
-            out.append(Finding("CARD_REMOVED", ERROR, "card", params))
-        elif isinstance(err, errors.PcscNoService):
-            out.append(Finding("PCSC_NO_SERVICE", ERROR, "card", {"operation": err.operation, "message": str(err)}))
-        else:
-            out.append(Finding("CARD_MUTE", ERROR, "card", params))
+    if facts.card_error is not None:
+        out.append(_card_error(facts.card_error, "card", facts))
         return False
     atr = _hex(facts.atr)
     if facts.atr_error is not None:
@@ -96,14 +100,7 @@ def _judge_card(facts: CheckFacts, out: list[Finding]) -> bool:
             out.append(Finding("CARD_ATR_NOT_EXACT", WARNING, "card",
                                {"atr": atr, "label": model.label, "note": model.note or ""}))
     if facts.read_error is not None:
-        err = facts.read_error
-        params = {"reader": reader, "message": str(err), "hresult": f"0x{err.hresult:08X}"}
-        if isinstance(err, errors.CardRemoved):
-            out.append(Finding("CARD_REMOVED", ERROR, "read", params))
-        elif isinstance(err, errors.PcscNoService):
-            out.append(Finding("PCSC_NO_SERVICE", ERROR, "read", {"operation": err.operation, "message": str(err)}))
-        else:
-            out.append(Finding("CARD_MUTE", ERROR, "read", params))
+        out.append(_card_error(facts.read_error, "read", facts))
         return False
     card = facts.card
     if card is None:

@@ -1,0 +1,1 @@
+"""Workstation diagnosis: PC/SC service, readers and drivers, middleware, browsers (issue: environment)."""
