@@ -97,3 +97,31 @@ class ApduError(CpsdiagError):
 
 class CardProtocolError(CpsdiagError):
     """The card's answers do not follow the protocol (e.g. endless GET RESPONSE chains)."""
+
+
+class PinIncorrect(CpsdiagError):
+    """The card refused the PIN; ``tries_left`` more wrong PINs block it."""
+
+    def __init__(self, tries_left: int):
+        self.tries_left = tries_left
+        super().__init__(f"wrong PIN, {tries_left} tries left")
+
+
+class PinBlocked(CpsdiagError):
+    """The PIN is blocked: the card accepts no PIN until it is unblocked."""
+
+    def __init__(self) -> None:
+        super().__init__("PIN blocked")
+
+
+class Pkcs11Error(CpsdiagError):
+    """A PKCS#11 module failed (cannot load, no token, refused an operation)."""
+
+    def __init__(self, operation: str, message: str, code: int | None = None):
+        self.operation = operation
+        self.code = code
+        super().__init__(f"{operation}: {message}")
+
+
+# What a refused signature looks like, whether the card refused the APDU or the middleware the call.
+SIGNATURE_REFUSED = (ApduError, Pkcs11Error)

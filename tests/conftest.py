@@ -77,10 +77,14 @@ def stack(tmp_path_factory):
 class Card:
     """An emulated card inserted in the stack's reader for one test."""
 
+    inserted = 0
+
     def __init__(self, stack: Stack, profile: Path, verbose: bool = True):
         self.stack = stack
         self.profile = profile
-        self.log_file = stack.logs / f"emulator-{profile.name}-{os.getpid()}.log"
+        Card.inserted += 1
+        # One log per insertion: tests read what reached this card, and only this one.
+        self.log_file = stack.logs / f"emulator-{Card.inserted:03d}-{profile.name}.log"
         self.emulator = stk.Emulator(str(profile), stack.port, verbose=verbose, log_file=self.log_file)
 
     def insert(self) -> "Card":

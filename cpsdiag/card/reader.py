@@ -13,9 +13,8 @@ from dataclasses import dataclass, field
 from cpsdiag.card import pkcs15
 from cpsdiag.card.efsn import CardSerial, parse_ef_sn
 from cpsdiag.card.pin import PinStatus
-from cpsdiag.card.session import commands_for
+from cpsdiag.card.commands import CardCommands
 from cpsdiag.errors import ApduError, CardProtocolError, MalformedDataError
-from cpsdiag.transport.base import CardLink
 
 PKCS15_AIDS = (bytes.fromhex("E828BD080F8025000001FF0010"), bytes.fromhex("E828BD080F8025000001FF0020"))
 SFI_EF_SN, SFI_EF_DIR = 0x1C, 0x1E
@@ -48,9 +47,9 @@ class CardData:
 
 
 class _Reader:
-    def __init__(self, link: CardLink, generation: str):
-        self.cmd = commands_for(generation, link)
-        self.data = CardData(generation)
+    def __init__(self, commands: CardCommands):
+        self.cmd = commands
+        self.data = CardData(commands.generation)
 
     def attempt(self, step: str, target: str, fn):
         try:
@@ -138,6 +137,6 @@ def _name(what: str, path: bytes) -> str:
     return f"{what} {path.hex().upper()}"
 
 
-def read_card(link: CardLink, generation: str) -> CardData:
-    """Everything cpsdiag reads from a card without a PIN."""
-    return _Reader(link, generation).run()
+def read_card(commands: CardCommands) -> CardData:
+    """Everything cpsdiag reads from a card without a PIN (``commands_for(generation, link)``)."""
+    return _Reader(commands).run()

@@ -18,25 +18,97 @@ def anchors_option(fn):
                              "Repeatable.")(fn)
 
 
+def check_options(fn):
+    """The options of a check, shared by ``check`` and ``report``."""
+    decorators = [
+        click.option("--reader", envvar="CPSDIAG_READER", metavar="NAME",
+                     help="Reader to use (exact name or a unique part of it). Default: the first holding a CPS card."),
+        anchors_option,
+        click.option("--at", "at", metavar="DATE", help="Judge certificate validity as of this date (ISO 8601)."),
+        click.option("--sign", is_flag=True,
+                      help="Signature self-test with the authentication key (asks for the PIN)."),
+        click.option("--sign-all", is_flag=True, help="Also test the non-repudiation signature key (asks for the PIN)."),
+        click.option("--tls", "tls_url", metavar="URL",
+                     help="TLS client-authentication probe of an https:// URL with the card (asks for the PIN)."),
+        click.option("--tls-ca", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+                     help="Trust this CA bundle for the server instead of the system's."),
+        click.option("--tls-timeout", type=click.FloatRange(1, 120), default=10.0, show_default=True,
+                     help="Seconds to wait for the server."),
+        click.option("--pin-stdin", is_flag=True, help="Read the PIN from standard input instead of prompting."),
+        click.option("--force-last-try", is_flag=True,
+                     help="Present the PIN even when only one try is left (a wrong PIN then blocks the card)."),
+        click.option("--via", type=click.Choice(["apdu", "pkcs11"]), default="apdu", show_default=True,
+                     help="Sign with the card's commands, or through a PKCS#11 module (the path browsers use)."),
+        click.option("--module", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+                     help="PKCS#11 module for --via pkcs11 (default: ANS's Cryptolib CPS if installed, else OpenSC)."),
+    ]
+    for decorator in reversed(decorators):
+        fn = decorator(fn)
+    return fn
+
+
+PKCS11_MODULES = (
+    "/opt/santesocial/CPS/lib/libcps3_pkcs11_lux.so", "/usr/lib64/libcps3_pkcs11_lux.so",
+    "/usr/local/lib/libcps3_pkcs11_osx.dylib",
+    "/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so", "/usr/lib/aarch64-linux-gnu/opensc-pkcs11.so",
+    "/usr/lib64/opensc-pkcs11.so", "/usr/lib/opensc-pkcs11.so", "/Library/OpenSC/lib/opensc-pkcs11.so",
+)
+
+
+def default_module() -> Path:
+    import os
+
+    from cpsdiag.errors import UsageError
+
+    for candidate in PKCS11_MODULES:
+        if os.path.exists(candidate):
+            return Path(candidate)
+    raise UsageError("--via pkcs11: no PKCS#11 module found; give one with --module")
+
+
+def build_options(reader, anchors, at, sign, sign_all, tls_url, tls_ca, tls_timeout, pin_stdin, force_last_try,
+                  via="apdu", module=None):
+    from cpsdiag.diag.check import CheckOptions
+    from cpsdiag.diag.keys import KeyOptions
+    from cpsdiag.i18n import _
+    from cpsdiag.pinentry import prompt_source, stdin_source
+
+    if tls_url is not None:
+        from cpsdiag.tls.probe import parse_url
+
+        parse_url(tls_url)          # a bad URL is a usage error before the card is touched
+    keys = None
+    if sign or sign_all or tls_url:
+        source = stdin_source() if pin_stdin else prompt_source(_("PIN of the CPS card (not shown): "))
+        if via == "pkcs11" and module is None:
+            module = default_module()
+        keys = KeyOptions(sign=sign or sign_all, sign_all=sign_all, tls_url=tls_url, tls_ca=tls_ca,
+                          tls_timeout=tls_timeout, force_last_try=force_last_try, pin_source=source, via=via,
+                          module=module)
+    return CheckOptions(reader=reader, anchors=anchors, at=parse_date(at), keys=keys)
+
+
 @click.command()
-@click.option("--reader", envvar="CPSDIAG_READER", metavar="NAME",
-              help="Reader to use (exact name or a unique part of it). Default: the first holding a CPS card.")
-@anchors_option
-@click.option("--at", "at", metavar="DATE", help="Judge certificate validity as of this date (ISO 8601).")
+@check_options
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document (schema cpsdiag.report/1).")
 @lang_option
 @debug_option
 @guarded
-def check(reader: str | None, anchors: tuple[Path, ...], at: str | None, as_json: bool, lang: str | None,
-          debug: bool) -> int:
+def check(reader: str | None, anchors: tuple[Path, ...], at: str | None, sign: bool, sign_all: bool,
+          tls_url: str | None, tls_ca: Path | None, tls_timeout: float, pin_stdin: bool, force_last_try: bool,
+          via: str, module: Path | None, as_json: bool, lang: str | None, debug: bool) -> int:
     """Diagnose the PC/SC stack, the reader, the card, its PIN counter and its certificates.
 
-    Never asks for the PIN and never spends a PIN try. Exit status: 0 when no
-    finding is an error, 1 otherwise, 2 for a usage error.
+    Without --sign or --tls it never asks for the PIN and never spends a PIN
+    try. With them, the PIN counter is read first: a blocked PIN is never
+    presented, nor the last try unless --force-last-try; the PIN is presented
+    once and never retried. Exit status: 0 when no finding is an error, 1
+    otherwise, 2 for a usage error.
     """
-    from cpsdiag.diag.check import CheckOptions, internal_error, run_check
+    from cpsdiag.diag.check import internal_error, run_check
 
-    options = CheckOptions(reader=reader, anchors=anchors, at=parse_date(at))
+    options = build_options(reader, anchors, at, sign, sign_all, tls_url, tls_ca, tls_timeout, pin_stdin,
+                            force_last_try, via, module)
     try:
         result = run_check(options)
     except click.exceptions.Exit:

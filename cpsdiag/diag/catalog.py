@@ -235,6 +235,105 @@ CATALOG: dict[str, Entry] = {
         N_("The card's certificate and key do not belong together: signing in will fail. Contact ANS."),
         extras=(_SUPPORT,),
     ),
+    # -- PIN presentation and keys ----------------------------------------------
+    "PIN_VERIFIED": Entry(N_("PIN accepted"), N_("Presented once: {how}.")),
+    "PIN_WRONG": Entry(
+        N_("Wrong PIN: {tries_left} tries left"),
+        N_("The card refused the PIN. cpsdiag never tries a PIN twice."),
+        N_("Check your PIN before trying again: after {tries_left} more wrong PIN(s) the card is blocked. "
+           "A correct PIN resets the counter."),
+    ),
+    "PIN_LAST_TRY_REFUSED": Entry(
+        N_("PIN not presented: only one try left"),
+        N_("A wrong PIN now would block the card, so the key tests were not run."),
+        N_("If you are sure of your PIN, run again with --force-last-try: a correct PIN resets the counter. "
+           "If you are not sure, find the letter that came with the card before trying."),
+    ),
+    "PIN_NOT_GIVEN": Entry(
+        N_("No PIN given: the key tests were not run"),
+        N_("The key tests need the PIN; none was typed."),
+        N_("Type the PIN when asked, or pass it on standard input with --pin-stdin."),
+    ),
+    "PKCS11_MODULE_FAILED": Entry(
+        N_("The PKCS#11 module cannot be used"),
+        N_("{module}: {error}"),
+        N_("Check the module path (--module), that the middleware is installed for this system, and that "
+           "PyKCS11 is installed (pip install 'cpsdiag[pkcs11]')."),
+    ),
+    "KEY_TESTS_SKIPPED": Entry(N_("Key tests not run"), N_("{reason}")),
+    "KEY_SIGN_OK": Entry(
+        N_("The {role_label} key signs ({scheme})"),
+        N_("A fresh challenge signed by the card verifies with the certificate's public key ({ms} ms)."),
+    ),
+    "KEY_MISMATCH": Entry(
+        N_("The {role_label} key does not match its certificate"),
+        N_("The card signed ({scheme}) but the signature does not verify with the certificate's public key."),
+        N_("The card's certificate and key do not belong together: signing in will fail. Contact ANS."),
+        extras=(_SUPPORT,),
+    ),
+    "KEY_SIGN_FAILED": Entry(
+        N_("The card refused to sign with the {role_label} key"),
+        N_("{scheme}: {error}"),
+        N_("Take the card out, insert it again and retry. If it persists, the card or its key is damaged: "
+           "contact ANS."),
+        extras=(("module", N_("The refusal came from the PKCS#11 module {module}: this middleware may not "
+                              "support that operation for this card (Debian's OpenSC 0.23 cannot sign with the "
+                              "non-repudiation key of a CPS card). Run again without --via pkcs11 to test the "
+                              "card itself, or use ANS's Cryptolib CPS.")), _SUPPORT),
+    ),
+    "KEY_CAPABILITIES": Entry(
+        N_("Signatures the card can make: PKCS#1 v1.5 {pkcs1}, RSA-PSS {pss}"),
+        N_("TLS 1.2 client authentication: {tls12}; TLS 1.3 (needs RSA-PSS): {tls13}."),
+    ),
+    # -- TLS probe ------------------------------------------------------------
+    "TLS_OK": Entry(
+        N_("TLS client authentication succeeded"),
+        N_("{url}: {version}, {cipher}, card signature {scheme}; the server answered HTTP {http_status} "
+           "{http_reason}."),
+    ),
+    "TLS_CONNECT_FAILED": Entry(
+        N_("Cannot reach the server"),
+        N_("{url}: {error}"),
+        N_("Check the address and the network connection. A proxy or a firewall may block the connection: "
+           "check the proxy settings (HTTPS_PROXY) with your IT support."),
+    ),
+    "TLS_SERVER_UNTRUSTED": Entry(
+        N_("The server's certificate is not trusted"),
+        N_("{subject}: {detail}"),
+        N_("Check the address: you may not be talking to the expected server. For a test server, give its "
+           "authority certificate with --tls-ca."),
+    ),
+    "TLS_CLIENT_CERT_REJECTED": Entry(
+        N_("The server refused the card's certificate"),
+        N_("{reason}"),
+        N_("Check that the card is valid and of the kind this service accepts (a TEST card is refused by "
+           "production services). If it is, contact the service's support with this diagnosis."),
+    ),
+    "TLS13_PSS_UNSUPPORTED": Entry(
+        N_("The server uses TLS 1.3, which this card cannot sign"),
+        N_("TLS 1.3 client authentication needs an RSA-PSS signature; a {generation} card can only make PKCS#1 "
+           "v1.5 signatures. Browsers then fail with ERR_SSL_CLIENT_AUTH_SIGNATURE_FAILED."),
+        N_("Use a CPS4 card (with Cryptolib CPS 5.2 or later), or ask the service to keep accepting TLS 1.2 "
+           "for client authentication."),
+        extras=(("tls12_ok", N_("TLS 1.2 works with this card on this server, but browsers choose TLS 1.3 "
+                                "when the server offers it.")),),
+    ),
+    "TLS_CA_NOT_ACCEPTED": Entry(
+        N_("The server does not accept the card's authority"),
+        N_("The server accepts certificates from: {ca_names}. Not from {issuer}."),
+        N_("Browsers will not offer this card's certificate to this server. The service does not accept cards "
+           "of this kind (for example a TEST card on a production service): use a card meant for it."),
+    ),
+    "TLS_NO_CLIENT_AUTH": Entry(
+        N_("The server did not ask for a card"),
+        N_("{url} completed the handshake without requesting a client certificate."),
+        N_("This address does not test the card: use the service's card-authentication address."),
+    ),
+    "TLS_HANDSHAKE_FAILED": Entry(
+        N_("The TLS handshake failed"),
+        N_("{url}: {error}"),
+        N_("Run again; if it persists, send this diagnosis to the service's support."),
+    ),
     "INTERNAL_ERROR": Entry(
         N_("cpsdiag failed unexpectedly"),
         N_("{error}"),
@@ -244,6 +343,14 @@ CATALOG: dict[str, Entry] = {
 
 ROLE_LABELS = {"authentication": N_("authentication"), "signature": N_("signature"),
                "authority": N_("certification authority"), "unknown": N_("unnamed")}
+# Parameters whose values are codes, shown translated.
+VALUE_LABELS = {
+    "how": {"keyboard": N_("typed on the keyboard"), "pinpad": N_("typed on the reader's PIN pad"),
+            "already": N_("already presented by another program")},
+    "reason": {"pin_blocked": N_("the PIN is blocked."),
+               "counter_unknown": N_("the PIN counter could not be read, so the PIN is not presented blindly "
+                                     "(--force-last-try presents it anyway).")},
+}
 
 
 class _Params(dict):
@@ -264,9 +371,13 @@ class Rendered:
 def render(finding: Any) -> Rendered:
     """Title, detail and remedy of a finding in the current language."""
     entry = CATALOG[finding.code]
-    params = _Params({k: v for k, v in finding.params.items() if v is not None})
+    params = _Params({k: (_("yes") if v else _("no")) if isinstance(v, bool) else v
+                      for k, v in finding.params.items() if v is not None})
     if "role" in params:
         params["role_label"] = _(ROLE_LABELS.get(params["role"], params["role"]))
+    for name, labels in VALUE_LABELS.items():
+        if name in params and params[name] in labels:
+            params[name] = _(labels[params[name]])
     title = _(entry.title).format_map(params)
     if entry.title.startswith("{"):
         title = title[:1].upper() + title[1:]   # "{role_label} certificate..." starts a sentence

@@ -22,6 +22,7 @@ class CheckOptions:
     reader: str | None = None
     anchors: tuple[Path, ...] = ()
     at: datetime | None = None
+    keys: Any = None                # cpsdiag.diag.keys.KeyOptions: PIN, self-test, TLS probe
 
 
 @dataclass
@@ -33,7 +34,11 @@ class CertFacts:
     info: Any = None                # cpsdiag.pki.certinfo.CertInfo
     error: Exception | None = None  # why it could not be read or parsed
     chain: Any = None               # cpsdiag.pki.chain.ChainResult
-    key_bits: int | None = None     # size of the matching private key in the PrKDF
+    key: Any = None                 # the matching private key of the PrKDF (cpsdiag.card.pkcs15.PrivateKeyObject)
+
+    @property
+    def key_bits(self) -> int | None:
+        return self.key.modulus_bits if self.key is not None else None
 
 
 @dataclass
@@ -55,6 +60,8 @@ class CheckFacts:
     reader_error: errors.CpsdiagError | None = None     # --reader named no reader
     card_error: errors.PcscError | None = None           # while connecting
     read_error: errors.PcscError | None = None           # the card went away while being read
+    keys: Any = None                                     # cpsdiag.diag.keys.KeyFacts
+    keys_error: errors.PcscError | None = None           # the card went away during the key tests
     atr: bytes | None = None
     atr_info: Any = None                                 # cpsdiag.iso7816.atr.Atr
     atr_error: errors.MalformedDataError | None = None
@@ -199,21 +206,31 @@ def _collect_card(facts: CheckFacts, options: CheckOptions, context: Any, anchor
                 facts.atr_error = exc
         if facts.model is None:
             return
+        from cpsdiag.card.commands import commands_for
         from cpsdiag.card.reader import read_card
 
+        commands = commands_for(facts.model.generation, link)
         with _timed(facts, "read"):
             try:
-                facts.card = read_card(link, facts.model.generation)
+                facts.card = read_card(commands)
             except errors.PcscError as exc:
                 facts.read_error = exc
                 return
+        with _timed(facts, "certificates"):
+            _collect_certificates(facts, anchors)
+        if options.keys is not None and options.keys.wanted:
+            from cpsdiag.diag.keys import run_key_tests
+
+            with _timed(facts, "keys"):
+                try:
+                    facts.keys = run_key_tests(link, commands, facts, options.keys)
+                except errors.PcscError as exc:
+                    facts.keys_error = exc
     finally:
         try:
             link.close()
         except errors.PcscError:
             pass   # the card or the service is already gone; the facts say so
-    with _timed(facts, "certificates"):
-        _collect_certificates(facts, anchors)
 
 
 def _collect_certificates(facts: CheckFacts, anchors: list[Any] | None) -> None:
@@ -225,8 +242,7 @@ def _collect_certificates(facts: CheckFacts, anchors: list[Any] | None) -> None:
     for cert_file in card.certificates:
         obj = cert_file.object
         key = keys_by_id.get(obj.id)
-        cf = CertFacts(role="unknown", label=obj.label, path=obj.path.hex().upper(), der=cert_file.der,
-                       key_bits=key.modulus_bits if key else None)
+        cf = CertFacts(role="unknown", label=obj.label, path=obj.path.hex().upper(), der=cert_file.der, key=key)
         if key is not None and "nonRepudiation" in key.usage:
             cf.role = "signature"
         elif key is not None and ("sign" in key.usage or "decrypt" in key.usage):

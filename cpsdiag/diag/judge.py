@@ -37,6 +37,12 @@ def judge(facts: CheckFacts) -> list[Finding]:
     _judge_pin(facts, out, personal)
     _judge_certificates(facts, out, personal)
     _judge_consistency(facts, out)
+    if facts.keys_error is not None:
+        out.append(_card_error(facts.keys_error, "keys", facts))
+    else:
+        from cpsdiag.diag.judge_keys import judge_keys
+
+        judge_keys(facts, out, personal)
     return out
 
 

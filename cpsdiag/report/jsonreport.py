@@ -134,6 +134,42 @@ def card_dict(facts: CheckFacts) -> dict[str, Any] | None:
     return out
 
 
+def keys_dict(keys: Any) -> dict[str, Any] | None:
+    if keys is None:
+        return None
+    pin = keys.pin
+    return {
+        "requested": {"sign": keys.options.sign, "sign_all": keys.options.sign_all, "tls": keys.options.tls_url},
+        "pin": None if pin is None else {"outcome": pin.outcome, "tries_left": pin.tries_left,
+                                         "via_pinpad": pin.via_pinpad},
+        "signatures": [{"role": c.role, "scheme": c.scheme, "outcome": c.outcome, "error": c.error,
+                        "ms": round(c.seconds * 1000, 1)} for c in keys.signatures],
+        "card_schemes": list(keys.card_schemes),
+    }
+
+
+def tls_dict(keys: Any) -> dict[str, Any] | None:
+    result = getattr(keys, "tls", None)
+    if result is None:
+        return None
+    server = result.server
+    return {
+        "url": result.target.url, "host": result.target.host, "port": result.target.port,
+        "connect_error": result.connect_error, "connect_reason": result.connect_reason,
+        "server": None if server is None else {"trusted": server.trusted, "subject": server.subject,
+                                               "detail": server.detail or None, "store": server.store},
+        "card_issuer_accepted": result.card_issuer_accepted,
+        "attempts": [{
+            "name": a.name, "outcome": a.outcome, "alert": a.alert, "alert_by": a.alert_by,
+            "version": a.version, "cipher": a.cipher, "signature_schemes": a.schemes_used,
+            "certificate_request": None if a.cert_request is None else {
+                "ca_names": a.cert_request.ca_names, "signature_algorithms": a.cert_request.signature_algorithms},
+            "http_status": a.http_status, "http_reason": a.http_reason, "ms": round(a.seconds * 1000, 1),
+            "error": a.error,
+        } for a in result.attempts],
+    }
+
+
 def report_dict(result: CheckResult) -> dict[str, Any]:
     facts = result.facts
     trace = facts.trace
@@ -154,6 +190,8 @@ def report_dict(result: CheckResult) -> dict[str, Any]:
                      "exclusive": r.exclusive, "selected": r.name == facts.reader} for r in facts.readers],
         "card": card_dict(facts),
         "certificates": [certificate_dict(cf, facts.at) for cf in facts.certificates],
+        "keys": keys_dict(facts.keys),
+        "tls": tls_dict(facts.keys),
         "timings_ms": dict(facts.timings_ms),
         "apdu": {"count": trace.count if trace else 0, "bytes_sent": trace.bytes_sent if trace else 0,
                  "bytes_received": trace.bytes_received if trace else 0},

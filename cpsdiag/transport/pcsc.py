@@ -194,6 +194,17 @@ class PcscLink(TracedLink):
             raise errors.CardProtocolError(f"response of {len(response)} bytes has no status word")
         return bytes(response[:-2]), (response[-2] << 8) | response[-1]
 
+    def control(self, code: int, data: bytes = b"") -> bytes:
+        """SCardControl: a command to the reader itself (PC/SC part 10 features, PIN pad)."""
+        rc, response = self.scard.SCardControl(self.card, code, list(data))
+        if rc != 0:
+            _raise("SCardControl", rc, self.scard)
+        return bytes(response)
+
+    def control_code(self, function: int) -> int:
+        """SCARD_CTL_CODE of the platform for a reader function number (3400 = GET_FEATURE_REQUEST)."""
+        return int(self.scard.SCARD_CTL_CODE(function))
+
     def close(self) -> None:
         if self.card is not None:
             self.scard.SCardDisconnect(self.card, self.scard.SCARD_LEAVE_CARD)

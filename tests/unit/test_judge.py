@@ -11,7 +11,7 @@ from cpsdiag import errors
 from cpsdiag.card.efsn import parse_ef_sn
 from cpsdiag.card.identify import identify
 from cpsdiag.card.pin import PinStatus
-from cpsdiag.card.pkcs15 import PinObject
+from cpsdiag.card.pkcs15 import PinObject, PrivateKeyObject
 from cpsdiag.card.reader import CardData, ReadProblem
 from cpsdiag.diag.collect import CertFacts, CheckFacts, ReaderFacts, choose_reader
 from cpsdiag.diag.judge import card_numbers_match, judge
@@ -36,7 +36,8 @@ def facts_for(pki, profile="cps3-medecin", *, roles=("auth", "signature"), key_b
     for name in roles:
         info = parse_certificate((pki.cards / profile / f"{name}.pem").read_bytes())
         facts.certificates.append(CertFacts(info.role, name, "3F000001A001", info.der, info=info,
-                                            chain=validate_chain(info, anchors=anchors, at=at), key_bits=key_bits))
+                                            chain=validate_chain(info, anchors=anchors, at=at),
+                                            key=PrivateKeyObject(name, b"", ("sign",), 0x82, None, key_bits, b"\x01")))
     return facts
 
 

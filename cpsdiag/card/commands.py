@@ -1,0 +1,28 @@
+"""The command set of a card generation, behind one interface."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from cpsdiag.card.pin import PinStatus
+from cpsdiag.card.session import CardSession
+from cpsdiag.transport.base import CardLink
+
+
+class CardCommands(Protocol):
+    generation: str
+    supports_sfi: bool
+    schemes: tuple[str, ...]        # signature paddings the card can produce for TLS: "pkcs1", "pss"
+    s: CardSession
+
+    def start(self) -> None: ...
+    def select_path(self, path: bytes) -> None: ...
+    def read_pin_status(self, reference: int, path: bytes | None) -> PinStatus: ...
+    def verify_pin(self, reference: int, path: bytes | None, pin: bytes) -> None: ...
+
+
+def commands_for(generation: str, link: CardLink) -> CardCommands:
+    from cpsdiag.card.cps3 import Cps3Commands
+    from cpsdiag.card.cps4 import Cps4Commands
+
+    return Cps4Commands(link) if generation == "CPS4" else Cps3Commands(link)

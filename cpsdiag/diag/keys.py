@@ -1,0 +1,227 @@
+"""Prove the card's keys: safe PIN presentation, signature self-test, TLS probe.
+
+PIN safety, in order: the counter read without spending a try decides; a
+blocked PIN is never presented; the last try is never spent unless the user
+forced it; the PIN is asked for only then (or typed on the reader's PIN pad),
+presented once, never retried, and wiped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from cpsdiag import errors
+from cpsdiag.tls.signer import DIGEST_INFO_PREFIX
+
+
+@dataclass(frozen=True)
+class KeyOptions:
+    sign: bool = False
+    sign_all: bool = False
+    tls_url: str | None = None
+    tls_ca: Path | None = None
+    tls_timeout: float = 10.0
+    force_last_try: bool = False
+    pin_source: Callable[[int, int], Any] | None = None     # cpsdiag.pinentry.PinSource
+    via: str = "apdu"                                       # "apdu" | "pkcs11"
+    module: Path | None = None                              # PKCS#11 module for via="pkcs11"
+
+    @property
+    def wanted(self) -> bool:
+        return self.sign or self.sign_all or self.tls_url is not None
+
+
+@dataclass
+class PinOutcome:
+    outcome: str          # verified | already_verified | not_needed | wrong | blocked | blocked_now
+                          # | last_try_refused | counter_unknown | not_given
+    tries_left: int | None = None
+    via_pinpad: bool = False
+
+
+@dataclass
+class SignatureCheck:
+    role: str                    # authentication | signature
+    scheme: str                  # pkcs1-sha256 | pss-sha256
+    outcome: str                 # ok | mismatch | refused
+    error: str | None = None
+    seconds: float = 0.0
+
+
+@dataclass
+class KeyFacts:
+    options: KeyOptions
+    pin: PinOutcome | None = None
+    pinpad: bool = False
+    signatures: list[SignatureCheck] = field(default_factory=list)
+    card_schemes: tuple[str, ...] = ()
+    tls: Any = None              # cpsdiag.tls.probe.TlsProbeResult
+    tls_error: str | None = None  # why the probe could not run
+    module: Any = None           # cpsdiag.pkcs11.ModuleInfo on the middleware path
+    module_error: str | None = None
+
+    @property
+    def keys_usable(self) -> bool:
+        return self.pin is not None and self.pin.outcome in ("verified", "already_verified", "not_needed")
+
+
+def _verify(public_key: Any, signature: bytes, message: bytes, pss: bool) -> bool:
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding
+
+    pad = padding.PSS(padding.MGF1(hashes.SHA256()), 32) if pss else padding.PKCS1v15()
+    try:
+        public_key.verify(signature, message, pad, hashes.SHA256())
+        return True
+    except (InvalidSignature, ValueError):
+        return False
+
+
+def _check(role: str, scheme: str, public_key: Any, fn: Callable[[bytes], bytes]) -> SignatureCheck:
+    challenge = os.urandom(32)            # fresh each time: a replayed signature proves nothing
+    start = time.perf_counter()
+    try:
+        signature = fn(challenge)
+    except errors.SIGNATURE_REFUSED as exc:
+        return SignatureCheck(role, scheme, "refused", str(exc), time.perf_counter() - start)
+    seconds = time.perf_counter() - start
+    ok = _verify(public_key, signature, challenge, scheme.startswith("pss"))
+    return SignatureCheck(role, scheme, "ok" if ok else "mismatch", None, round(seconds, 4))
+
+
+def present_pin(card: Any, options: KeyOptions, contactless: bool, verify: Callable[[bytes], None],
+                pin_pad: Callable[[], None] | None) -> PinOutcome:
+    """Decide from the counter, then present the PIN once (typed, or on the reader's pad)."""
+    if contactless or not card.pins:
+        return PinOutcome("not_needed")
+    pin_object = card.pins[0]
+    status = card.pin_status
+    if status is None and not options.force_last_try:
+        return PinOutcome("counter_unknown")
+    if status is not None:
+        if status.blocked:
+            return PinOutcome("blocked", 0)
+        if status.verified:
+            return PinOutcome("already_verified", status.tries_left)
+        if status.tries_left == 1 and not options.force_last_try:
+            return PinOutcome("last_try_refused", 1)
+    via_pad = pin_pad is not None
+    try:
+        if pin_pad is not None:
+            pin_pad()
+        else:
+            pin = options.pin_source(pin_object.min_length or 4, pin_object.max_length or 8) \
+                if options.pin_source else None
+            if pin is None:
+                return PinOutcome("not_given", status.tries_left if status else None)
+            try:
+                verify(pin.reveal())
+            finally:
+                pin.wipe()
+    except errors.PinIncorrect as exc:
+        return PinOutcome("wrong", exc.tries_left, via_pinpad=via_pad)
+    except errors.PinBlocked:
+        return PinOutcome("blocked_now", 0, via_pinpad=via_pad)
+    return PinOutcome("verified", status.max_tries if status else None, via_pinpad=via_pad)
+
+
+def self_test(ops: Any, facts: Any, options: KeyOptions) -> list[SignatureCheck]:
+    checks: list[SignatureCheck] = []
+    for cf in facts.certificates:
+        if cf.info is None or cf.key is None:
+            continue
+        public_key = cf.info.certificate.public_key()
+        if cf.role == "authentication":
+            checks.append(_check("authentication", "pkcs1-sha256", public_key, lambda m: ops.sign_pkcs1(
+                "authentication", DIGEST_INFO_PREFIX["sha256"] + hashlib.sha256(m).digest())))
+            if "pss" in ops.schemes:
+                checks.append(_check("authentication", "pss-sha256", public_key, lambda m: ops.sign_pss(
+                    "authentication", "sha256", hashlib.sha256(m).digest())))
+        elif cf.role == "signature" and options.sign_all:
+            checks.append(_check("signature", "pkcs1-sha256", public_key,
+                                 lambda m: ops.sign_message("signature", m)))
+    return checks
+
+
+def _apdu_path(link: Any, commands: Any, facts: Any, options: KeyOptions) -> tuple[Any, PinOutcome]:
+    from cpsdiag.card.keyops import ApduKeyOps
+    from cpsdiag.card.pinpad import reader_features, verify_on_pad
+
+    card = facts.card
+    pin_object = card.pins[0] if card.pins else None
+    pad = None
+    if pin_object is not None:
+        features = reader_features(link)
+        if features.pin_pad:
+            def pad() -> None:
+                verify_on_pad(link, features, commands.s.cla, pin_object.reference,
+                              pin_object.min_length or 4, pin_object.max_length or 8)
+    verify = (lambda pin: commands.verify_pin(pin_object.reference, pin_object.path, pin)) if pin_object else None
+    outcome = present_pin(card, options, facts.contactless, verify, pad)
+    keys = {cf.role: cf.key for cf in facts.certificates if cf.key is not None}
+    return ApduKeyOps(commands, keys), outcome
+
+
+def _pkcs11_path(commands: Any, facts: Any, options: KeyOptions) -> tuple[Any, PinOutcome]:
+    from cpsdiag.pkcs11 import Pkcs11KeyOps
+
+    card = facts.card
+    ids = {cf.role: cf.key.id for cf in facts.certificates if cf.key is not None}
+    ops = Pkcs11KeyOps(options.module, card.serial.card_number if card.serial else None, ids)
+    pin_object = card.pins[0] if card.pins else None
+
+    def verify(pin: bytes) -> None:
+        try:
+            ops.login(pin)
+        except errors.PinIncorrect:
+            # PKCS#11 does not say how many tries are left: the card does, read without spending one.
+            status = commands.read_pin_status(pin_object.reference, pin_object.path)
+            raise errors.PinIncorrect(status.tries_left) from None
+
+    return ops, present_pin(card, options, facts.contactless, verify, None)
+
+
+def run_key_tests(link: Any, commands: Any, facts: Any, options: KeyOptions) -> KeyFacts:
+    """PIN, then the self-test and the TLS probe, on a card already read (``facts.card``)."""
+    out = KeyFacts(options, card_schemes=tuple(commands.schemes))
+    try:
+        if options.via == "pkcs11":
+            ops, out.pin = _pkcs11_path(commands, facts, options)
+            out.card_schemes = tuple(ops.schemes)
+            out.module = ops.info
+        else:
+            ops, out.pin = _apdu_path(link, commands, facts, options)
+    except errors.Pkcs11Error as exc:
+        out.module_error = str(exc)
+        return out
+    try:
+        _use_keys(ops, facts, options, out)
+    finally:
+        close = getattr(ops, "close", None)
+        if close is not None:
+            close()
+    return out
+
+
+def _use_keys(ops: Any, facts: Any, options: KeyOptions, out: KeyFacts) -> None:
+    if not out.keys_usable:
+        return
+    if options.sign or options.sign_all:
+        out.signatures = self_test(ops, facts, options)
+    if options.tls_url:
+        from cpsdiag.tls.probe import probe
+        from cpsdiag.tls.signer import RoleSigner
+
+        auth = next((cf for cf in facts.certificates if cf.role == "authentication" and cf.info and cf.key), None)
+        if auth is None:
+            out.tls_error = "no authentication certificate and key on the card"
+            return
+        issuer = auth.info.certificate.issuer.public_bytes()
+        out.tls = probe(options.tls_url, RoleSigner(ops, "authentication"), auth.info.der, issuer_der=issuer,
+                        ca_file=options.tls_ca, timeout=options.tls_timeout)

@@ -1,0 +1,49 @@
+"""A tlslite-ng private key whose signatures are made by the card.
+
+tlslite asks ``sign(data, padding, hashAlg, saltLen)``: in TLS 1.2 PKCS#1 it
+passes the DigestInfo already built (hashAlg None); for PSS (TLS 1.2 or 1.3)
+it passes the hash. Each call is recorded so the probe can say which scheme
+was used.
+"""
+
+from __future__ import annotations
+
+from tlslite.utils.python_rsakey import Python_RSAKey
+
+from cpsdiag.tls.signer import DIGEST_INFO_PREFIX, CannotSign, CardSigner
+
+
+class CardRSAKey(Python_RSAKey):
+    def __init__(self, n: int, e: int, signer: CardSigner):
+        super().__init__(n, e)
+        self.signer = signer
+        self.used: list[str] = []        # signature schemes the handshake asked for
+
+    def hasPrivateKey(self) -> bool:    # noqa: N802 (tlslite's name)
+        return True
+
+    def sign(self, data, padding="pkcs1", hashAlg=None, saltLen=None):  # noqa: N803
+        padding = (padding or "pkcs1").lower()
+        if padding == "pkcs1":
+            payload = bytes(data)
+            if hashAlg is not None:
+                payload = DIGEST_INFO_PREFIX[hashAlg] + payload
+            self.used.append(f"rsa_pkcs1_{hashAlg or _hash_of(payload)}")
+            return bytearray(self.signer.sign_pkcs1(payload))
+        if padding == "pss":
+            self.used.append(f"rsa_pss_rsae_{hashAlg}")
+            if saltLen not in (None, len(data)):
+                raise CannotSign(f"rsa_pss with a {saltLen}-byte salt")
+            return bytearray(self.signer.sign_pss(hashAlg, bytes(data)))
+        raise CannotSign(padding)
+
+    def _rawPrivateKeyOp(self, message):  # noqa: N802
+        # Every signature goes through sign(); tlslite must never fall back to a raw operation here.
+        raise CannotSign("raw RSA through tlslite")
+
+
+def _hash_of(digest_info: bytes) -> str:
+    for name, prefix in DIGEST_INFO_PREFIX.items():
+        if digest_info.startswith(prefix):
+            return name
+    return "md5sha1"

@@ -1,0 +1,328 @@
+"""The TLS client-authentication probe: what ANS's "Test SSL" step does, explained.
+
+The probe connects with tlslite-ng, signs the handshake with the card, then
+sends ``GET path``. It tries what the card can do: a card with RSA-PSS
+(CPS4) negotiates freely; a PKCS#1-only card (CPS3) first tries TLS 1.3 (to
+learn whether the server would make a browser use it: it then needs PSS) and
+then TLS 1.2 with PKCS#1. Everything observed is kept for the judge.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, Iterator
+from urllib.parse import urlsplit
+
+from cpsdiag import __version__
+from cpsdiag.errors import SIGNATURE_REFUSED, UsageError
+from cpsdiag.tls.signer import CannotSign, CardSigner
+
+TLS13, TLS12 = (3, 4), (3, 3)
+VERSION_NAMES = {(3, 1): "TLS 1.0", (3, 2): "TLS 1.1", (3, 3): "TLS 1.2", (3, 4): "TLS 1.3"}
+
+
+@dataclass
+class CertRequest:
+    ca_names: list[str]
+    ca_names_der: list[bytes] = field(repr=False)
+    signature_algorithms: list[str]
+
+
+@dataclass
+class TlsAttempt:
+    name: str                         # "tls13-pss", "tls13", "tls12-pkcs1"
+    outcome: str = "error"            # ok | alert | card_cannot_sign | card_error | closed | timeout | error
+    alert: str | None = None
+    alert_by: str | None = None       # "server" | "client"
+    alert_message: str | None = None
+    version: str | None = None
+    cipher: str | None = None
+    schemes_used: list[str] = field(default_factory=list)
+    cert_request: CertRequest | None = None
+    http_status: int | None = None
+    http_reason: str | None = None
+    http_hint: str | None = None      # what the response body says about the client certificate
+    http_body: bytes = field(default=b"", repr=False)   # first 4 KB, kept in memory only (not reported)
+    error: str | None = None
+    seconds: float = 0.0
+    server_chain: list[bytes] = field(default_factory=list, repr=False)
+
+
+@dataclass
+class TlsTarget:
+    url: str
+    host: str
+    port: int
+    path: str
+
+
+@dataclass
+class TlsProbeResult:
+    target: TlsTarget
+    attempts: list[TlsAttempt] = field(default_factory=list)
+    connect_error: str | None = None
+    connect_reason: str | None = None  # dns | refused | timeout | proxy | unreachable
+    server: Any = None                 # cpsdiag.tls.trust.ServerTrust
+    card_issuer_accepted: bool | None = None
+    card_schemes: tuple[str, ...] = ()
+
+
+def parse_url(url: str) -> TlsTarget:
+    parts = urlsplit(url)
+    if parts.scheme != "https" or not parts.hostname:
+        raise UsageError(f"--tls {url!r}: an https:// URL is needed")
+    try:
+        port = parts.port or 443
+    except ValueError:
+        raise UsageError(f"--tls {url!r}: bad port") from None
+    path = parts.path or "/"
+    if parts.query:
+        path += "?" + parts.query
+    return TlsTarget(url, parts.hostname, port, path)
+
+
+class ConnectFailed(Exception):
+    def __init__(self, reason: str, message: str):
+        self.reason = reason
+        super().__init__(message)
+
+
+def _proxy_for(host: str) -> tuple[str, int] | None:
+    proxy = os.environ.get("https_proxy") or os.environ.get("HTTPS_PROXY")
+    if not proxy:
+        return None
+    no_proxy = [h.strip().lstrip(".") for h in (os.environ.get("no_proxy") or os.environ.get("NO_PROXY") or "").split(",")]
+    if any(h and (host == h or host.endswith("." + h)) for h in no_proxy) or "*" in no_proxy:
+        return None
+    parts = urlsplit(proxy if "://" in proxy else "http://" + proxy)
+    return parts.hostname or "", parts.port or 8080
+
+
+def connect(host: str, port: int, timeout: float) -> socket.socket:
+    proxy = _proxy_for(host)
+    target = proxy or (host, port)
+    try:
+        sock = socket.create_connection(target, timeout=timeout)
+    except socket.gaierror as exc:
+        raise ConnectFailed("proxy" if proxy else "dns", f"{target[0]}: {exc.strerror or exc}") from None
+    except socket.timeout:
+        raise ConnectFailed("proxy" if proxy else "timeout", f"{target[0]}:{target[1]}: no answer in {timeout:.0f} s") from None
+    except ConnectionRefusedError:
+        raise ConnectFailed("proxy" if proxy else "refused", f"{target[0]}:{target[1]}: connection refused") from None
+    except OSError as exc:
+        raise ConnectFailed("proxy" if proxy else "unreachable", f"{target[0]}:{target[1]}: {exc.strerror or exc}") from None
+    if proxy:
+        try:
+            sock.sendall(f"CONNECT {host}:{port} HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n".encode())
+            answer = b""
+            while b"\r\n\r\n" not in answer and len(answer) < 8192:
+                chunk = sock.recv(1024)
+                if not chunk:
+                    break
+                answer += chunk
+        except OSError as exc:
+            sock.close()
+            raise ConnectFailed("proxy", f"proxy {proxy[0]}:{proxy[1]}: {exc}") from None
+        status = answer.split(b"\r\n", 1)[0].decode("latin-1", "replace")
+        if " 200" not in status:
+            sock.close()
+            raise ConnectFailed("proxy", f"proxy {proxy[0]}:{proxy[1]} refused CONNECT: {status or 'no answer'}")
+    return sock
+
+
+def _scheme_name(alg: tuple[int, int]) -> str:
+    from tlslite.constants import HashAlgorithm, SignatureAlgorithm, SignatureScheme
+
+    name = SignatureScheme.toRepr(alg)
+    if name:
+        return name
+    return f"{HashAlgorithm.toStr(alg[0])}+{SignatureAlgorithm.toStr(alg[1])}"
+
+
+def _dn_text(der: bytes) -> str:
+    from asn1crypto import x509 as a509
+
+    try:
+        return a509.Name.load(der).human_friendly
+    except Exception:  # a malformed name from the network is shown as hex, never a crash
+        return der.hex()
+
+
+def _cert_request(msg: Any) -> CertRequest:
+    ca_der = [bytes(dn) for dn in (getattr(msg, "certificate_authorities", None) or [])]
+    for ext in getattr(msg, "extensions", None) or []:
+        if getattr(ext, "extType", None) == 47 and getattr(ext, "extData", None):   # certificate_authorities
+            data = bytes(ext.extData)
+            i = 2
+            while i + 2 <= len(data):
+                n = int.from_bytes(data[i:i + 2], "big")
+                ca_der.append(data[i + 2:i + 2 + n])
+                i += 2 + n
+    algs = [_scheme_name(tuple(a)) for a in (getattr(msg, "supported_signature_algs", None) or [])]
+    return CertRequest([_dn_text(d) for d in ca_der], ca_der, algs)
+
+
+@contextmanager
+def _capture_certificate_requests(sink: list[Any]) -> Iterator[None]:
+    # tlslite does not expose the server's CertificateRequest after the handshake.
+    from tlslite import messages
+
+    original = messages.CertificateRequest.parse
+
+    def parse(self, parser):  # type: ignore[no-untyped-def]
+        result = original(self, parser)
+        sink.append(result)
+        return result
+
+    messages.CertificateRequest.parse = parse
+    try:
+        yield
+    finally:
+        messages.CertificateRequest.parse = original
+
+
+def _settings(name: str) -> Any:
+    from tlslite import HandshakeSettings
+
+    st = HandshakeSettings()
+    # Browsers prefer SHA-256; tlslite's own order starts with SHA-512.
+    st.rsaSigHashes = ["sha256", "sha384", "sha512"]
+    # tlslite 0.8 compresses the client certificate whenever its own ClientHello
+    # offers compression; OpenSSL 3.0 servers then abort (lab.md pitfall 18).
+    st.certificate_compression_send = []
+    if name == "tls13":
+        st.minVersion = st.maxVersion = TLS13
+        st.rsaSchemes = ["pss", "pkcs1"]      # the server must be able to sign its own CertificateVerify
+    elif name == "tls12-pkcs1":
+        st.maxVersion = TLS12
+        st.rsaSchemes = ["pkcs1"]
+    else:
+        st.rsaSchemes = ["pss", "pkcs1"]
+    return st.validate()
+
+
+_CLIENT_CERT_HINTS = ("ssl certificate error", "no required ssl certificate", "certificate verify failed",
+                      "certificate was not accepted")
+
+
+def _http_get(conn: Any, target: TlsTarget, attempt: TlsAttempt) -> None:
+    request = (f"GET {target.path} HTTP/1.1\r\nHost: {target.host}\r\nUser-Agent: cpsdiag/{__version__}\r\n"
+               "Accept: application/json, text/html;q=0.9\r\nConnection: close\r\n\r\n")
+    from tlslite.errors import TLSAbruptCloseError
+
+    conn.write(request.encode())
+    data = bytearray()
+    while len(data) < 65536:
+        try:
+            chunk = conn.read(max=16384)
+        except TLSAbruptCloseError:
+            # Many servers close after "Connection: close" without a close_notify.
+            if data:
+                break
+            raise
+        if not chunk:
+            break
+        data += chunk
+        if b"\r\n\r\n" in data and len(data) > 4096:
+            break
+    head, _, body = bytes(data).partition(b"\r\n\r\n")
+    status_line = head.split(b"\r\n", 1)[0].decode("latin-1", "replace")
+    parts = status_line.split(" ", 2)
+    if len(parts) >= 2 and parts[1].isdigit():
+        attempt.http_status = int(parts[1])
+        attempt.http_reason = parts[2] if len(parts) > 2 else ""
+    attempt.http_body = body[:4096]
+    text = body[:4096].decode("utf-8", "replace").lower()
+    attempt.http_hint = next((h for h in _CLIENT_CERT_HINTS if h in text), None)
+
+
+def _attempt(name: str, target: TlsTarget, chain: Any, key: Any, timeout: float) -> TlsAttempt:
+    from tlslite import TLSConnection
+    from tlslite.constants import AlertDescription, CipherSuite
+    from tlslite.errors import TLSAbruptCloseError, TLSError, TLSLocalAlert, TLSRemoteAlert
+
+    attempt = TlsAttempt(name)
+    start = time.perf_counter()
+    requests: list[Any] = []
+    sock = connect(target.host, target.port, timeout)
+    conn = TLSConnection(sock)
+    try:
+        with _capture_certificate_requests(requests):
+            try:
+                conn.handshakeClientCert(chain, key, settings=_settings(name), serverName=target.host)
+                attempt.version = VERSION_NAMES.get(tuple(conn.version), str(conn.version))
+                suite = conn.session.cipherSuite
+                attempt.cipher = CipherSuite.ietfNames.get(suite, conn.getCipherName())
+                if conn.session.serverCertChain is not None:
+                    attempt.server_chain = [bytes(c.bytes) for c in conn.session.serverCertChain.x509List]
+                # A TLS 1.3 server judges the client certificate after the client's
+                # Finished: a refusal arrives as an alert on the first read.
+                _http_get(conn, target, attempt)
+                attempt.outcome = "ok"
+            except TLSRemoteAlert as exc:
+                attempt.outcome, attempt.alert_by = "alert", "server"
+                attempt.alert = AlertDescription.toStr(exc.description)
+            except TLSLocalAlert as exc:
+                attempt.outcome, attempt.alert_by = "alert", "client"
+                attempt.alert = AlertDescription.toStr(exc.description)
+                attempt.alert_message = exc.message
+            except CannotSign as exc:
+                attempt.outcome, attempt.error = "card_cannot_sign", exc.scheme
+            except TLSAbruptCloseError:
+                attempt.outcome = "closed"
+            except socket.timeout:
+                attempt.outcome, attempt.error = "timeout", f"no answer in {timeout:.0f} s"
+            except SIGNATURE_REFUSED as exc:      # the card or the middleware refused to sign: reported
+                attempt.outcome, attempt.error = "card_error", str(exc)
+            except (TLSError, OSError) as exc:
+                attempt.outcome, attempt.error = "error", f"{type(exc).__name__}: {exc}"
+    finally:
+        attempt.seconds = round(time.perf_counter() - start, 4)
+        attempt.schemes_used = list(key.used)
+        key.used.clear()
+        if requests:
+            attempt.cert_request = _cert_request(requests[-1])
+        if not attempt.server_chain and getattr(conn, "session", None) is not None:
+            chain_obj = getattr(conn.session, "serverCertChain", None)
+            if chain_obj is not None:
+                attempt.server_chain = [bytes(c.bytes) for c in chain_obj.x509List]
+        try:
+            sock.close()
+        except OSError:
+            pass
+    return attempt
+
+
+def probe(url: str, signer: CardSigner, client_cert_der: bytes, *, issuer_der: bytes | None = None,
+          ca_file: Any = None, timeout: float = 10.0) -> TlsProbeResult:
+    """Run the handshakes the card's capabilities call for against ``url``."""
+    from cryptography import x509
+    from tlslite import X509, X509CertChain
+
+    from cpsdiag.tls.cardkey import CardRSAKey
+    from cpsdiag.tls.trust import verify_server
+
+    target = parse_url(url)
+    result = TlsProbeResult(target, card_schemes=tuple(signer.schemes))
+    cert = X509()
+    cert.parseBinary(bytearray(client_cert_der))
+    chain = X509CertChain([cert])
+    numbers = x509.load_der_x509_certificate(client_cert_der).public_key().public_numbers()
+    key = CardRSAKey(numbers.n, numbers.e, signer)
+    plan = ["tls13-pss"] if "pss" in signer.schemes else ["tls13", "tls12-pkcs1"]
+    for name in plan:
+        try:
+            attempt = _attempt(name, target, chain, key, timeout)
+        except ConnectFailed as exc:
+            result.connect_error, result.connect_reason = str(exc), exc.reason
+            break
+        result.attempts.append(attempt)
+        if result.server is None and attempt.server_chain:
+            result.server = verify_server(attempt.server_chain, target.host, ca_file)
+        if attempt.cert_request and issuer_der is not None and attempt.cert_request.ca_names_der:
+            result.card_issuer_accepted = issuer_der in attempt.cert_request.ca_names_der
+    return result

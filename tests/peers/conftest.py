@@ -1,0 +1,85 @@
+"""Fixtures for tests against third-party peers: TLS servers (nginx, openssl s_server)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from cpsdiag.tls.server import make_server_certificate
+from tlspeers import free_port, wait_port
+
+
+@pytest.fixture(scope="module")
+def server_cert(tmp_path_factory):
+    return make_server_certificate(["localhost", "127.0.0.1"], tmp_path_factory.mktemp("server-cert"))
+
+
+@pytest.fixture
+def nginx(tmp_path, server_cert, pki, stack):
+    binary = shutil.which("nginx") or "/usr/sbin/nginx"
+    if not os.path.exists(binary):
+        pytest.skip("nginx not installed (Debian package nginx-light)")
+    procs = []
+
+    def start(protocols: str) -> int:
+        port = free_port()
+        cert, key, _ca = server_cert
+        conf = tmp_path / f"nginx-{port}.conf"
+        conf.write_text(f"""
+daemon off; worker_processes 1; pid {tmp_path}/nginx-{port}.pid; error_log {tmp_path}/error-{port}.log info;
+{"user root;" if os.geteuid() == 0 else ""}
+events {{ worker_connections 16; }}
+http {{
+  access_log off;
+  client_body_temp_path {tmp_path}/body; proxy_temp_path {tmp_path}/proxy; fastcgi_temp_path {tmp_path}/fcgi;
+  uwsgi_temp_path {tmp_path}/uwsgi; scgi_temp_path {tmp_path}/scgi;
+  server {{
+    listen 127.0.0.1:{port} ssl; server_name localhost;
+    ssl_certificate {cert}; ssl_certificate_key {key};
+    ssl_protocols {protocols};
+    ssl_client_certificate {pki.anchors}; ssl_verify_client on; ssl_verify_depth 3;
+    location / {{ default_type text/plain; return 200 "client $ssl_client_s_dn\\n"; }}
+  }}
+}}
+""")
+        proc = subprocess.Popen([binary, "-c", str(conf), "-p", str(tmp_path)], stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+        procs.append(proc)
+        wait_port(port)
+        return port
+
+    yield start
+    for proc in procs:
+        proc.terminate()
+        proc.wait(10)
+
+
+@pytest.fixture
+def s_server(tmp_path, server_cert, stack):
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl not installed")
+    procs = []
+
+    def start(ca_file: Path, *extra: str) -> int:
+        port = free_port()
+        cert, key, _ = server_cert
+        proc = subprocess.Popen(["openssl", "s_server", "-accept", f"127.0.0.1:{port}", "-cert", str(cert),
+                                 "-key", str(key), "-Verify", "2", "-verify_return_error", "-CAfile", str(ca_file),
+                                 "-www", *extra],
+                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        procs.append(proc)
+        wait_port(port)
+        return port
+
+    yield start
+    for proc in procs:
+        proc.terminate()
+        proc.wait(10)
+
+
