@@ -17,6 +17,10 @@ from cpsdiag.errors import ApduError
 from cpsdiag.transport.base import CardLink
 
 CHIPDOC_AID = bytes.fromhex("8025000001FF0100")
+GP_CARD_MANAGER = bytes.fromhex("A0000001510000")
+CPS2TER_AID = bytes.fromhex("8025000001FF0002")
+# Answers after which the Cryptolib re-selects ChipDoc: 69 85 (#1722), channel or applet lost.
+RECOVERABLE = (0x6985, 0x6881, 0x6A86, 0x6E00, 0x6A82)
 # MSE SET DST algorithm identifiers (Cryptolib cards.h).
 DST_ALG = {("sha1", False): 0x0A, ("sha256", False): 0x28, ("sha1", True): 0x15, ("sha256", True): 0x2C}
 
@@ -31,7 +35,15 @@ class Cps4Commands:
         self.s = CardSession(link, 1)
 
     def start(self) -> None:
-        self.s.check("SELECT ChipDoc", 0xA4, 0x04, 0x0C, CHIPDOC_AID)
+        _, sw = self.s.send(0xA4, 0x04, 0x0C, CHIPDOC_AID)
+        if sw in RECOVERABLE:
+            # What the Cryptolib does since 5.2.1 (release note #1722): select the card
+            # manager, the CPS2ter applet on the basic channel, then ChipDoc again.
+            self.s.send(0xA4, 0x04, 0x0C, GP_CARD_MANAGER)
+            self.s.send(0xA4, 0x04, 0x0C, CPS2TER_AID, channel=0)
+            _, sw = self.s.send(0xA4, 0x04, 0x0C, CHIPDOC_AID)
+        if sw != 0x9000:
+            raise ApduError("SELECT ChipDoc", sw)
 
     def select_path(self, path: bytes) -> None:
         if path[:2] == b"\x3f\x00":

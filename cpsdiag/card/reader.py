@@ -82,7 +82,11 @@ class _Reader:
 
     def run(self) -> CardData:
         d = self.data
-        self.cmd.start()
+        try:
+            self.cmd.start()
+        except (ApduError, CardProtocolError) as exc:
+            d.problems.append(ReadProblem("start", f"{d.generation} application", exc))
+            return d
         raw = self.attempt("serial", "EF.SN.ICC 3F00/D003", lambda: self.read_mf_file(0xD003, SFI_EF_SN, size=12))
         if raw is not None:
             d.serial = self.attempt("serial", "EF.SN.ICC 3F00/D003", lambda: parse_ef_sn(raw))

@@ -17,8 +17,8 @@ class CardSession:
         self.cla = channel & 0x03
 
     def send(self, ins: int, p1: int, p2: int, data: bytes = b"", le: int | None = None,
-             chained: bool = False) -> tuple[bytes, int]:
-        cla = self.cla | (0x10 if chained else 0)
+             chained: bool = False, channel: int | None = None) -> tuple[bytes, int]:
+        cla = (self.cla if channel is None else channel & 0x03) | (0x10 if chained else 0)
         apdu = bytes([cla, ins, p1, p2])
         if data:
             apdu += bytes([len(data)]) + data
@@ -31,9 +31,9 @@ class CardSession:
             chunks += 1
             if chunks > MAX_CHUNKS:
                 raise CardProtocolError("card keeps answering 61xx")
-            more, sw = self.link.transmit(bytes([self.cla, 0xC0, 0, 0, sw & 0xFF]))
+            more, sw = self.link.transmit(bytes([cla & 0x03, 0xC0, 0, 0, sw & 0xFF]))
             if sw >> 8 == 0x6C:
-                more, sw = self.link.transmit(bytes([self.cla, 0xC0, 0, 0, sw & 0xFF]))
+                more, sw = self.link.transmit(bytes([cla & 0x03, 0xC0, 0, 0, sw & 0xFF]))
             out += more
         return out, sw
 

@@ -25,6 +25,9 @@ def check_options(fn):
                      help="Reader to use (exact name or a unique part of it). Default: the first holding a CPS card."),
         anchors_option,
         click.option("--at", "at", metavar="DATE", help="Judge certificate validity as of this date (ISO 8601)."),
+        click.option("--card-timeout", type=click.FloatRange(0.5, 300), default=20.0, show_default=True,
+                     envvar="CPSDIAG_CARD_TIMEOUT", help="Seconds a card command may take before the card is "
+                                                         "reported mute."),
         click.option("--sign", is_flag=True,
                       help="Signature self-test with the authentication key (asks for the PIN)."),
         click.option("--sign-all", is_flag=True, help="Also test the non-repudiation signature key (asks for the PIN)."),
@@ -66,8 +69,8 @@ def default_module() -> Path:
     raise UsageError("--via pkcs11: no PKCS#11 module found; give one with --module")
 
 
-def build_options(reader, anchors, at, sign, sign_all, tls_url, tls_ca, tls_timeout, pin_stdin, force_last_try,
-                  via="apdu", module=None):
+def build_options(reader, anchors, at, card_timeout, sign, sign_all, tls_url, tls_ca, tls_timeout, pin_stdin,
+                  force_last_try, via="apdu", module=None):
     from cpsdiag.diag.check import CheckOptions
     from cpsdiag.diag.keys import KeyOptions
     from cpsdiag.i18n import _
@@ -85,7 +88,7 @@ def build_options(reader, anchors, at, sign, sign_all, tls_url, tls_ca, tls_time
         keys = KeyOptions(sign=sign or sign_all, sign_all=sign_all, tls_url=tls_url, tls_ca=tls_ca,
                           tls_timeout=tls_timeout, force_last_try=force_last_try, pin_source=source, via=via,
                           module=module)
-    return CheckOptions(reader=reader, anchors=anchors, at=parse_date(at), keys=keys)
+    return CheckOptions(reader=reader, anchors=anchors, at=parse_date(at), keys=keys, card_timeout=card_timeout)
 
 
 @click.command()
@@ -94,7 +97,7 @@ def build_options(reader, anchors, at, sign, sign_all, tls_url, tls_ca, tls_time
 @lang_option
 @debug_option
 @guarded
-def check(reader: str | None, anchors: tuple[Path, ...], at: str | None, sign: bool, sign_all: bool,
+def check(reader: str | None, anchors: tuple[Path, ...], at: str | None, card_timeout: float, sign: bool, sign_all: bool,
           tls_url: str | None, tls_ca: Path | None, tls_timeout: float, pin_stdin: bool, force_last_try: bool,
           via: str, module: Path | None, as_json: bool, lang: str | None, debug: bool) -> int:
     """Diagnose the PC/SC stack, the reader, the card, its PIN counter and its certificates.
@@ -107,8 +110,8 @@ def check(reader: str | None, anchors: tuple[Path, ...], at: str | None, sign: b
     """
     from cpsdiag.diag.check import internal_error, run_check
 
-    options = build_options(reader, anchors, at, sign, sign_all, tls_url, tls_ca, tls_timeout, pin_stdin,
-                            force_last_try, via, module)
+    options = build_options(reader, anchors, at, card_timeout, sign, sign_all, tls_url, tls_ca, tls_timeout,
+                            pin_stdin, force_last_try, via, module)
     try:
         result = run_check(options)
     except click.exceptions.Exit:

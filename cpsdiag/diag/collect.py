@@ -23,6 +23,7 @@ class CheckOptions:
     anchors: tuple[Path, ...] = ()
     at: datetime | None = None
     keys: Any = None                # cpsdiag.diag.keys.KeyOptions: PIN, self-test, TLS probe
+    card_timeout: float = 20.0      # seconds one card command may take before the card is called mute
 
 
 @dataclass
@@ -160,7 +161,7 @@ def collect(options: CheckOptions, anchors: list[Any] | None = None) -> CheckFac
     try:
         with _timed(facts, "pcsc"):
             facts.library = pcsc.check_library()
-            context = pcsc.PcscContext()
+            context = pcsc.PcscContext(card_timeout=options.card_timeout)
     except errors.PcscError as exc:
         facts.pcsc_error = exc
         facts.timings_ms["total"] = round((time.perf_counter() - overall) * 1000, 2)

@@ -101,6 +101,7 @@ class VirtualCard:
     # -- power and state ---------------------------------------------------
 
     def power_on(self) -> None:
+        self.pending_6985 = self.profile.faults.cps4_6985_once and self.generation == "CPS4"
         self.channels: dict[int, Channel] = {ch: Channel(self.mf) for ch in self.channels_allowed}
         self.pending = b""
         self.chain_buffer = b""
@@ -129,6 +130,13 @@ class VirtualCard:
             if cmd.extended:
                 raise CardStatus(SW.WRONG_LENGTH)
             self._check_class(cmd)
+            forced = self.profile.faults.status_words.get(cmd.ins)
+            if forced is not None:
+                raise CardStatus(forced)
+            if self.pending_6985 and cmd.channel == 1:
+                # Cryptolib 5.2.1 release note #1722: a CPS4 may answer 69 85 after a card change.
+                self.pending_6985 = False
+                raise CardStatus(SW.CONDITIONS_NOT_SATISFIED)
             if cmd.ins != 0x2A and self.chain_buffer:
                 self.chain_buffer = b""
             handler = self.handlers.get(cmd.ins)

@@ -71,8 +71,14 @@ def emulator(ctx: click.Context, profile_name: str | None, host: str, port: int,
     signal.signal(signal.SIGINT, stop)
     click.echo(f"emulator: {prof.name} ({prof.generation} {prof.interface}, card {prof.card_number}), "
                f"ATR {prof.atr.hex(' ').upper()}, vpcd {host}:{port}", err=True)
+    byte_seconds = 0.0
+    if prof.faults.slow:
+        from cpsdiag.iso7816.atr import parse_atr
+
+        byte_seconds = parse_atr(prof.atr).byte_seconds(prof.faults.clock_mhz * 1e6)
+        click.echo(f"emulator: slow card, {1 / byte_seconds:.0f} bytes/s at {prof.faults.clock_mhz:g} MHz", err=True)
     try:
-        serve(card, host, port, trace)
+        serve(card, host, port, trace, faults=prof.faults, byte_seconds=byte_seconds)
     except Stop:
         pass
     c = card.counters

@@ -210,4 +210,19 @@ def build(profile: Profile) -> CardImage:
         if profile.generation == "CPS3":
             sdo_tag = bytes([0xBF, 0x90, slot.reference & 0x7F])
             app.sdos[sdo_tag] = {b"\xa0": der.tlv(0xA0, KEY_DOCP[slot.role])}
+    _apply_file_faults(mf, profile)
     return CardImage(mf=mf, app=app, keys=keys)
+
+
+def _apply_file_faults(mf: DF, profile: Profile) -> None:
+    from .faults import garble
+
+    faults = profile.faults
+    for node in mf.walk():
+        if not isinstance(node, EF):
+            continue
+        path = "/".join(f"{n.fid:04X}" for n in node.path()[1:])
+        if path in faults.corrupt_files:
+            node.data = garble(node.data)
+        if path in faults.truncate_files:
+            node.data = node.data[:faults.truncate_files[path]]

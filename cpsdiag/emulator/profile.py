@@ -16,6 +16,8 @@ from typing import Any
 
 from cpsdiag.errors import CpsdiagError
 
+from .faults import Faults, parse_faults
+
 ATRS = {
     ("CPS3", "contact"): bytes.fromhex("3BAC00402A001225006480000310009000"),
     ("CPS3", "contactless"): bytes.fromhex("3B8F800100 31B86404B0ECC173940180829000 0E".replace(" ", "")),
@@ -28,7 +30,6 @@ KEY_SIZES = {"CPS3": (1024, 2048), "CPS4": (2048,)}
 TOP_KEYS = {"generation", "interface", "atr", "card_number", "pin", "puk", "pin_tries_left", "pin_max_tries",
             "auth", "signature", "faults", "holder", "description"}
 KEYPAIR_KEYS = {"certificate", "key"}
-FAULT_KEYS: set[str] = set()   # the fault-injection keys are added with the fault-tolerance work
 
 
 class ProfileError(CpsdiagError):
@@ -62,7 +63,7 @@ class Profile:
     pin_max_tries: int
     auth: KeyPair
     signature: KeyPair | None
-    faults: dict[str, Any] = field(default_factory=dict)
+    faults: Faults = field(default_factory=Faults)
     description: str = ""
 
 
@@ -207,12 +208,7 @@ def load_folder(folder: Path) -> Profile:
         raise ProfileError(file, "pin_max_tries", "must be between 1 and 15 (the counter is one nibble)")
     if not 0 <= tries <= max_tries:
         raise ProfileError(file, "pin_tries_left", f"must be between 0 and pin_max_tries ({max_tries})")
-    faults = doc.get("faults", {})
-    if not isinstance(faults, dict):
-        raise ProfileError(file, "faults", "must be a table")
-    for key in faults:
-        if key not in FAULT_KEYS:
-            raise ProfileError(file, f"faults.{key}", "unknown fault")
+    faults = parse_faults(doc.get("faults", {}), file)
     description = doc.get("description", "")
     if not isinstance(description, str):
         raise ProfileError(file, "description", "must be a string")

@@ -47,8 +47,20 @@ def _recv_exact(sock: socket.socket, n: int) -> bytes:
     return bytes(buf)
 
 
-def serve_connection(sock: socket.socket, card: Card, trace=None) -> None:
+class Removed(Exception):
+    """The card leaves the reader (fault injection)."""
+
+
+def _stall_forever(sock: socket.socket) -> None:
+    # A mute card: the reader has sent a command and never hears back. Keep the
+    # connection open (the card is still in the reader) and read nothing more.
+    while True:
+        time.sleep(3600)
+
+
+def serve_connection(sock: socket.socket, card: Card, trace=None, faults=None, byte_seconds: float = 0.0) -> None:
     """Answer vpcd on one connection until it closes."""
+    served = 0
     while True:
         (n,) = struct.unpack(">H", _recv_exact(sock, 2))
         msg = _recv_exact(sock, n) if n else b""
@@ -66,13 +78,23 @@ def serve_connection(sock: socket.socket, card: Card, trace=None) -> None:
                 card.reset()
                 log.debug("reset")
             continue
+        served += 1
+        if faults is not None and faults.mute_after_apdus is not None and served > faults.mute_after_apdus:
+            log.info("fault: card mute after %d APDUs", faults.mute_after_apdus)
+            _stall_forever(sock)
         rsp = card.process(msg)
         if trace is not None:
             trace(msg, rsp)
+        if byte_seconds:
+            # T=0 at the card's own speed: every byte of command and response crosses the contact.
+            time.sleep((len(msg) + len(rsp)) * byte_seconds)
         sock.sendall(struct.pack(">H", len(rsp)) + rsp)
+        if faults is not None and faults.remove_after_apdus is not None and served >= faults.remove_after_apdus:
+            raise Removed()
 
 
-def serve(card: Card, host: str = "127.0.0.1", port: int = DEFAULT_PORT, trace=None, once: bool = False) -> None:
+def serve(card: Card, host: str = "127.0.0.1", port: int = DEFAULT_PORT, trace=None, once: bool = False,
+          faults=None, byte_seconds: float = 0.0) -> None:
     """Insert the card into the vpcd slot at host:port and keep it there.
 
     pcscd may start after the emulator or restart under it: the card keeps
@@ -93,7 +115,19 @@ def serve(card: Card, host: str = "127.0.0.1", port: int = DEFAULT_PORT, trace=N
         log.info("card inserted in the vpcd slot %s:%d", host, port)
         announced = False
         try:
-            serve_connection(sock, card, trace)
+            serve_connection(sock, card, trace, faults, byte_seconds)
+        except Removed:
+            sock.close()
+            card.power_off()
+            delay = faults.reinsert_after_seconds
+            log.info("fault: card removed after %d APDUs%s", faults.remove_after_apdus,
+                     "" if delay is None else f", back in {delay:g} s")
+            if delay is None:
+                while True:
+                    time.sleep(3600)
+            time.sleep(delay)
+            faults = None       # reinserted once: the fault has happened
+            continue
         except (ConnectionError, OSError) as exc:
             log.info("vpcd connection lost (%s)", exc)
         finally:

@@ -25,6 +25,7 @@ SCARD_E_NO_SMARTCARD = 0x8010000C
 SCARD_E_PROTO_MISMATCH = 0x8010000F
 SCARD_E_NOT_TRANSACTED = 0x80100016
 SCARD_E_READER_UNAVAILABLE = 0x80100017
+SCARD_F_COMM_ERROR = 0x80100013         # the daemon went away in the middle of a call
 SCARD_E_NO_SERVICE = 0x8010001D
 SCARD_E_SERVICE_STOPPED = 0x8010001E
 SCARD_E_NO_READERS_AVAILABLE = 0x8010002E
@@ -80,7 +81,7 @@ def _raise(operation: str, hresult: int, scard: Any) -> None:
     except Exception:  # the message is a courtesy; the code is what matters
         message = ""
     cls: type[errors.PcscError]
-    if code in (SCARD_E_NO_SERVICE, SCARD_E_SERVICE_STOPPED):
+    if code in (SCARD_E_NO_SERVICE, SCARD_E_SERVICE_STOPPED, SCARD_F_COMM_ERROR):
         cls = errors.PcscNoService
     elif code == SCARD_E_SHARING_VIOLATION:
         cls = errors.CardSharingViolation
@@ -108,12 +109,19 @@ class ReaderState:
     raw_state: int
 
 
+DEFAULT_CARD_TIMEOUT = 20.0     # seconds one APDU may take (a real CPS3 signs in about 1 s)
+
+
 class PcscContext:
     """One PC/SC context (SCardEstablishContext ... SCardReleaseContext)."""
 
-    def __init__(self) -> None:
+    def __init__(self, card_timeout: float = DEFAULT_CARD_TIMEOUT) -> None:
         self.library = check_library()
         self.scard = _scard()
+        self.card_timeout = card_timeout
+        # Set when a call never returned: pcsc-lite would then block any other call on
+        # this context (it holds the context's lock), so nothing more is sent, not even a release.
+        self.stuck = False
         rc, self.handle = self.scard.SCardEstablishContext(self.scard.SCARD_SCOPE_USER)
         if rc != 0:
             _raise("SCardEstablishContext", rc, self.scard)
@@ -125,9 +133,9 @@ class PcscContext:
         self.close()
 
     def close(self) -> None:
-        if self.handle is not None:
+        if self.handle is not None and not self.stuck:
             self.scard.SCardReleaseContext(self.handle)
-            self.handle = None
+        self.handle = None
 
     def readers(self) -> list[str]:
         rc, names = self.scard.SCardListReaders(self.handle, [])
@@ -172,10 +180,48 @@ class PcscContext:
         return PcscLink(self, reader, card, protocol)
 
 
+class _Worker:
+    """One daemon thread that makes the blocking PC/SC calls, so the caller can stop waiting.
+
+    A daemon thread (unlike concurrent.futures' workers, joined at exit) lets
+    the process end even when a call stuck in pcsc-lite never returns.
+    """
+
+    def __init__(self) -> None:
+        import queue
+        import threading
+
+        self._requests: Any = queue.SimpleQueue()
+        threading.Thread(target=self._run, name="pcsc", daemon=True).start()
+
+    def _run(self) -> None:
+        while True:
+            fn, args, box = self._requests.get()
+            try:
+                box["result"] = fn(*args)
+            except BaseException as exc:  # handed back to the caller's thread
+                box["error"] = exc
+            box["done"].set()
+
+    def call(self, fn: Any, args: tuple[Any, ...], timeout: float) -> Any:
+        import threading
+
+        box: dict[str, Any] = {"done": threading.Event()}
+        self._requests.put((fn, args, box))
+        if not box["done"].wait(timeout):
+            raise TimeoutError
+        if "error" in box:
+            raise box["error"]
+        return box["result"]
+
+
 class PcscLink(TracedLink):
+    """A connection to the card. Every APDU has a deadline: a mute card cannot hang cpsdiag."""
+
     def __init__(self, context: PcscContext, reader: str, card: Any, protocol: int):
         super().__init__()
         self.context = context
+        self._worker: Any = None
         self.scard = context.scard
         self.reader = reader
         self.card = card
@@ -186,8 +232,24 @@ class PcscLink(TracedLink):
             _raise("SCardStatus", rc, self.scard)
         self.atr = bytes(atr)
 
+    def _call(self, fn: Any, *args: Any) -> Any:
+        """Run a blocking PC/SC call with the context's deadline (pyscard releases the GIL while it waits)."""
+        if self.context.stuck:
+            raise errors.CardMute("SCardTransmit", SCARD_E_TIMEOUT, "an earlier command never returned")
+        if self._worker is None:
+            self._worker = _Worker()
+        try:
+            return self._worker.call(fn, args, self.context.card_timeout)
+        except TimeoutError:
+            self.context.stuck = True
+            raise errors.CardMute("SCardTransmit", SCARD_E_TIMEOUT,
+                                  f"no answer from the card in {self.context.card_timeout:g} s") from None
+
     def _transmit(self, apdu: bytes) -> tuple[bytes, int]:
-        rc, response = self.scard.SCardTransmit(self.card, self._protocol, list(apdu))
+        rc, response = self._call(self.scard.SCardTransmit, self.card, self._protocol, list(apdu))
+        if (rc & 0xFFFFFFFF) == SCARD_E_NOT_TRANSACTED:
+            # vpcd and some readers say "transaction failed" for a card that just left: ask the reader.
+            self._raise_gone_or(rc)
         if rc != 0:
             _raise("SCardTransmit", rc, self.scard)
         if len(response) < 2:
@@ -205,10 +267,18 @@ class PcscLink(TracedLink):
         """SCARD_CTL_CODE of the platform for a reader function number (3400 = GET_FEATURE_REQUEST)."""
         return int(self.scard.SCARD_CTL_CODE(function))
 
+    def _raise_gone_or(self, rc: int) -> None:
+        s = self.scard
+        # Wait for pcscd's next poll (about 0.4 s) to notice an absent card; None: the state did not change.
+        result = self.context.wait_for_change([(self.reader, s.SCARD_STATE_PRESENT)], 1000)
+        if result and result[0][1] & s.SCARD_STATE_EMPTY:
+            raise errors.CardRemoved("SCardTransmit", SCARD_W_REMOVED_CARD, "the card left the reader")
+        _raise("SCardTransmit", rc, s)
+
     def close(self) -> None:
-        if self.card is not None:
+        if self.card is not None and not self.context.stuck:
             self.scard.SCardDisconnect(self.card, self.scard.SCARD_LEAVE_CARD)
-            self.card = None
+        self.card = None
 
     def __enter__(self) -> "PcscLink":
         return self
