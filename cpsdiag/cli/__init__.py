@@ -20,6 +20,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "emulator": ("cpsdiag.emulator.cli", "emulator", "Run the virtual CPS card on a vpcd reader, or make its test PKI."),
     "readers": ("cpsdiag.cli.readers", "readers", "List the card readers and the cards in them."),
     "report": ("cpsdiag.cli.report", "report", "Write a zip for the helpdesk (redacted); show or summarize such zips."),
+    "watch": ("cpsdiag.cli.watch", "watch", "Print reader and card events as they happen (insertions, removals, flapping)."),
     "testssl-server": ("cpsdiag.cli.testssl", "testssl_server",
                        "Serve a local 'Test SSL' page that requires the card (HTTPS client authentication)."),
 }

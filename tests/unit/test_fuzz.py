@@ -1,0 +1,122 @@
+"""Hostile data: every parser of card or network data, fed random and mutated input, lets out only
+cpsdiag's own typed errors. A hostile card is a CardLink answering anything at all."""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from cpsdiag import errors
+from cpsdiag.card import pkcs15
+from cpsdiag.card.commands import commands_for
+from cpsdiag.card.efsn import parse_ef_sn
+from cpsdiag.card.pin import parse_pin_sdo
+from cpsdiag.card.reader import read_card
+from cpsdiag.iso7816 import tlv
+from cpsdiag.iso7816.fcp import parse_fcp
+from cpsdiag.transport.base import TracedLink
+
+# The documented files (opensc-cpx.md §9) as seeds for mutation.
+SEEDS = [bytes.fromhex(h) for h in (
+    "611A4F0DE828BD080F8025000001FF0010500343505351043F000001",
+    "A80630040402700 1A00630040402700 2A406300404027005".replace(" ", ""),
+    "303030090C0350494E030206C03003040101A11E301C030203080A0101020104020104020108800101 0401FF300404023F00"
+    .replace(" ", ""),
+    "7016BF810112A0109A01039B0103A1088C06F3000013FF00",
+    "62258002000C8201018302D0038801E0A1128C077BFFFFFFFFFF009C077BFFFFFFFFFF008A0105",
+    "5A0A8025000001992138450F",
+)]
+
+
+def tlv_bytes() -> st.SearchStrategy[bytes]:
+    """BER-TLV-shaped bytes: the kind of input that reaches deep into the parsers."""
+    leaf = st.tuples(st.sampled_from([0x02, 0x03, 0x04, 0x0C, 0x30, 0x4F, 0x50, 0x51, 0x61, 0x80, 0x9A, 0x9B,
+                                      0xA0, 0xA1, 0xA4, 0xA8]), st.binary(max_size=20))
+
+    def encode(item):
+        tag, value = item
+        return bytes([tag, len(value)]) + value if len(value) < 128 else bytes([tag, 0x81, len(value)]) + value
+
+    def nest(children):
+        return st.tuples(st.sampled_from([0x30, 0x61, 0xA0, 0xA1, 0xA4, 0xA8, 0x70, 0x62]), children.map(b"".join)) \
+            .map(encode)
+
+    return st.recursive(leaf.map(encode), lambda c: nest(st.lists(c, max_size=4)), max_leaves=12)
+
+
+@st.composite
+def mutated(draw) -> bytes:
+    data = bytearray(draw(st.sampled_from(SEEDS)))
+    for _ in range(draw(st.integers(1, 4))):
+        if data and draw(st.booleans()):
+            data[draw(st.integers(0, len(data) - 1))] = draw(st.integers(0, 255))
+        else:
+            data = data[:draw(st.integers(0, len(data)))]
+    return bytes(data)
+
+
+PARSERS = (pkcs15.parse_ef_dir, pkcs15.parse_odf, pkcs15.parse_aodf, pkcs15.parse_prkdf, pkcs15.parse_cdf,
+           parse_ef_sn, parse_pin_sdo, parse_fcp, tlv.parse)
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.one_of(tlv_bytes(), mutated(), st.binary(max_size=64)))
+def test_card_structure_parsers(data):
+    for parser in PARSERS:
+        try:
+            parser(data)
+        except errors.MalformedDataError:
+            pass
+
+
+class HostileCard(TracedLink):
+    """Answers every command with data and a status word drawn by hypothesis."""
+
+    def __init__(self, answers):
+        super().__init__()
+        self.reader, self.atr, self.protocol = "hostile", b"\x3b\x00", "T=0"
+        self.answers = answers
+
+    def _transmit(self, apdu: bytes) -> tuple[bytes, int]:
+        if not self.answers or self.trace.count > 500:
+            return b"", 0x6F00
+        return self.answers.pop(0)
+
+
+ANSWER = st.one_of(
+    st.tuples(st.binary(max_size=40), st.sampled_from([0x9000, 0x6A82, 0x6B00, 0x6282, 0x6985, 0x6983])),
+    st.tuples(st.just(b""), st.integers(0x6100, 0x61FF)),
+    st.tuples(st.just(b""), st.integers(0x6C00, 0x6CFF)),
+    st.tuples(st.one_of(mutated(), tlv_bytes()), st.just(0x9000)),
+    st.tuples(st.just(b""), st.integers(0, 0xFFFF)),
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(["CPS3", "CPS4"]), st.lists(ANSWER, max_size=60))
+def test_a_hostile_card_cannot_crash_the_reader(generation, answers):
+    link = HostileCard(list(answers))
+    try:
+        data = read_card(commands_for(generation, link))
+    except errors.CpsdiagError:
+        return
+    for problem in data.problems:
+        assert isinstance(problem.error, errors.CpsdiagError)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=120))
+def test_tls_distinguished_names_from_the_network(data):
+    from cpsdiag.tls.probe import _cert_request, _dn_text
+
+    assert isinstance(_dn_text(data), str)
+
+    class Ext:
+        extType, extData = 47, data
+
+    class Request:
+        certificate_authorities = [data]
+        extensions = [Ext()]
+        supported_signature_algs = [(4, 1), (8, 4), (255, 255)]
+
+    request = _cert_request(Request())
+    assert len(request.ca_names) >= 1
