@@ -38,8 +38,11 @@ def load_profile(name_or_path: str) -> profiles.Profile:
 @click.option("--port", default=35963, show_default=True, type=click.IntRange(1, 65535),
               help="vpcd port (slot 0 of Debian's vpcd is 35963, slot 1 is 35964).")
 @click.option("-v", "--verbose", count=True, help="Log each APDU and response (PIN bytes masked); -vv adds power events.")
+@click.option("--stats", type=click.Path(dir_okay=False, path_type=Path),
+              help="On exit, write the APDUs and bytes exchanged to this JSON file.")
 @click.pass_context
-def emulator(ctx: click.Context, profile_name: str | None, host: str, port: int, verbose: int) -> None:
+def emulator(ctx: click.Context, profile_name: str | None, host: str, port: int, verbose: int,
+             stats: Path | None) -> None:
     """Run a virtual CPS3/CPS4 card in the vpcd reader until interrupted.
 
     The card connects to vpcd (the virtual reader driver loaded by pcscd), so
@@ -83,6 +86,10 @@ def emulator(ctx: click.Context, profile_name: str | None, host: str, port: int,
         pass
     c = card.counters
     click.echo(f"emulator: stopped after {c.apdus} APDUs ({c.bytes_in} bytes in, {c.bytes_out} bytes out)", err=True)
+    if stats is not None:
+        import json
+
+        stats.write_text(json.dumps({"apdus": c.apdus, "bytes_in": c.bytes_in, "bytes_out": c.bytes_out}))
 
 
 @emulator.command("make-pki")

@@ -138,12 +138,15 @@ class Emulator:
     port: int = 35963
     verbose: bool = False
     log_file: Path | None = None
+    stats_file: Path | None = None
     process: subprocess.Popen | None = None
 
     def start(self) -> None:
         cmd = [sys.executable, "-m", "cpsdiag", "emulator", "--profile", str(self.profile), "--port", str(self.port)]
         if self.verbose:
             cmd.append("-v")
+        if self.stats_file is not None:
+            cmd += ["--stats", str(self.stats_file)]
         out = open(self.log_file, "ab") if self.log_file else subprocess.DEVNULL
         self.process = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
 
