@@ -9,7 +9,6 @@ that must stop or kill pcscd are then skipped.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 

@@ -8,7 +8,7 @@ the status word a card would return.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable
 
 from cpsdiag.iso7816.sw import SW
@@ -16,7 +16,7 @@ from cpsdiag.iso7816.sw import SW
 from . import der, sharesume
 from .apdu import CardStatus, Command, parse_command
 from .filesystem import DF, EF, Node, fci, fcp
-from .keys import DIGEST_INFO_PREFIX, CardKey
+from .keys import CardKey
 from .layout import PIN_ACL, PIN_POLICY_7F41, ROOT_AID, build
 from .profile import Profile
 

@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any, Protocol
 
 
@@ -32,10 +31,6 @@ class CardSigner(Protocol):
     def sign_pkcs1(self, digest_info: bytes) -> bytes: ...
 
     def sign_pss(self, hash_name: str, digest: bytes) -> bytes: ...
-
-
-def digest_info(hash_name: str, message: bytes) -> bytes:
-    return DIGEST_INFO_PREFIX[hash_name] + hashlib.new(hash_name, message).digest()
 
 
 class RoleSigner:

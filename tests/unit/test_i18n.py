@@ -66,7 +66,7 @@ def test_every_finding_renders_in_both_languages_without_missing_parameters():
               "signature_holder": "s", "cert_card_number": "2", "cert_bits": 1024, "key_bits": 2048,
               "ordre": "O", "ordre_url": "U", "login_id": "899", "how": "keyboard", "scheme": "PKCS#1", "ms": 3,
               "url": "https://x/", "version": "TLS 1.2", "cipher": "C", "http_status": 200, "http_reason": "OK",
-              "subject": "CN=x", "detail": "d", "reason": "pin_blocked", "ca_names": "CN=a", "generation": "CPS3",
+              "subject": "CN=x", "detail": "d", "ca_names": "CN=a", "generation": "CPS3",
               "pkcs1": True, "pss": False, "tls12": True, "tls13": False, "module": "m.so", "tls12_ok": True}
     for lang in ("en", "fr"):
         i18n.set_language(lang)
