@@ -121,3 +121,14 @@ def test_the_pin_appears_nowhere(insert_card, pki, tmp_path):
     for text in outputs:
         for form in forms:
             assert form not in text
+
+
+def test_virtual_reader_has_no_pin_pad(insert_card, stack):
+    """vpcd offers no PC/SC part 10 features: the PIN is then asked on the keyboard, never on a pad."""
+    from cpsdiag.card.pinpad import reader_features
+    from cpsdiag.transport.pcsc import PcscContext
+
+    insert_card("cps3-medecin")
+    with PcscContext() as ctx:
+        with ctx.connect(stack.reader) as link:
+            assert not reader_features(link).pin_pad
