@@ -12,16 +12,7 @@ from typing import Any
 
 from cpsdiag.card.cps3 import pin_result
 from cpsdiag.errors import MalformedDataError, PcscError
-
-GET_FEATURE_REQUEST = 3400
-FEATURE_NAMES = {
-    0x01: "VERIFY_PIN_START", 0x02: "VERIFY_PIN_FINISH", 0x03: "MODIFY_PIN_START", 0x04: "MODIFY_PIN_FINISH",
-    0x05: "GET_KEY_PRESSED", 0x06: "VERIFY_PIN_DIRECT", 0x07: "MODIFY_PIN_DIRECT", 0x08: "MCT_READER_DIRECT",
-    0x09: "MCT_UNIVERSAL", 0x0A: "IFD_PIN_PROPERTIES", 0x0B: "ABORT", 0x0C: "SET_SPE_MESSAGE",
-    0x0D: "VERIFY_PIN_DIRECT_APP_ID", 0x0E: "MODIFY_PIN_DIRECT_APP_ID", 0x0F: "WRITE_DISPLAY",
-    0x10: "GET_KEY", 0x11: "IFD_DISPLAY_PROPERTIES", 0x12: "GET_TLV_PROPERTIES", 0x13: "CCID_ESC_COMMAND",
-}
-
+from cpsdiag.transport.features import GET_FEATURE_REQUEST, parse_features
 
 @dataclass(frozen=True)
 class ReaderFeatures:
@@ -29,28 +20,16 @@ class ReaderFeatures:
 
     @property
     def pin_pad(self) -> bool:
-        return "VERIFY_PIN_DIRECT" in self.controls
-
-
-def parse_features(data: bytes) -> ReaderFeatures:
-    """The TLV answer to GET_FEATURE_REQUEST: tag (1 byte), length 4, control code (big-endian)."""
-    controls: dict[str, int] = {}
-    i = 0
-    while i < len(data):
-        if i + 2 > len(data) or data[i + 1] != 4 or i + 6 > len(data):
-            raise MalformedDataError("PC/SC part 10 features", "entry is not tag, 04, 4-byte code", offset=i)
-        tag = data[i]
-        controls[FEATURE_NAMES.get(tag, f"FEATURE_{tag:02X}")] = struct.unpack(">I", data[i + 2:i + 6])[0]
-        i += 6
-    return ReaderFeatures(controls)
+        return "FEATURE_VERIFY_PIN_DIRECT" in self.controls
 
 
 def reader_features(link: Any) -> ReaderFeatures:
     """What the reader offers; a reader that does not support SCardControl offers nothing."""
     try:
-        return parse_features(link.control(link.control_code(GET_FEATURE_REQUEST)))
+        features = parse_features(link.control(link.control_code(GET_FEATURE_REQUEST)))
     except (PcscError, MalformedDataError, AttributeError):
         return ReaderFeatures({})
+    return ReaderFeatures({f.name: f.control_code for f in features})
 
 
 def verify_structure(cla: int, reference: int, min_len: int, max_len: int, timeout_s: int = 30) -> bytes:
@@ -74,7 +53,8 @@ def verify_structure(cla: int, reference: int, min_len: int, max_len: int, timeo
 
 def verify_on_pad(link: Any, features: ReaderFeatures, cla: int, reference: int, min_len: int, max_len: int) -> None:
     """Let the reader ask for the PIN on its keypad; raises the typed PIN errors like a VERIFY."""
-    response = link.control(features.controls["VERIFY_PIN_DIRECT"], verify_structure(cla, reference, min_len, max_len))
+    response = link.control(features.controls["FEATURE_VERIFY_PIN_DIRECT"],
+                            verify_structure(cla, reference, min_len, max_len))
     if len(response) != 2:
         raise MalformedDataError("PIN pad answer", f"{len(response)} bytes, expected a status word")
     pin_result((response[0] << 8) | response[1])

@@ -17,6 +17,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "check": ("cpsdiag.cli.check", "check", "Diagnose the reader, the card, its PIN counter and its certificates."),
     "atr": ("cpsdiag.cli.readers", "atr", "Decode an ATR and identify the card it belongs to."),
     "cert": ("cpsdiag.cli.cert", "cert", "Read and judge certificate files (PEM, DER, PKCS#7)."),
+    "env": ("cpsdiag.cli.env", "env", "Diagnose the workstation: smart-card service, readers, Cryptolib CPS, browsers."),
     "emulator": ("cpsdiag.emulator.cli", "emulator", "Run the virtual CPS card on a vpcd reader, or make its test PKI."),
     "readers": ("cpsdiag.cli.readers", "readers", "List the card readers and the cards in them."),
     "report": ("cpsdiag.cli.report", "report", "Write a zip for the helpdesk (redacted); show or summarize such zips."),

@@ -25,6 +25,8 @@ def check_options(fn):
                      help="Reader to use (exact name or a unique part of it). Default: the first holding a CPS card."),
         anchors_option,
         click.option("--at", "at", metavar="DATE", help="Judge certificate validity as of this date (ISO 8601)."),
+        click.option("--no-env", "no_env", is_flag=True,
+                     help="Skip the workstation inventory (middleware, browsers, drivers); see `cpsdiag env`."),
         click.option("--card-timeout", type=click.FloatRange(0.5, 300), default=20.0, show_default=True,
                      envvar="CPSDIAG_CARD_TIMEOUT", help="Seconds a card command may take before the card is "
                                                          "reported mute."),
@@ -69,7 +71,7 @@ def default_module() -> Path:
     raise UsageError("--via pkcs11: no PKCS#11 module found; give one with --module")
 
 
-def build_options(reader, anchors, at, card_timeout, sign, sign_all, tls_url, tls_ca, tls_timeout, pin_stdin,
+def build_options(reader, anchors, at, no_env, card_timeout, sign, sign_all, tls_url, tls_ca, tls_timeout, pin_stdin,
                   force_last_try, via="apdu", module=None):
     from cpsdiag.diag.check import CheckOptions
     from cpsdiag.diag.keys import KeyOptions
@@ -88,7 +90,8 @@ def build_options(reader, anchors, at, card_timeout, sign, sign_all, tls_url, tl
         keys = KeyOptions(sign=sign or sign_all, sign_all=sign_all, tls_url=tls_url, tls_ca=tls_ca,
                           tls_timeout=tls_timeout, force_last_try=force_last_try, pin_source=source, via=via,
                           module=module)
-    return CheckOptions(reader=reader, anchors=anchors, at=parse_date(at), keys=keys, card_timeout=card_timeout)
+    return CheckOptions(reader=reader, anchors=anchors, at=parse_date(at), keys=keys, card_timeout=card_timeout,
+                        environment=not no_env)
 
 
 @click.command()
@@ -97,7 +100,8 @@ def build_options(reader, anchors, at, card_timeout, sign, sign_all, tls_url, tl
 @lang_option
 @debug_option
 @guarded
-def check(reader: str | None, anchors: tuple[Path, ...], at: str | None, card_timeout: float, sign: bool, sign_all: bool,
+def check(reader: str | None, anchors: tuple[Path, ...], at: str | None, no_env: bool, card_timeout: float,
+          sign: bool, sign_all: bool,
           tls_url: str | None, tls_ca: Path | None, tls_timeout: float, pin_stdin: bool, force_last_try: bool,
           via: str, module: Path | None, as_json: bool, lang: str | None, debug: bool) -> int:
     """Diagnose the PC/SC stack, the reader, the card, its PIN counter and its certificates.
@@ -110,7 +114,7 @@ def check(reader: str | None, anchors: tuple[Path, ...], at: str | None, card_ti
     """
     from cpsdiag.diag.check import internal_error, run_check
 
-    options = build_options(reader, anchors, at, card_timeout, sign, sign_all, tls_url, tls_ca, tls_timeout,
+    options = build_options(reader, anchors, at, no_env, card_timeout, sign, sign_all, tls_url, tls_ca, tls_timeout,
                             pin_stdin, force_last_try, via, module)
     try:
         result = run_check(options)

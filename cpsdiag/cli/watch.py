@@ -10,10 +10,12 @@ import click
 
 from cpsdiag.cli.common import debug_option, guarded, lang_option
 
+from cpsdiag.i18n import N_
+
 LABELS = {
-    "watching": "watching", "reader_added": "reader added", "reader_removed": "reader removed",
-    "card_inserted": "card inserted", "card_removed": "card removed", "card_mute": "card mute",
-    "card_flapping": "card flapping", "service_stopped": "service stopped",
+    "watching": N_("watching"), "reader_added": N_("reader added"), "reader_removed": N_("reader removed"),
+    "card_inserted": N_("card inserted"), "card_removed": N_("card removed"), "card_mute": N_("card mute"),
+    "card_flapping": N_("card flapping"), "service_stopped": N_("service stopped"),
 }
 
 

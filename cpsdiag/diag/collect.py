@@ -24,6 +24,7 @@ class CheckOptions:
     at: datetime | None = None
     keys: Any = None                # cpsdiag.diag.keys.KeyOptions: PIN, self-test, TLS probe
     card_timeout: float = 20.0      # seconds one card command may take before the card is called mute
+    environment: bool = True        # the workstation inventory (cpsdiag.env), files and registry only
 
 
 @dataclass
@@ -73,6 +74,7 @@ class CheckFacts:
     certificates: list[CertFacts] = field(default_factory=list)
     timings_ms: dict[str, float] = field(default_factory=dict)
     trace: Any = None                                    # cpsdiag.transport.base.ApduTrace
+    environment: Any = None                              # cpsdiag.env.facts.EnvironmentFacts
 
     @property
     def contactless(self) -> bool:
@@ -164,14 +166,26 @@ def collect(options: CheckOptions, anchors: list[Any] | None = None) -> CheckFac
             context = pcsc.PcscContext(card_timeout=options.card_timeout)
     except errors.PcscError as exc:
         facts.pcsc_error = exc
-        facts.timings_ms["total"] = round((time.perf_counter() - overall) * 1000, 2)
-        return facts
-    try:
-        _collect_card(facts, options, context, anchors)
-    finally:
-        context.close()
-        facts.timings_ms["total"] = round((time.perf_counter() - overall) * 1000, 2)
+    else:
+        try:
+            _collect_card(facts, options, context, anchors)
+        finally:
+            context.close()
+    if options.environment:
+        _collect_environment(facts)
+    facts.timings_ms["total"] = round((time.perf_counter() - overall) * 1000, 2)
     return facts
+
+
+def _collect_environment(facts: CheckFacts) -> None:
+    from cpsdiag.env import collect_environment
+
+    card = facts.card
+    with _timed(facts, "environment"):
+        facts.environment = collect_environment(
+            card_generation=facts.model.generation if facts.model is not None else None,
+            card_serial=card.serial.card_number if card is not None and card.serial is not None else None,
+            live=False)
 
 
 def _collect_card(facts: CheckFacts, options: CheckOptions, context: Any, anchors: list[Any] | None) -> None:

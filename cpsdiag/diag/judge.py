@@ -27,7 +27,20 @@ def _date(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%d")
 
 
+# What the workstation inventory says about PC/SC that the check itself already reports.
+_ENVIRONMENT_REDUNDANT = {"PCSC_SERVICE_OK", "PCSC_NOT_PROBED", "PCSC_CLIENT_MISSING", "PCSC_SERVICE_STOPPED"}
+
+
 def judge(facts: CheckFacts) -> list[Finding]:
+    out = _judge_card_side(facts)
+    if facts.environment is not None:
+        from cpsdiag.env import judge_environment
+
+        out += [f for f in judge_environment(facts.environment) if f.code not in _ENVIRONMENT_REDUNDANT]
+    return out
+
+
+def _judge_card_side(facts: CheckFacts) -> list[Finding]:
     out: list[Finding] = []
     if not _judge_stack(facts, out):
         return out

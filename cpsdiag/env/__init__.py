@@ -1,1 +1,38 @@
-"""Workstation diagnosis: PC/SC service, readers and drivers, middleware, browsers (issue: environment)."""
+"""Workstation diagnosis: PC/SC service, readers and drivers, the Cryptolib CPS and other middleware, browsers.
+
+Public API (imported lazily, so that importing the catalogue stays light)::
+
+    collect_environment(system=None, *, card_generation=None, card_serial=None) -> EnvironmentFacts
+    judge_environment(facts) -> list[Finding]          # step "environment"
+    environment_dict(facts) -> dict                     # the report's "environment" section
+    environment_text(facts) -> str                      # plain text (helpdesk bundle)
+    render_environment(facts, console)                  # Rich panel
+    System, load_layout                                 # the probed system; fake layouts for tests
+
+docs/environment.md describes what is probed, the fake layouts and every finding code.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+_API = {
+    "collect_environment": "cpsdiag.env.collect",
+    "judge_environment": "cpsdiag.env.judge",
+    "environment_dict": "cpsdiag.env.render",
+    "environment_text": "cpsdiag.env.render",
+    "render_environment": "cpsdiag.env.render",
+    "EnvironmentFacts": "cpsdiag.env.facts",
+    "System": "cpsdiag.env.system",
+    "load_layout": "cpsdiag.env.layout",
+}
+
+__all__ = sorted(_API)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _API:
+        raise AttributeError(f"module 'cpsdiag.env' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(_API[name]), name)

@@ -1,7 +1,10 @@
-"""The console view of a check (Rich): verdict, steps, card and holder panel, remedies.
+"""The console views (Rich): a check's verdict, steps, card and holder panel, remedies; certificate files;
+readers; ATRs.
 
-Works without colour (NO_COLOR, pipes): every line carries a word or a mark,
-never colour alone.
+A check is rendered from its report dict (cpsdiag.report/1), the same one
+the JSON, the bundle and the HTML page use, so ``check`` and ``report show``
+print the same thing. Works without colour (NO_COLOR, pipes): every line
+carries a word or a mark, never colour alone.
 """
 
 from __future__ import annotations
@@ -15,12 +18,11 @@ from rich.text import Text
 
 from cpsdiag import __version__
 from cpsdiag.diag.catalog import Rendered, render
-from cpsdiag.diag.check import CheckResult
-from cpsdiag.diag.collect import CertFacts
 from cpsdiag.i18n import _
+from cpsdiag.report.view import (PanelRow, certificate_rows, environment_rows, holder_panel, identity_rows,
+                                 remedies, rendered_findings, trace_summary)
 
 MARKS = {"ok": ("✔", "green"), "info": ("ℹ", "cyan"), "warning": ("!", "yellow"), "error": ("✖", "red")}
-OID_O, OID_OU, OID_CN = "2.5.4.10", "2.5.4.11", "2.5.4.3"
 
 
 def make_console(**kwargs: Any) -> Console:
@@ -38,7 +40,7 @@ def _verdict_text(verdict: str) -> Text:
 def _steps(rendered: list[Rendered]) -> Table:
     table = Table.grid(padding=(0, 1))
     table.add_column(no_wrap=True)
-    table.add_column()
+    table.add_column(overflow="fold")      # long URLs wrap instead of being cut
     for r in rendered:
         mark, colour = MARKS[r.severity]
         line = Text(r.title, style="bold" if r.severity in ("warning", "error") else "")
@@ -48,11 +50,6 @@ def _steps(rendered: list[Rendered]) -> Table:
     return table
 
 
-def _issuer_part(cf: CertFacts, oid: str) -> str:
-    values = [v for o, v in cf.info.issuer_attributes if o == oid]
-    return " / ".join(values) if values else "-"
-
-
 def _grid() -> Table:
     table = Table.grid(padding=(0, 2))
     table.add_column(style="bold", no_wrap=True)
@@ -60,151 +57,99 @@ def _grid() -> Table:
     return table
 
 
-def _section(table: Table, title: str) -> None:
-    table.add_row(Text(title, style="bold underline"), "")
-
-
-def _identity_rows(table: Table, cf: CertFacts) -> None:
-    """What ANS's Test SSL page shows: the issuing authority, then the holder."""
-    info = cf.info
-    _section(table, _("IGC CPS"))
-    table.add_row(_("Organisation"), _issuer_part(cf, OID_O))
-    table.add_row(_("Authority"), _issuer_part(cf, OID_OU))
-    table.add_row(_("Class"), _issuer_part(cf, OID_CN))
-    h = info.holder
-    _section(table, _("Identity"))
-    table.add_row(_("Given name"), h.given_name or "-")
-    table.add_row(_("Surname"), h.surname or "-")
-    nid = h.national_id
-    ident = h.common_name or "-"
-    if nid is not None and nid.type_label:
-        ident += f"  ({nid.type_label})"
-    table.add_row(_("Identifier"), ident)
-    if nid is not None and nid.to_type:
-        table.add_row(_("To type for e-CPS / Pro Santé Connect"), nid.to_type)
-    if info.profession_label or h.title:
-        code = f" ({info.profession_code})" if info.profession_code is not None else ""
-        table.add_row(_("Profession"), (info.profession_label or h.title) + code)
-    if h.structure is not None and h.structure.name:
-        table.add_row(_("Structure"), " — ".join(filter(None, [h.structure.name, h.structure.unit, h.structure.state])))
-
-
-def _certificate_rows(table: Table, cf: CertFacts, at: Any, title: str | None = None) -> None:
-    info = cf.info
-    _section(table, title or {"authentication": _("Authentication certificate"),
-                              "signature": _("Signature certificate")}.get(cf.role, cf.label))
-    table.add_row(_("Serial number"), info.serial_hex)
-    table.add_row(_("Valid from"), info.not_before.strftime("%Y-%m-%d %H:%M UTC"))
-    days = info.days_left(at)
-    table.add_row(_("Expires on"), info.not_after.strftime("%Y-%m-%d %H:%M UTC") + "  " +
-                  (_("({days} days left)").format(days=days) if days >= 0 else _("(expired)")))
-    chain = cf.chain
-    if chain is not None and chain.trusted:
-        verification = Text(_("SUCCESS") + f"  ({chain.anchor})", style="green")
-    else:
-        verification = Text(_("FAILURE") + (f"  ({chain.detail})" if chain else ""), style="red")
-    table.add_row(_("Verification"), verification)
-
-
-def _holder_panel(result: CheckResult) -> Panel | None:
-    facts = result.facts
-    certs = [cf for cf in facts.certificates if cf.info is not None]
-    if not certs and facts.card is None:
-        return None
+def _panel(rows: list[PanelRow], title: str) -> Panel:
     table = _grid()
-    main = next((cf for cf in certs if cf.role == "authentication"), certs[0] if certs else None)
-    if main is not None:
-        _identity_rows(table, main)
-    card = facts.card
-    if card is not None or facts.model is not None:
-        _section(table, _("Card"))
-        parts = []
-        if facts.model is not None:
-            parts.append(facts.model.label)
-        if main is not None and main.info.card_type_label:
-            parts.append(main.info.card_type_label)
-        if any(cf.info.test_card for cf in certs):
-            parts.append(_("TEST card"))
-        table.add_row(_("Type"), ", ".join(parts) or "-")
-        if card is not None and card.serial is not None:
-            table.add_row(_("Card number"), card.serial.card_number)
-        if card is not None and card.pin_status is not None:
-            st = card.pin_status
-            maximum = st.max_tries if st.max_tries is not None else "?"
-            table.add_row(_("PIN"), _("blocked") if st.blocked else _("{left} of {max} tries left").format(
-                left=st.tries_left, max=maximum))
-    for cf in certs:
-        _certificate_rows(table, cf, facts.at)
-    return Panel(table, title=_("Card and holder"), title_align="left", expand=False)
+    for row in rows:
+        if row.section:
+            table.add_row(Text(row.label, style="bold underline"), "")
+        elif row.status is not None:
+            table.add_row(row.label, Text(row.value, style="green" if row.status == "ok" else "red"))
+        else:
+            table.add_row(row.label, row.value)
+    return Panel(table, title=title, title_align="left", expand=False)
 
 
 def _remedies(rendered: list[Rendered]) -> Group | None:
-    todo = [r for r in rendered if r.remedy]
+    todo = remedies(rendered)      # the same advice for both certificates is given once
     if not todo:
         return None
     table = Table.grid(padding=(0, 1))
     table.add_column(no_wrap=True, style="bold")
-    table.add_column()
-    seen: set[str] = set()
-    for r in todo:
-        if r.remedy in seen:      # the same advice for both certificates is given once
-            continue
-        seen.add(r.remedy)
+    table.add_column(overflow="fold")      # a URL is given whole, even when it is wider than the screen
+    for n, r in enumerate(todo, 1):
         colour = MARKS[r.severity][1]
-        table.add_row(f"{len(seen)}.", Text.assemble((r.title, f"bold {colour}"), "\n", r.remedy))
+        table.add_row(f"{n}.", Text.assemble((r.title, f"bold {colour}"), "\n", r.remedy or ""))
     return Group(Text(_("What to do"), style="bold underline"), table)
 
 
-def render_check(result: CheckResult, console: Console) -> None:
-    rendered = [render(f) for f in result.findings]
-    console.print(Text(f"cpsdiag {__version__} — " + _("CPS card diagnosis"), style="bold"))
-    console.print(_verdict_text(str(result.verdict)))
+def render_report(report: dict[str, Any], console: Console) -> None:
+    """A cpsdiag.report/1 document as ``cpsdiag check`` prints it, live or from a bundle (``report show``)."""
+    rendered = rendered_findings(report)
+    version = (report.get("tool") or {}).get("version") or __version__
+    console.print(Text(f"cpsdiag {version} — " + _("CPS card diagnosis"), style="bold"))
+    verdict = str(report.get("verdict"))
+    console.print(_verdict_text(verdict if verdict in MARKS and verdict != "info" else "error"))
     console.print()
     console.print(_steps(rendered))
-    panel = _holder_panel(result)
-    if panel is not None:
+    rows = holder_panel(report)
+    if rows is not None:
         console.print()
-        console.print(panel)
-    remedies = _remedies(rendered)
-    if remedies is not None:
+        console.print(_panel(rows, _("Card and holder")))
+    environment = environment_rows(report)
+    if environment:
         console.print()
-        console.print(remedies)
-    facts = result.facts
-    if facts.trace is not None:
+        console.print(_panel(environment, _("Workstation")))
+    todo = _remedies(rendered)
+    if todo is not None:
         console.print()
-        console.print(Text(_("{count} commands exchanged with the card in {ms:.0f} ms.").format(
-            count=facts.trace.count, ms=facts.timings_ms.get("total", 0)), style="dim"))
+        console.print(todo)
+    line = trace_summary(report)
+    if line is not None:
+        console.print()
+        console.print(Text(line, style="dim"))
+    redaction = report.get("redaction") or {}
+    if redaction.get("applied"):
+        console.print(Text(_("Redacted report: names, identifiers, card numbers and certificate serials are "
+                             "masked."), style="dim"))
+
+
+def render_check(result: Any, console: Console) -> None:
+    from cpsdiag.report.jsonreport import report_dict
+
+    render_report(report_dict(result), console)
 
 
 def render_certfile(result: Any, console: Console) -> None:
+    from cpsdiag.report.jsonreport import certfile_dict
+
+    doc = certfile_dict(result)
     rendered = [render(f) for f in result.findings]
     console.print(Text(f"{result.path}", style="bold"))
     console.print(_verdict_text(str(result.verdict)))
-    for cf in result.certificates:
-        table = _grid()
-        info = cf.info
-        if info.is_card:
-            _identity_rows(table, cf)
-            if info.card_type_label or info.card_number:
-                _section(table, _("Card"))
-                parts = [p for p in (info.card_type_label, _("TEST card") if info.test_card else None) if p]
-                table.add_row(_("Type"), ", ".join(parts) or "-")
-                if info.card_number:
-                    table.add_row(_("Card number"), info.card_number)
+    for cert in doc["certificates"]:
+        rows: list[PanelRow] = []
+        if cert.get("card_type") is not None or (cert.get("holder") or {}).get("given_name"):
+            rows += identity_rows(cert)
+            if cert.get("card_type_label") or cert.get("card_number"):
+                parts = [p for p in (cert.get("card_type_label"), _("TEST card") if cert.get("test_card") else None)
+                         if p]
+                rows += [PanelRow(_("Card"), section=True), PanelRow(_("Type"), ", ".join(parts) or "-")]
+                if cert.get("card_number"):
+                    rows.append(PanelRow(_("Card number"), cert["card_number"]))
         else:
-            _section(table, _("Certificate"))
-            table.add_row(_("Subject"), info.subject)
-            table.add_row(_("Issuer"), info.issuer)
-        _certificate_rows(table, cf, result.at, title=_("Certificate details"))
-        table.add_row(_("Key usage"), ", ".join(info.key_usage + info.extended_key_usage) or "-")
-        table.add_row(_("Key"), f"{info.key_type} {info.key_size or ''}".strip())
-        table.add_row("SHA-256", info.sha256_fingerprint)
-        console.print(Panel(table, title=cf.path, title_align="left", expand=False))
+            rows += [PanelRow(_("Certificate"), section=True), PanelRow(_("Subject"), cert.get("subject") or "-"),
+                     PanelRow(_("Issuer"), cert.get("issuer") or "-")]
+        rows += certificate_rows(cert, title=_("Certificate details"))
+        rows += [PanelRow(_("Key usage"), ", ".join(cert.get("key_usage", []) + cert.get("extended_key_usage", []))
+                          or "-"),
+                 PanelRow(_("Key"), f"{cert.get('key_type') or ''} {cert.get('key_size') or ''}".strip()),
+                 PanelRow("SHA-256", cert.get("sha256") or "-")]
+        console.print(_panel(rows, cert.get("path") or result.path))
     console.print(_steps(rendered))
-    remedies = _remedies(rendered)
-    if remedies is not None:
+    todo = _remedies(rendered)
+    if todo is not None:
         console.print()
-        console.print(remedies)
+        console.print(todo)
 
 
 def render_findings(findings: list[Any], console: Console) -> None:

@@ -170,6 +170,14 @@ def tls_dict(keys: Any) -> dict[str, Any] | None:
     }
 
 
+def _environment(env: Any) -> dict[str, Any] | None:
+    if env is None:
+        return None
+    from cpsdiag.env import environment_dict
+
+    return environment_dict(env)
+
+
 def report_dict(result: CheckResult) -> dict[str, Any]:
     facts = result.facts
     trace = facts.trace
@@ -191,6 +199,7 @@ def report_dict(result: CheckResult) -> dict[str, Any]:
         "card": card_dict(facts),
         "certificates": [certificate_dict(cf, facts.at) for cf in facts.certificates],
         "keys": keys_dict(facts.keys),
+        "environment": _environment(facts.environment),
         "tls": tls_dict(facts.keys),
         "timings_ms": dict(facts.timings_ms),
         "apdu": {"count": trace.count if trace else 0, "bytes_sent": trace.bytes_sent if trace else 0,

@@ -29,7 +29,7 @@ def check(pki, module, pin: str, *args: str, tmp_home=None) -> tuple[dict, subpr
     env = dict(os.environ)
     if tmp_home is not None:
         env["HOME"] = str(tmp_home)        # OpenSC caches card files under $HOME
-    proc = subprocess.run([sys.executable, "-m", "cpsdiag", "check", "--json", "--anchors", str(pki.anchors),
+    proc = subprocess.run([sys.executable, "-m", "cpsdiag", "check", "--json", "--no-env", "--anchors", str(pki.anchors),
                            "--via", "pkcs11", "--module", module, "--pin-stdin", *args], input=pin + "\n",
                           capture_output=True, text=True, timeout=120, env=env)
     assert "Traceback" not in proc.stderr, proc.stderr

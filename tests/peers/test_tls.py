@@ -18,7 +18,7 @@ PINS = {"cps3-medecin": "1234", "cps4-infirmier": "4321"}
 
 
 def check_tls(pki, server_cert, url: str, pin: str, *extra: str) -> tuple[dict, subprocess.CompletedProcess]:
-    proc = subprocess.run([sys.executable, "-m", "cpsdiag", "check", "--json", "--anchors", str(pki.anchors),
+    proc = subprocess.run([sys.executable, "-m", "cpsdiag", "check", "--json", "--no-env", "--anchors", str(pki.anchors),
                            "--tls", url, "--tls-ca", str(server_cert[2]), "--pin-stdin", *extra],
                           input=pin + "\n", capture_output=True, text=True, timeout=120)
     assert "Traceback" not in proc.stderr, proc.stderr
@@ -58,8 +58,8 @@ def test_nginx_requiring_client_certificates(insert_card, pki, server_cert, ngin
 def test_server_not_trusted_without_its_ca(insert_card, pki, nginx):
     insert_card("cps4-infirmier")
     port = nginx("TLSv1.2 TLSv1.3")
-    proc = subprocess.run([sys.executable, "-m", "cpsdiag", "check", "--json", "--anchors", str(pki.anchors),
-                           "--tls", f"https://localhost:{port}/", "--pin-stdin"], input="4321\n",
+    proc = subprocess.run([sys.executable, "-m", "cpsdiag", "check", "--json", "--no-env", "--anchors",
+                           str(pki.anchors), "--tls", f"https://localhost:{port}/", "--pin-stdin"], input="4321\n",
                           capture_output=True, text=True, timeout=120)
     report = json.loads(proc.stdout)
     assert tls_codes(report)["TLS_SERVER_UNTRUSTED"] == 1 and proc.returncode == 1
@@ -103,8 +103,9 @@ def test_builtin_testssl_server_shows_the_card(insert_card, pki, tmp_path):
                               stderr=subprocess.PIPE, text=True)
     try:
         wait_port(port)
-        proc = subprocess.run([sys.executable, "-m", "cpsdiag", "check", "--json", "--anchors", str(pki.anchors),
-                               "--tls", f"https://localhost:{port}/", "--tls-ca", str(ca), "--pin-stdin"],
+        proc = subprocess.run([sys.executable, "-m", "cpsdiag", "check", "--json", "--no-env", "--anchors",
+                               str(pki.anchors), "--tls", f"https://localhost:{port}/", "--tls-ca", str(ca),
+                               "--pin-stdin"],
                               input="1234\n", capture_output=True, text=True, timeout=120)
         report = json.loads(proc.stdout)
         assert tls_codes(report) == Counter(["TLS_OK"]) and proc.returncode == 0
@@ -115,7 +116,7 @@ def test_builtin_testssl_server_shows_the_card(insert_card, pki, tmp_path):
         from cpsdiag.pinentry import Pin
 
         keys = KeyOptions(tls_url=f"https://localhost:{port}/", tls_ca=ca, pin_source=lambda lo, hi: Pin(b"1234"))
-        facts = collect(CheckOptions(keys=keys))
+        facts = collect(CheckOptions(keys=keys, environment=False))
         ok = next(a for a in facts.keys.tls.attempts if a.outcome == "ok")
         data = json.loads(ok.http_body)
         cert = next(c for c in report["certificates"] if c["role"] == "authentication")

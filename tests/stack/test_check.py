@@ -52,7 +52,7 @@ def cpsdiag(*args: str, env: dict | None = None, timeout: float = 60) -> subproc
 
 
 def check_json(pki, *extra: str, env: dict | None = None) -> tuple[dict, subprocess.CompletedProcess]:
-    proc = cpsdiag("check", "--json", "--anchors", str(pki.anchors), *extra, env=env)
+    proc = cpsdiag("check", "--json", "--no-env", "--anchors", str(pki.anchors), *extra, env=env)
     assert "Traceback" not in proc.stderr, proc.stderr
     return json.loads(proc.stdout), proc
 
@@ -109,7 +109,7 @@ def test_identifier_to_type_and_ordre_in_remedies(insert_card, pki):
 
 def test_without_the_test_anchors_the_certificates_are_untrusted(insert_card):
     insert_card("cps3-medecin")
-    proc = cpsdiag("check", "--json")
+    proc = cpsdiag("check", "--json", "--no-env")
     report = json.loads(proc.stdout)
     assert codes(report)["CERT_UNTRUSTED"] == 2 and proc.returncode == 1
     untrusted = next(f for f in report["findings"] if f["code"] == "CERT_UNTRUSTED")
@@ -131,7 +131,7 @@ def test_at_date_after_expiry(insert_card, pki):
 def test_console_language_follows_the_locale(insert_card, pki, lang, env, word):
     insert_card("cps4-infirmier")
     extra = env.pop("_ARGS", "").split()
-    proc = cpsdiag("check", "--anchors", str(pki.anchors), *extra, env={**env, "NO_COLOR": "1"})
+    proc = cpsdiag("check", "--no-env", "--anchors", str(pki.anchors), *extra, env={**env, "NO_COLOR": "1"})
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert word in proc.stdout
     assert "\x1b[" not in proc.stdout                   # no colour codes when piped / NO_COLOR
@@ -186,7 +186,7 @@ def test_pcscd_stopped(stack, pki):
         report, proc = check_json(pki)
         assert codes(report) == Counter(["PCSC_NO_SERVICE"]) and proc.returncode == 1
         assert report["pcsc"]["error"]["hresult"] == "0x8010001D"
-        human = cpsdiag("check", "--lang", "fr")
+        human = cpsdiag("check", "--no-env", "--lang", "fr")
         assert "Le service carte à puce n'est pas démarré" in human.stdout and "Traceback" not in human.stderr
     finally:
         pcscd.start()
@@ -213,7 +213,7 @@ def test_pcsc_library_missing(stack, pki):
     if lib is None or shutil.which("unshare") is None:
         pytest.skip("libpcsclite.so.1 not at a known path")
     # A private mount namespace hides the library from this one command only.
-    script = f"mount --bind /dev/null {lib} && exec {sys.executable} -m cpsdiag check --json"
+    script = f"mount --bind /dev/null {lib} && exec {sys.executable} -m cpsdiag check --json --no-env"
     proc = subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-c", script],
                           capture_output=True, text=True, timeout=60)
     report = json.loads(proc.stdout)
@@ -242,3 +242,20 @@ def test_certificates_of_another_holder_and_card(insert_card, pki, tmp_path):
     assert "CARD_CONSISTENT" not in found and proc.returncode == 1
     mismatch = next(f for f in report["findings"] if f["code"] == "CARD_NUMBER_MISMATCH")
     assert mismatch["params"] == {"role": "signature", "cert_card_number": "90000004", "card_number": "90000001"}
+
+
+def test_check_includes_the_workstation_inventory(insert_card, pki):
+    insert_card("cps3-medecin")
+    proc = cpsdiag("check", "--json", "--anchors", str(pki.anchors))
+    report = json.loads(proc.stdout)
+    env = report["environment"]
+    assert env["system"]["platform"] == "linux" and env["pcsc"]["library"]
+    assert env["card_generation"] == "CPS3" and env["card_serial"] == "90000001"
+    found = Counter(f["code"] for f in report["findings"] if f["step"] == "environment")
+    # No Cryptolib CPS on this machine means a warning naming ANS's download page, and the other way round.
+    assert ("MIDDLEWARE_MISSING" in found) == (not env["cryptolib"]["installed"])
+    assert "PCSC_SERVICE_OK" not in found and "PCSC_NOT_PROBED" not in found     # check says it itself
+    # check never loads a PKCS#11 module (it would read the whole card again): the probes did not run.
+    assert all(m["probe"] is None or m["probe"]["error_kind"] == "not_run" for m in env["modules"])
+    console = cpsdiag("check", "--anchors", str(pki.anchors), "--lang", "en", env={"NO_COLOR": "1"})
+    assert "Workstation" in console.stdout and "Debian" in console.stdout

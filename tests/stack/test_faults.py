@@ -26,7 +26,7 @@ def faulty(pki, tmp_path, profile: str, faults: str):
 
 
 def check(pki, *args: str, stdin: str = "") -> tuple[dict, subprocess.CompletedProcess]:
-    proc = subprocess.run([sys.executable, "-m", "cpsdiag", "check", "--json", "--anchors", str(pki.anchors), *args],
+    proc = subprocess.run([sys.executable, "-m", "cpsdiag", "check", "--json", "--no-env", "--anchors", str(pki.anchors), *args],
                           input=stdin, capture_output=True, text=True, timeout=BOUND)
     assert "Traceback" not in proc.stderr, proc.stderr
     return json.loads(proc.stdout), proc
@@ -97,7 +97,8 @@ def test_cps4_6985_is_recovered_like_the_cryptolib(insert_card, pki, tmp_path):
 def test_pcscd_killed_in_the_middle(insert_card, pki, tmp_path, stack):
     pcscd = stack.require_managed()
     insert_card("x", faulty(pki, tmp_path, "cps3-medecin", "slow = true\nclock_mhz = 2.0"))
-    proc = subprocess.Popen([sys.executable, "-m", "cpsdiag", "check", "--json", "--anchors", str(pki.anchors)],
+    proc = subprocess.Popen([sys.executable, "-m", "cpsdiag", "check", "--json", "--no-env", "--anchors",
+                             str(pki.anchors)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         time.sleep(1.0)              # the slow card is in the middle of its certificates

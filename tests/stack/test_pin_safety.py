@@ -19,8 +19,8 @@ VERIFY_WITH_PIN = re.compile(r"^> 00 20 00 01 0[4-8]( \*\*)+$", re.M)
 
 
 def check(pki, stdin: str, *args: str, env: dict | None = None) -> tuple[dict, subprocess.CompletedProcess]:
-    proc = subprocess.run([sys.executable, "-m", "cpsdiag", "check", "--json", "--anchors", str(pki.anchors),
-                           "--pin-stdin", *args], input=stdin, capture_output=True, text=True, timeout=120,
+    proc = subprocess.run([sys.executable, "-m", "cpsdiag", "check", "--json", "--no-env", "--anchors",
+                           str(pki.anchors), "--pin-stdin", *args], input=stdin, capture_output=True, text=True, timeout=120,
                           env={**os.environ, **(env or {})})
     assert "Traceback" not in proc.stderr, proc.stderr
     return (json.loads(proc.stdout) if proc.stdout.strip() else {}), proc

@@ -67,7 +67,12 @@ def test_every_finding_renders_in_both_languages_without_missing_parameters():
               "ordre": "O", "ordre_url": "U", "login_id": "899", "how": "keyboard", "scheme": "PKCS#1", "ms": 3,
               "url": "https://x/", "version": "TLS 1.2", "cipher": "C", "http_status": 200, "http_reason": "OK",
               "subject": "CN=x", "detail": "d", "ca_names": "CN=a", "generation": "CPS3",
-              "pkcs1": True, "pss": False, "tls12": True, "tls13": False, "module": "m.so", "tls12_ok": True}
+              "pkcs1": True, "pss": False, "tls12": True, "tls13": False, "module": "m.so", "tls12_ok": True,
+              # the workstation findings (cpsdiag.env)
+              "client": "c", "kind": "RDP", "service": "pcscd", "start_mode": "disabled",
+              "device": "d", "ids": "1:2", "features": "f", "minimum": "5.2", "package": "p", "cache": "/c",
+              "serials": "s", "card_serial": "1", "scope": "s", "modules": "m", "profiles": "p", "profile": "p",
+              "name": "n", "path": "/p", "evidence": "e", "driver": "d", "hresult": "0x1"}
     for lang in ("en", "fr"):
         i18n.set_language(lang)
         for code in CATALOG:

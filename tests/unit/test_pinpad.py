@@ -2,20 +2,30 @@
 
 from __future__ import annotations
 
-import pytest
+from cpsdiag.card.pinpad import reader_features, verify_structure
 
-from cpsdiag.card.pinpad import parse_features, verify_structure
-from cpsdiag.errors import MalformedDataError
+
+class Reader:
+    """A reader answering GET_FEATURE_REQUEST with fixed bytes (the parsing is what is tested here)."""
+
+    def __init__(self, answer: bytes):
+        self.answer = answer
+
+    def control_code(self, function: int) -> int:
+        return 0x42000000 + function
+
+    def control(self, code: int, data: bytes = b"") -> bytes:
+        assert code == 0x42000D48          # SCARD_CTL_CODE(3400) on pcsc-lite
+        return self.answer
 
 
 def test_features_tlv():
     # tag 06 VERIFY_PIN_DIRECT, tag 0A IFD_PIN_PROPERTIES, each with a 4-byte big-endian control code.
-    features = parse_features(bytes.fromhex("0604 42330D48 0A04 42330D4A".replace(" ", "")))
+    features = reader_features(Reader(bytes.fromhex("0604 42330D48 0A04 42330D4A".replace(" ", ""))))
     assert features.pin_pad
-    assert features.controls == {"VERIFY_PIN_DIRECT": 0x42330D48, "IFD_PIN_PROPERTIES": 0x42330D4A}
-    assert not parse_features(b"").pin_pad
-    with pytest.raises(MalformedDataError):
-        parse_features(bytes.fromhex("060342330D"))
+    assert features.controls == {"FEATURE_VERIFY_PIN_DIRECT": 0x42330D48, "FEATURE_IFD_PIN_PROPERTIES": 0x42330D4A}
+    assert not reader_features(Reader(b"")).pin_pad
+    assert not reader_features(Reader(bytes.fromhex("060342330D"))).pin_pad     # malformed: no pad assumed
 
 
 def test_verify_structure_layout():

@@ -1,0 +1,147 @@
+"""ANS's Cryptolib CPS: installed or not, where, which version, its cache (research card.md §5).
+
+The version comes from the package database (dpkg, rpm), macOS package
+receipts, or the Windows registry (``HKLM\\SOFTWARE\\ASIP\\Cryptolib CPS``,
+``Version``); the module's C_GetInfo version is the PKCS#11 library's own
+(3.x), not the Cryptolib's, so it is reported but never compared.
+"""
+
+from __future__ import annotations
+
+import plistlib
+import re
+from typing import Any
+
+from cpsdiag.env import registry as reg
+from cpsdiag.env.facts import CryptolibFacts
+from cpsdiag.env.packages import package_version
+from cpsdiag.env.system import System
+
+LINUX_MODULES = ("/opt/santesocial/CPS/lib/libcps3_pkcs11_lux.so", "/usr/lib64/libcps3_pkcs11_lux.so",
+                 "/usr/lib/libcps3_pkcs11_lux.so", "/usr/lib/x86_64-linux-gnu/libcps3_pkcs11_lux.so",
+                 "/usr/local/lib/libcps3_pkcs11_lux.so")
+LINUX_LEGACY = ("/usr/local/galss/libcps_pkcs11_lux.so", "/usr/local/galss/libcpslux.so")
+LINUX_OTHER = ("/etc/opt/santesocial/CPS/cps3_pkcs11.conf", "/opt/santesocial/CPS/bin/cpgeslux", "/usr/bin/cpgeslux",
+               "/usr/local/galss/libcptablux.so", "/etc/ld.so.conf.d/Cryptolib.conf")
+LINUX_CACHE = "/etc/opt/santesocial/CPS/cache"
+LINUX_MANIFESTS = ("/usr/lib64/mozilla/pkcs11-modules/cps3.json", "/usr/lib/mozilla/pkcs11-modules/cps3.json")
+LINUX_PACKAGES = ("CryptolibCPS", "cryptolibcps", "cryptolib-cps", "cryptolib")
+
+MAC_MODULES = ("/usr/local/lib/libcps3_pkcs11_osx.dylib", "/usr/lib/libcps3_pkcs11_osx.dylib")
+MAC_LEGACY = ("/usr/local/lib/libcps_pkcs11_osx.dylib", "/usr/lib/libcps_pkcs11_osx.dylib")
+MAC_OTHER = ("/Library/Preferences/santesocial/CPS/cps3_pkcs11.conf", "/Applications/cpgesosx.app",
+             "/Library/Frameworks/cptabosx.framework")
+MAC_CACHE = "/Library/Caches/santesocial/CPS"
+MAC_MANIFESTS = ("/Library/Application Support/Mozilla/PKCS11Modules/cps3.json",)
+_RECEIPT = re.compile(r"cryptolib|santesocial|asip", re.IGNORECASE)
+
+WIN_KEYS = (r"HKLM\SOFTWARE\ASIP\Cryptolib CPS", r"HKLM\SOFTWARE\WOW6432Node\ASIP\Cryptolib CPS")
+WIN_UNINSTALL = (r"HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\Uninstall",
+                 r"HKLM\SOFTWARE\WOW6432Node\Microsoft\Windows\CurrentVersion\Uninstall")
+_SERIAL = re.compile(r"^([0-9A-Fa-f]{6,})_")
+
+
+def _first(system: System, paths: tuple[str, ...]) -> list[str]:
+    return [p for p in paths if system.exists(p)]
+
+
+def cache_serials(system: System, folder: str) -> tuple[int, tuple[str, ...]]:
+    """(files, card serials) of a cache folder whose files are named ``<serial>_<object>``."""
+    count = 0
+    serials: set[str] = set()
+    for name in system.walk_files(folder):
+        count += 1
+        match = _SERIAL.match(name.replace("\\", "/").split("/")[-1])
+        if match:
+            serials.add(match.group(1).upper())
+    return count, tuple(sorted(serials))
+
+
+def _mac_receipt(system: System) -> tuple[str, str] | None:
+    for path in system.glob("/var/db/receipts", "*.plist"):
+        if not _RECEIPT.search(path.split("/")[-1]):
+            continue
+        data = system.read_bytes(path)
+        try:
+            plist: Any = plistlib.loads(data) if data else {}
+        except Exception:   # plistlib raises several unrelated types on a damaged file
+            continue
+        if plist.get("PackageVersion"):
+            return plist.get("PackageIdentifier") or path.split("/")[-1], str(plist["PackageVersion"])
+    for path in system.glob("/Library/Receipts", "*.pkg/Contents/Info.plist"):
+        if not _RECEIPT.search(path):
+            continue
+        data = system.read_bytes(path)
+        try:
+            plist = plistlib.loads(data) if data else {}
+        except Exception:
+            continue
+        version = plist.get("CFBundleShortVersionString") or plist.get("CFBundleVersion")
+        if version:
+            return plist.get("CFBundleIdentifier") or path.split("/")[-3], str(version)
+    return None
+
+
+def _windows(system: System) -> tuple[list[str], list[str], str | None, str | None, str | None, str | None, str | None]:
+    windir = system.env("WINDIR") or system.env("SystemRoot") or r"C:\Windows"
+    programs = [system.env("ProgramFiles") or r"C:\Program Files", system.env("ProgramFiles(x86)")]
+    arch = system.env("PROCESSOR_ARCHITEW6432") or system.env("PROCESSOR_ARCHITECTURE") or ""
+    x64 = arch.upper() in ("AMD64", "ARM64")
+    # The module a 64-bit program loads first; a 32-bit one finds the w32 DLL in SysWOW64 (System32 on a 32-bit OS).
+    modules = [rf"{windir}\System32\cps3_pkcs11_w64.dll", rf"{windir}\SysWOW64\cps3_pkcs11_w32.dll",
+               rf"{windir}\System32\cps3_pkcs11_w32.dll"]
+    if not x64:
+        modules = modules[2:]
+    legacy = [rf"{windir}\System32\cps_pkcs11_w32.dll", rf"{windir}\SysWOW64\cps_pkcs11_w32.dll"]
+    others = [rf"{windir}\System32\cps3_csp_w64.dll", rf"{windir}\SysWOW64\cps3_csp_w32.dll",
+              rf"{windir}\System32\cps3_csp_w32.dll"]
+    others += [rf"{p}\santesocial\CPS\{exe}" for p in programs if p
+               for exe in ("ccm.exe", "cpgesw32.exe", "cpgesw64.exe")]
+    version = package = source = None
+    for key in WIN_KEYS:
+        found = reg.value(system.registry, key, "Version")
+        if found:
+            version, package, source = str(found), key, "registry"
+            break
+    if version is None and system.registry is not None:
+        for base in WIN_UNINSTALL:
+            for sub in system.registry.subkeys(base):
+                name = reg.value(system.registry, rf"{base}\{sub}", "DisplayName") or ""
+                if "cryptolib" in str(name).lower():
+                    version = reg.value(system.registry, rf"{base}\{sub}", "DisplayVersion")
+                    version, package, source = (str(version) if version else None), str(name), "registry"
+                    break
+            if version:
+                break
+    data = system.env("ALLUSERSPROFILE") or system.env("ProgramData") or r"C:\ProgramData"
+    manifest = reg.value(system.registry, r"HKLM\SOFTWARE\Mozilla\PKCS11Modules\cps3", "")
+    return ([m for m in modules if system.exists(m)], [m for m in legacy if system.exists(m)] + [
+        o for o in others if system.exists(o)], version, package, source, rf"{data}\santesocial\cps\cache",
+        str(manifest) if manifest else None)
+
+
+def collect_cryptolib(system: System) -> CryptolibFacts:
+    version = package = source = manifest = None
+    if system.platform == "win32":
+        modules, rest, version, package, source, cache, manifest = _windows(system)
+        legacy_modules = [m for m in rest if re.search(r"\\cps_pkcs11", m)]
+    else:
+        mac = system.platform == "darwin"
+        modules = _first(system, MAC_MODULES if mac else LINUX_MODULES)
+        legacy_modules = _first(system, MAC_LEGACY if mac else LINUX_LEGACY)
+        rest = legacy_modules + _first(system, MAC_OTHER if mac else LINUX_OTHER)
+        cache = MAC_CACHE if mac else LINUX_CACHE
+        manifest = next(iter(_first(system, MAC_MANIFESTS if mac else LINUX_MANIFESTS)), None)
+        found = _mac_receipt(system) if mac else package_version(system, LINUX_PACKAGES)
+        if found:
+            package, version = found[0], found[1]
+            source = "receipt" if mac else found[2]
+    files = tuple(dict.fromkeys(modules + rest))
+    module = modules[0] if modules else (legacy_modules[0] if legacy_modules else None)
+    cache_dir = cache if system.exists(cache) else None
+    count, serials = cache_serials(system, cache) if cache_dir else (0, ())
+    installed = bool(files) or version is not None
+    return CryptolibFacts(installed=installed, version=version, version_source=source, package=package,
+                          module=module, files=files, legacy=bool(legacy_modules) and not modules,
+                          cache_dir=cache_dir, cache_files=count, cache_serials=serials,
+                          mozilla_manifest=manifest, probe=None)

@@ -1,0 +1,96 @@
+"""The operating system, the interpreter, the locale, and whether the session is remote."""
+
+from __future__ import annotations
+
+import platform as _platform
+import plistlib
+import re
+
+from cpsdiag import __version__
+from cpsdiag.env import registry as reg
+from cpsdiag.env.facts import RemoteSession, SystemFacts
+from cpsdiag.env.system import System
+from cpsdiag.i18n import detect_language
+
+_WIN_ARCH = {"AMD64": "x86_64", "X86": "x86", "ARM64": "arm64"}
+
+
+def _os_release(system: System) -> dict[str, str]:
+    text = system.read_text("/etc/os-release") or system.read_text("/usr/lib/os-release") or ""
+    out = {}
+    for line in text.splitlines():
+        key, sep, value = line.partition("=")
+        if sep:
+            out[key.strip()] = value.strip().strip('"').strip("'")
+    return out
+
+
+def _uname(system: System, flag: str) -> str | None:
+    done = system.command(["uname", flag], timeout=5)
+    return done.stdout.strip() or None if done.rc == 0 else None
+
+
+def _linux(system: System) -> tuple[str | None, str | None, str | None, str | None]:
+    rel = _os_release(system)
+    kernel = (system.read_text("/proc/sys/kernel/osrelease") or "").strip() or _uname(system, "-r")
+    name = rel.get("NAME") or rel.get("PRETTY_NAME")
+    return (name, rel.get("VERSION") or rel.get("VERSION_ID"), kernel, _uname(system, "-m"))
+
+
+def _darwin(system: System) -> tuple[str | None, str | None, str | None, str | None]:
+    data = system.read_bytes("/System/Library/CoreServices/SystemVersion.plist")
+    name = version = None
+    if data:
+        try:
+            plist = plistlib.loads(data)
+        except Exception:   # plistlib raises several unrelated types on a damaged file
+            plist = {}
+        name, version = plist.get("ProductName"), plist.get("ProductVersion")
+    return (name or "macOS", version, _uname(system, "-r"), _uname(system, "-m"))
+
+
+def _win32(system: System) -> tuple[str | None, str | None, str | None, str | None]:
+    key = r"HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion"
+    name = reg.value(system.registry, key, "ProductName")
+    build = reg.value(system.registry, key, "CurrentBuild") or reg.value(system.registry, key, "CurrentBuildNumber")
+    display = reg.value(system.registry, key, "DisplayVersion") or reg.value(system.registry, key, "ReleaseId")
+    # Windows 11 still says "Windows 10" in ProductName; its builds start at 22000.
+    if name and build and str(build).isdigit() and int(build) >= 22000:
+        name = name.replace("Windows 10", "Windows 11")
+    version = " ".join(str(p) for p in (display, f"(build {build})" if build else None) if p) or None
+    arch = system.env("PROCESSOR_ARCHITEW6432") or system.env("PROCESSOR_ARCHITECTURE")
+    return (name or "Windows", version, str(build) if build else None, _WIN_ARCH.get((arch or "").upper(), arch))
+
+
+def remote_session(system: System) -> RemoteSession | None:
+    """A remote session, from the variables the session's server sets."""
+    env = system.env
+    if env("SSH_CONNECTION") or env("SSH_CLIENT") or env("SSH_TTY"):
+        which = next(v for v in ("SSH_CONNECTION", "SSH_CLIENT", "SSH_TTY") if env(v))
+        client = (env("SSH_CONNECTION") or env("SSH_CLIENT") or "").split(" ")[0] or None
+        return RemoteSession("ssh", which, client)
+    session = env("SESSIONNAME") or ""
+    if session.upper().startswith("RDP-"):
+        return RemoteSession("rdp", f"SESSIONNAME={session}", env("CLIENTNAME"))
+    if session.upper().startswith("ICA"):
+        return RemoteSession("citrix", f"SESSIONNAME={session}", env("CLIENTNAME"))
+    if system.platform == "win32" and env("CLIENTNAME") and session.lower() not in ("", "console"):
+        return RemoteSession("rdp", f"CLIENTNAME={env('CLIENTNAME')}", env("CLIENTNAME"))
+    for var, kind in (("XRDP_SESSION", "xrdp"), ("XRDP_SOCKET_PATH", "xrdp"), ("X2GO_SESSION", "x2go"),
+                      ("X2GO_AGENT_PID", "x2go"), ("NXSESSIONID", "nx")):
+        if env(var):
+            return RemoteSession(kind, var)
+    return None
+
+
+def collect_system(system: System) -> SystemFacts:
+    probe = {"linux": _linux, "darwin": _darwin, "win32": _win32}.get(system.platform, _linux)
+    os_name, os_version, kernel, arch = probe(system)
+    locale = next((system.env(v) for v in ("LC_ALL", "LC_MESSAGES", "LANG") if system.env(v)), None)
+    if arch and re.fullmatch(r"amd64|x64", arch, re.IGNORECASE):
+        arch = "x86_64"
+    return SystemFacts(
+        platform=system.platform, os_name=os_name, os_version=os_version, kernel=kernel, architecture=arch,
+        python=_platform.python_version(), cpsdiag=__version__, locale=locale,
+        language=detect_language(dict(system.environ)), remote=remote_session(system),
+    )

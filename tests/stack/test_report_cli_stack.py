@@ -1,0 +1,139 @@
+"""``cpsdiag report`` end to end through pcscd + vpcd + the emulator: privacy for every profile, show == check."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit"))
+from test_report_fixtures import identity_strings, leaks  # noqa: E402
+
+pytestmark = pytest.mark.stack
+
+ROOT = Path(__file__).resolve().parents[2]
+PROFILES = sorted(p.name for p in (ROOT / "fixtures" / "cards").iterdir() if (p / "card.toml").exists())
+FILES = ["report.json", "report.html", "apdu-trace.txt", "environment.txt", "manifest.json"]
+
+
+@pytest.fixture
+def config(tmp_path) -> Path:
+    return tmp_path / "config"
+
+
+def cpsdiag(*args: str, config: Path, env: dict | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(("LC_", "LANG", "CPSDIAG_", "COLUMNS"))}
+    environ.update({"CPSDIAG_CONFIG_DIR": str(config), "NO_COLOR": "1", "COLUMNS": "100", "LANG": "C.UTF-8"})
+    environ.update(env or {})
+    proc = subprocess.run([sys.executable, "-m", "cpsdiag", *args], capture_output=True, text=True, env=environ,
+                          timeout=90, cwd=cwd)
+    assert "Traceback" not in proc.stderr, proc.stderr
+    return proc
+
+
+def unzip(path: Path) -> dict[str, bytes]:
+    with zipfile.ZipFile(path) as zf:
+        return {name: zf.read(name) for name in zf.namelist()}
+
+
+def same_run(text: str) -> str:
+    """Two runs differ only in how long they took and in the second they judged the chain at."""
+    return re.sub(r"\d\d:\d\d:\d\d UTC", "hh:mm:ss UTC", re.sub(r"\d+ ms\.", "N ms.", text))
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_a_redacted_bundle_of_every_profile_names_nobody(insert_card, pki, profile, tmp_path, config):
+    insert_card(profile)
+    proc = cpsdiag("report", "--anchors", str(pki.anchors), cwd=tmp_path, config=config)
+    written = list(tmp_path.glob("cpsdiag-report-*.zip"))
+    assert len(written) == 1 and str(written[0].resolve()) in proc.stdout
+    files = unzip(written[0])
+    assert list(files) == FILES
+    identity = identity_strings(pki.cards / profile)
+    assert leaks(files, identity) == []
+    report = json.loads(files["report.json"])
+    assert report["redaction"]["applied"] is True and report["card"]["card_number_hmac"]
+    assert proc.returncode == report["exit_status"]
+    # The same card without redaction: every identifying value is there, so the search above can find them.
+    clear = cpsdiag("report", "--anchors", str(pki.anchors), "--no-redact", "-o", str(tmp_path / "clear.zip"),
+                    config=config)
+    assert clear.returncode == proc.returncode
+    assert {value for _f, value in leaks(unzip(tmp_path / "clear.zip"), identity)} == identity
+
+
+@pytest.mark.parametrize("profile,lang", [(p, "en") for p in PROFILES] + [("cps3-expired", "fr"),
+                                                                         ("cpe-etablissement", "fr")])
+def test_report_show_prints_what_check_printed(insert_card, pki, profile, lang, tmp_path, config):
+    insert_card(profile)
+    env = {"LANG": "fr_FR.UTF-8" if lang == "fr" else "C.UTF-8"}
+    check = cpsdiag("check", "--anchors", str(pki.anchors), env=env, config=config)
+    cpsdiag("report", "--anchors", str(pki.anchors), "--no-redact", "-o", str(tmp_path / "b.zip"), env=env,
+            config=config)
+    shown = cpsdiag("report", "show", str(tmp_path / "b.zip"), env={"LANG": "C.UTF-8"}, config=config)
+    assert same_run(shown.stdout) == same_run(check.stdout)
+    assert shown.returncode == check.returncode
+    # check --json, shown: the same.
+    (tmp_path / "r.json").write_text(cpsdiag("check", "--json", "--anchors", str(pki.anchors), env=env,
+                                             config=config).stdout)
+    assert same_run(cpsdiag("report", "show", str(tmp_path / "r.json"), config=config).stdout) == same_run(check.stdout)
+
+
+def test_without_a_card_and_without_the_service(stack, pki, tmp_path, config):
+    stack.ensure_pcscd()
+    check = cpsdiag("check", "--anchors", str(pki.anchors), config=config)
+    proc = cpsdiag("report", "--anchors", str(pki.anchors), "-o", str(tmp_path / "absent.zip"), config=config)
+    assert proc.returncode == check.returncode == 1
+    report = json.loads(unzip(tmp_path / "absent.zip")["report.json"])
+    # The workstation findings depend on the machine (middleware installed or not): the card side is fixed.
+    assert [f["code"] for f in report["findings"] if f["step"] != "environment"] == \
+        ["PCSC_OK", "READERS_OK", "CARD_ABSENT"]
+    assert "No command was sent to the card." in unzip(tmp_path / "absent.zip")["apdu-trace.txt"].decode()
+    assert same_run(cpsdiag("report", "show", str(tmp_path / "absent.zip"), config=config).stdout.replace(
+        "Redacted report: names, identifiers, card numbers and certificate serials are masked.\n", "")) == \
+        same_run(check.stdout)
+    pcscd = stack.require_managed()
+    pcscd.stop()
+    try:
+        proc = cpsdiag("report", "-o", str(tmp_path / "down.zip"), config=config)
+        assert proc.returncode == 1
+        report = json.loads(unzip(tmp_path / "down.zip")["report.json"])
+        assert [f["code"] for f in report["findings"] if f["step"] != "environment"] == ["PCSC_NO_SERVICE"]
+    finally:
+        pcscd.start()
+
+
+def test_two_reports_of_one_card_on_one_machine_match(insert_card, pki, tmp_path, config):
+    insert_card("cps4-infirmier")
+    for name in ("a.zip", "b.zip"):
+        cpsdiag("report", "--anchors", str(pki.anchors), "-o", str(tmp_path / name), config=config)
+    a, b = (json.loads(unzip(tmp_path / n)["report.json"]) for n in ("a.zip", "b.zip"))
+    assert a["card"]["card_number_hmac"] == b["card"]["card_number_hmac"]
+    assert a["certificates"][0]["serial_hmac"] == b["certificates"][0]["serial_hmac"]
+    assert a["redaction"]["salt_id"] == b["redaction"]["salt_id"]
+    other = cpsdiag("report", "--anchors", str(pki.anchors), "-o", str(tmp_path / "c.zip"),
+                    config=tmp_path / "another-machine")
+    assert other.returncode == 0
+    c = json.loads(unzip(tmp_path / "c.zip")["report.json"])
+    assert c["card"]["card_number_hmac"] != a["card"]["card_number_hmac"]
+
+
+def test_include_certificates_and_summarize_the_bundles(insert_card, pki, tmp_path, config):
+    insert_card("cps3-expiring-soon")
+    folder = tmp_path / "fleet"
+    folder.mkdir()
+    proc = cpsdiag("report", "--anchors", str(pki.anchors), "--include-certificates", "-o", str(folder / "a.zip"),
+                   config=config)
+    assert "certificates are included" in proc.stdout
+    assert {"certificates/authentication.pem", "certificates/signature.pem"} <= set(unzip(folder / "a.zip"))
+    cpsdiag("check", "--json", "--anchors", str(pki.anchors), config=config)
+    (folder / "b.json").write_text(cpsdiag("check", "--json", "--anchors", str(pki.anchors), config=config).stdout)
+    summary = json.loads(cpsdiag("report", "summarize", str(folder), "--json", config=config).stdout)
+    assert summary["reports"] == 2 and summary["generations"] == {"CPS3": 2}
+    assert summary["readers"] == {"cpsdiag VPCD": 2}
+    assert summary["expiry"]["within_30_days"] == 4 and len(summary["certificates"]) == 4

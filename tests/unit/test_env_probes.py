@@ -1,0 +1,57 @@
+"""The PKCS#11 helper process: what it prints with and without PyKCS11, for good and bad modules."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+OPENSC = "/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so"
+needs_pykcs11 = pytest.mark.skipif(importlib.util.find_spec("PyKCS11") is None,
+                                   reason="PyKCS11 not installed (pip install 'cpsdiag[pkcs11]')")
+
+
+def helper(*args: str, prelude: str = "") -> dict:
+    code = f"{prelude}\nfrom cpsdiag.env.probe_pkcs11 import main\nmain({list(args)!r})"
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    lines = proc.stdout.strip().splitlines()
+    assert proc.returncode == 0 and len(lines) == 1, (proc.stdout, proc.stderr)   # one JSON line, nothing else
+    return json.loads(lines[0])
+
+
+def test_without_pykcs11_the_helper_says_so():
+    out = helper("/nonexistent/module.so", prelude="import sys; sys.modules['PyKCS11'] = None")
+    assert (out["pykcs11"], out["loaded"], out["error_kind"]) == (False, False, "pykcs11_missing")
+
+
+def test_usage_error_is_an_answer_too():
+    assert helper()["error_kind"] == "usage"
+
+
+@needs_pykcs11
+def test_missing_file():
+    out = helper("/nonexistent/module.so")
+    assert out["pykcs11"] is True and out["error_kind"] == "load_failed" and "no such file" in out["error"]
+
+
+@needs_pykcs11
+def test_a_library_that_is_not_a_pkcs11_module():
+    lib = next((p for p in ("/usr/lib/x86_64-linux-gnu/libz.so.1", "/lib/x86_64-linux-gnu/libz.so.1")
+                if os.path.exists(p)), None)
+    if lib is None:
+        pytest.skip("no libz to load")
+    out = helper(lib)
+    assert out["loaded"] is False and out["error_kind"] in ("load_failed", "pkcs11_error")
+
+
+@needs_pykcs11
+@pytest.mark.skipif(not os.path.exists(OPENSC), reason="OpenSC's PKCS#11 module is not installed")
+def test_opensc_module_loads_and_says_who_it_is():
+    out = helper(OPENSC)
+    assert out["loaded"] is True and out["error_kind"] is None
+    assert out["info"]["manufacturer"] == "OpenSC Project" and out["info"]["cryptoki_version"].startswith("2.")
+    assert isinstance(out["slots"], list)
