@@ -110,6 +110,19 @@ def startup(args: list[str], runs: int) -> tuple[float, float]:
     return statistics.median(times), min(times)
 
 
+def summarize_row(reports: int) -> tuple[str, str, str]:
+    """Throughput and memory of `report summarize` over a synthetic fleet (scripts/bench_summarize.py)."""
+    proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "bench_summarize.py"), "--reports", str(reports)],
+                          capture_output=True, text=True)
+    lines = [line.split() for line in proc.stdout.splitlines()
+             if line.strip()[:1].isdigit() and "--at" not in line]
+    if proc.returncode != 0 or not lines:
+        return (f"`report summarize`, {reports:,} reports", "failed", proc.stderr.strip()[-200:])
+    first, last = lines[0], lines[-1]          # columns: reports listed seconds reports/s MB/s peak-RSS
+    return (f"`report summarize`, {last[0]} synthetic reports", f"{last[3]} reports/s",
+            f"{last[2]} s, {last[4]} MB/s; peak memory {last[5]} MB ({first[5]} MB for {first[0]}: it streams)")
+
+
 def slow_copy(profile: Path, work: Path, clock_mhz: float) -> Path:
     folder = work / f"{profile.name}-slow"
     if not folder.exists():
@@ -125,6 +138,8 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=5, help="repetitions of each command")
     parser.add_argument("--slow-runs", type=int, default=3, help="repetitions at real card speed")
     parser.add_argument("--clock-mhz", type=float, default=4.0, help="reader clock for the real-speed runs")
+    parser.add_argument("--summarize-reports", type=int, default=100_000,
+                        help="synthetic reports for the `report summarize` throughput (0: skip)")
     parser.add_argument("--no-write", action="store_true", help="only print the table")
     args = parser.parse_args()
     if not stk.can_isolate():
@@ -181,11 +196,8 @@ def main() -> int:
         pcscd.stop()
     rows.append(("`cpsdiag --version`", f"{version_ms[0]:.0f} ms", f"fastest {version_ms[1]:.0f} ms; target < 150 ms"))
     rows.append(("`cpsdiag --help`", f"{help_ms[0]:.0f} ms", f"fastest {help_ms[1]:.0f} ms; target < 250 ms"))
-    summarize = ROOT / "scripts" / "bench_summarize.py"
-    if summarize.exists():
-        proc = subprocess.run([sys.executable, str(summarize), "--markdown-row"], capture_output=True, text=True)
-        if proc.returncode == 0 and proc.stdout.strip():
-            rows.append(tuple(proc.stdout.strip().split("\t")[:3]))  # type: ignore[arg-type]
+    if args.summarize_reports:
+        rows.append(summarize_row(args.summarize_reports))
     table = ["| measurement | median | spread and counts |", "|---|---|---|"]
     table += [f"| {a} | {b} | {c} |" for a, b, c in rows]
     stamp = (f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} by `scripts/bench` on "
