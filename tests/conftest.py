@@ -9,6 +9,7 @@ that must stop or kill pcscd are then skipped.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +18,8 @@ import pytest
 from cpsdiag.emulator import stack as stk
 
 ROOT = Path(__file__).resolve().parents[1]
+# Small helpers shared by test modules of every folder (tests/netsupport.py).
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 
 @pytest.fixture(scope="session")

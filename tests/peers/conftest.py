@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from cpsdiag.tls.server import make_server_certificate
-from tlspeers import free_port, wait_port
+from netsupport import free_port, wait_port
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ from collections import Counter
 
 import pytest
 
-from tlspeers import free_port, wait_port
+from netsupport import free_port, wait_port
 
 pytestmark = [pytest.mark.stack, pytest.mark.peer]
 

@@ -93,7 +93,10 @@ def test_cps4_sign_all(insert_card, pki):
 
 
 def test_the_pin_appears_nowhere(insert_card, pki, tmp_path):
-    """A distinctive PIN, every command that takes one: it must not be in any output or file written."""
+    """A distinctive PIN through every command that takes one (check --sign, --sign-all, --tls, report,
+    the PKCS#11 path): it must be in no output, trace, report, bundle, log or file written."""
+    import zipfile
+
     pin = "86429731"
     folder = tmp_path / "distinctive"
     shutil.copytree(pki.cards / "cps3-medecin", folder)
@@ -102,17 +105,45 @@ def test_the_pin_appears_nowhere(insert_card, pki, tmp_path):
     card = insert_card("distinctive", folder)
     home = tmp_path / "home"
     home.mkdir()
-    env = {"HOME": str(home), "TMPDIR": str(home), "XDG_CACHE_HOME": str(home / "cache")}
+    env = {**os.environ, "HOME": str(home), "TMPDIR": str(home), "XDG_CACHE_HOME": str(home / "cache"),
+           "XDG_CONFIG_HOME": str(home / "config"), "CPSDIAG_CONFIG_DIR": str(home / "config")}
+    server_ca = home / "testssl-ca.pem"
+    server = subprocess.Popen([sys.executable, "-m", "cpsdiag", "testssl-server", "--port", "18443",
+                               "--anchors", str(pki.anchors), "--ca-out", str(server_ca)], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    from netsupport import wait_port
+
     outputs = []
-    for args in (["--sign-all"], ["--sign", "--debug"], ["--tls", "https://127.0.0.1:9/", "--tls-timeout", "2"]):
-        report, proc = check(pki, pin + "\n", *args, env=env)
-        assert "PIN_VERIFIED" in codes(report), (args, report.get("findings"))
-        outputs += [proc.stdout, proc.stderr]
-        console = subprocess.run([sys.executable, "-m", "cpsdiag", "check", "--anchors", str(pki.anchors),
-                                  "--pin-stdin", *args], input=pin + "\n", capture_output=True, text=True,
-                                 timeout=120, env={**os.environ, **env})
-        outputs += [console.stdout, console.stderr]
+    runs = [["check", "--json", "--sign-all"], ["check", "--sign", "--debug"],
+            ["check", "--json", "--tls", "https://localhost:18443/", "--tls-ca", str(server_ca)],
+            ["check", "--tls", "https://localhost:18443/", "--tls-ca", str(server_ca), "--debug"],
+            ["report", "--sign-all", "--no-redact", "-o", str(home / "bundle.zip")]]
+    pkcs11 = next((m for m in ("/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so",
+                               "/usr/lib/aarch64-linux-gnu/opensc-pkcs11.so") if os.path.exists(m)), None)
+    try:
+        import PyKCS11  # noqa: F401
+    except ImportError:
+        pkcs11 = None
+    if pkcs11:
+        runs.append(["check", "--json", "--sign", "--via", "pkcs11", "--module", pkcs11])
+    try:
+        wait_port(18443)
+        for args in runs:
+            proc = subprocess.run([sys.executable, "-m", "cpsdiag", *args, "--anchors", str(pki.anchors),
+                                   "--pin-stdin"], input=pin + "\n", capture_output=True, text=True, timeout=120,
+                                  env=env)
+            assert "Traceback" not in proc.stderr, (args, proc.stderr)
+            outputs += [proc.stdout, proc.stderr]
+            if "--json" in args:
+                assert "PIN_VERIFIED" in codes(json.loads(proc.stdout)), args
+    finally:
+        server.terminate()
+        out, err = server.communicate(timeout=10)
+        outputs += [out, err]
     outputs.append(card.log())
+    with zipfile.ZipFile(home / "bundle.zip") as bundle:       # --no-redact: even then, never the PIN
+        assert "PIN_VERIFIED" in bundle.read("report.json").decode()
+        outputs += [bundle.read(name).decode("latin-1") for name in bundle.namelist()]
     for path in home.rglob("*"):
         if path.is_file():
             outputs.append(path.read_bytes().decode("latin-1"))
