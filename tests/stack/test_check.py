@@ -61,11 +61,18 @@ def codes(report: dict) -> Counter:
     return Counter(f["code"] for f in report["findings"])
 
 
+TITLES = {"en": ("CARD_READ_OK", "Card read: number"), "fr": ("CARD_READ_OK", "Carte lue : numéro")}
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
 @pytest.mark.parametrize("profile", sorted(EXPECTED))
-def test_every_profile_gives_exactly_the_expected_findings(insert_card, pki, profile):
+def test_every_profile_gives_exactly_the_expected_findings(insert_card, pki, profile, lang):
     insert_card(profile)
-    report, proc = check_json(pki)
+    report, proc = check_json(pki, "--lang", lang)
     assert codes(report) == Counter(EXPECTED[profile]), report["findings"]
+    assert report["language"] == lang
+    code, title = TITLES[lang]
+    assert next(f for f in report["findings"] if f["code"] == code)["title"].startswith(title)
     verdict, status = VERDICT.get(profile, ("ok", 0))
     assert (report["verdict"], proc.returncode, report["exit_status"]) == (verdict, status, status)
     generation, interface, number, left, maximum, given, nid, profession = FACTS[profile]

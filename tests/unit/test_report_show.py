@@ -26,7 +26,7 @@ def printed(render, obj) -> str:
 
 @pytest.mark.parametrize("lang", ["en", "fr"])
 @pytest.mark.parametrize("profile", PROFILES)
-def test_show_prints_what_check_printed(monkeypatch, pki, profile, lang):
+def test_a_report_read_back_from_json_prints_what_check_printed(monkeypatch, pki, profile, lang):
     checked = run_emulated(monkeypatch, pki.cards / profile, pki.anchors, lang=lang)
     # Through JSON text, as a bundle stores it.
     report = json.loads(json.dumps(checked.report, ensure_ascii=False))
