@@ -14,21 +14,16 @@ import subprocess
 import sys
 import zipfile
 import zlib
-from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+
+from reportsupport import VERDICTS, parse_page
 
 pytestmark = [pytest.mark.stack, pytest.mark.peer]
 
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync", "--no-first-run"]
-VERDICTS = {"ok": ("✔", "OK: the card and the workstation are ready"), "warning": ("!", "Works, with warnings"),
-            "error": ("✖", "Problem found")}
-VERDICTS_FR = {"warning": ("!", "Fonctionne, avec des avertissements"), "error": ("✖", "Problème détecté"),
-               "ok": ("✔", "OK : la carte et le poste sont prêts")}
-
-
 def chromium() -> str:
     path = shutil.which("chromium") or shutil.which("chromium-browser")
     if not path:
@@ -113,19 +108,6 @@ def ink(path: Path) -> tuple[float, int]:
     return dark / total, len(colours)
 
 
-class FirstText(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.in_body, self.texts = False, []
-
-    def handle_starttag(self, tag, attrs):
-        self.in_body = self.in_body or tag == "body"
-
-    def handle_data(self, data):
-        if self.in_body and data.strip():
-            self.texts.append(data.strip())
-
-
 @pytest.mark.parametrize("profile,lang", [("cps3-medecin", "en"), ("cps3-expiring-soon", "fr"),
                                           ("cps3-expired", "en"), ("cpe-etablissement", "fr"),
                                           ("cps3-sans-contact", "en")])
@@ -143,10 +125,7 @@ def test_chromium_renders_the_page_with_the_verdict_first(insert_card, pki, tmp_
     # The DOM Chromium built: its body starts with the verdict.
     dom = run_chromium("--dump-dom", page.as_uri(), tmp_path=tmp_path)
     assert dom.returncode == 0 and "<body>" in dom.stdout, dom.stderr[-2000:]
-    parser = FirstText()
-    parser.feed(dom.stdout)
-    mark, label = (VERDICTS_FR if lang == "fr" else VERDICTS)[report["verdict"]]
-    assert parser.texts[:2] == [mark, label]
+    assert parse_page(dom.stdout).texts[:2] == list(VERDICTS[lang][report["verdict"]])
     assert "<script" not in dom.stdout
 
 

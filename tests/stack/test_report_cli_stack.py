@@ -12,8 +12,7 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit"))
-from test_report_fixtures import identity_strings, leaks  # noqa: E402
+from reportsupport import identity_strings, leaks
 
 pytestmark = pytest.mark.stack
 
@@ -58,7 +57,8 @@ def test_a_redacted_bundle_of_every_profile_names_nobody(insert_card, pki, profi
     identity = identity_strings(pki.cards / profile)
     assert leaks(files, identity) == []
     report = json.loads(files["report.json"])
-    assert report["redaction"]["applied"] is True and report["card"]["card_number_hmac"]
+    assert report["redaction"]["applied"] is True and report["redaction"]["certificates_included"] is False
+    assert report["card"]["card_number_hmac"]
     assert proc.returncode == report["exit_status"]
     # The same card without redaction: every identifying value is there, so the search above can find them.
     clear = cpsdiag("report", "--anchors", str(pki.anchors), "--no-redact", "-o", str(tmp_path / "clear.zip"),
@@ -67,8 +67,9 @@ def test_a_redacted_bundle_of_every_profile_names_nobody(insert_card, pki, profi
     assert {value for _f, value in leaks(unzip(tmp_path / "clear.zip"), identity)} == identity
 
 
-@pytest.mark.parametrize("profile,lang", [(p, "en") for p in PROFILES] + [("cps3-expired", "fr"),
-                                                                         ("cpe-etablissement", "fr")])
+# Every profile in both languages is compared in-process (test_report_contents.py); here, the command line.
+@pytest.mark.parametrize("profile,lang", [("cps3-medecin", "en"), ("cps4-infirmier", "en"), ("cps3-expired", "fr"),
+                                          ("cpe-etablissement", "fr")])
 def test_report_show_prints_what_check_printed(insert_card, pki, profile, lang, tmp_path, config):
     insert_card(profile)
     env = {"LANG": "fr_FR.UTF-8" if lang == "fr" else "C.UTF-8"}
@@ -131,9 +132,76 @@ def test_include_certificates_and_summarize_the_bundles(insert_card, pki, tmp_pa
                    config=config)
     assert "certificates are included" in proc.stdout
     assert {"certificates/authentication.pem", "certificates/signature.pem"} <= set(unzip(folder / "a.zip"))
-    cpsdiag("check", "--json", "--anchors", str(pki.anchors), config=config)
     (folder / "b.json").write_text(cpsdiag("check", "--json", "--anchors", str(pki.anchors), config=config).stdout)
     summary = json.loads(cpsdiag("report", "summarize", str(folder), "--json", config=config).stdout)
     assert summary["reports"] == 2 and summary["generations"] == {"CPS3": 2}
     assert summary["readers"] == {"cpsdiag VPCD": 2}
     assert summary["expiry"]["within_30_days"] == 4 and len(summary["certificates"]) == 4
+
+
+def test_report_says_where_it_wrote_what_and_exits_like_check(insert_card, pki, tmp_path, config):
+    insert_card("cps3-expired")
+    proc = cpsdiag("report", "--anchors", str(pki.anchors), cwd=tmp_path, config=config)
+    assert proc.returncode == 1                   # CERT_EXPIRED is an error, as for check
+    written = list(tmp_path.glob("cpsdiag-report-*.zip"))
+    assert len(written) == 1
+    assert proc.stdout.startswith("✖ Problem found\n") and f"Report written: {written[0].resolve()}" in proc.stdout
+    for name in FILES:
+        assert f"  {name}" in proc.stdout
+    assert "Redacted:" in proc.stdout and "certificates are not included" in proc.stdout
+    assert (config / "redaction-salt").exists()
+
+
+def test_no_redact_is_stated_everywhere(insert_card, pki, tmp_path, config):
+    insert_card("cps3-expired")
+    proc = cpsdiag("report", "--anchors", str(pki.anchors), "--no-redact", "-o", str(tmp_path / "clear.zip"),
+                   config=config)
+    assert "NOT redacted (--no-redact)" in proc.stdout
+    files = unzip(tmp_path / "clear.zip")
+    assert json.loads(files["report.json"])["redaction"] == {"applied": False, "reason": "--no-redact",
+                                                            "certificates_included": False}
+    for name in ("report.html", "apdu-trace.txt"):
+        assert "NOT redacted" in files[name].decode()
+    assert json.loads(files["manifest.json"])["redacted"] is False
+
+
+def test_output_folder_and_bad_output(insert_card, pki, tmp_path, config):
+    insert_card("cps3-expired")
+    (tmp_path / "out").mkdir()
+    assert cpsdiag("report", "--anchors", str(pki.anchors), "-o", str(tmp_path / "out"), config=config).returncode == 1
+    assert len(list((tmp_path / "out").glob("cpsdiag-report-*.zip"))) == 1
+    proc = cpsdiag("report", "--anchors", str(pki.anchors), "-o", str(tmp_path / "missing" / "r.zip"), config=config)
+    assert proc.returncode == 2 and "does not exist" in proc.stderr
+
+
+def test_show_a_bundle_and_a_json_report(insert_card, pki, tmp_path, config):
+    insert_card("cps3-expired")
+    cpsdiag("report", "--anchors", str(pki.anchors), "--no-redact", "-o", str(tmp_path / "b.zip"), config=config)
+    shown = cpsdiag("report", "show", str(tmp_path / "b.zip"), config=config)
+    assert shown.returncode == 1 and "The authentication certificate has expired" in shown.stdout
+    assert "SACHA" in shown.stdout                           # not redacted: the holder's name
+    (tmp_path / "r.json").write_bytes(unzip(tmp_path / "b.zip")["report.json"])
+    assert cpsdiag("report", "show", str(tmp_path / "r.json"), config=config).stdout == shown.stdout
+    french = cpsdiag("report", "show", str(tmp_path / "r.json"), "--lang", "fr", config=config)
+    assert "Le certificat d'authentification a expiré" in french.stdout
+    as_json = cpsdiag("report", "show", str(tmp_path / "r.json"), "--json", config=config)
+    assert json.loads(as_json.stdout)["schema"] == "cpsdiag.report/1"
+
+
+def test_a_bug_while_building_writes_nothing_and_no_traceback(insert_card, pki, tmp_path, monkeypatch):
+    # In-process, to plant the bug: the check itself runs on the real stack.
+    from click.testing import CliRunner
+
+    import cpsdiag.report.bundle as bundle
+    from cpsdiag.cli import main
+
+    def broken(*args, **kwargs):
+        raise KeyError("surprise")
+
+    insert_card("cps3-expired")
+    monkeypatch.setenv("CPSDIAG_CONFIG_DIR", str(tmp_path / "config"))
+    monkeypatch.setattr(bundle, "build_bundle", broken)
+    result = CliRunner().invoke(main, ["report", "--anchors", str(pki.anchors), "--lang", "en",
+                                       "-o", str(tmp_path / "x.zip")])
+    assert result.exit_code == 1 and "could not be built" in result.stderr and "Traceback" not in result.output
+    assert not (tmp_path / "x.zip").exists()

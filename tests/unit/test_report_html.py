@@ -1,86 +1,12 @@
-"""report.html: self-contained, verdict first, every section, both languages, hostile text escaped."""
+"""report.html from reports written by hand: hostile text escaped, the timeline, any environment shape.
+
+The pages of real checks, for every profile, are in tests/stack/test_report_contents.py."""
 
 from __future__ import annotations
 
-from html.parser import HTMLParser
-from pathlib import Path
-
-import pytest
-
 from cpsdiag.i18n import set_language
 from cpsdiag.report.html import render_html, timeline_svg
-from cpsdiag.report.redact import Salt, redact_report
-from test_report_fixtures import run_emulated
-
-ROOT = Path(__file__).resolve().parents[2]
-PROFILES = sorted(p.name for p in (ROOT / "fixtures" / "cards").iterdir() if (p / "card.toml").exists())
-
-
-class Page(HTMLParser):
-    """Body text in order, the tags seen, and every attribute value."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.in_body = False
-        self.texts: list[str] = []
-        self.tags: list[str] = []
-        self.attrs: list[tuple[str, str]] = []
-        self.ids: list[str] = []
-
-    def handle_starttag(self, tag, attrs):
-        self.tags.append(tag)
-        self.attrs += [(k, v or "") for k, v in attrs]
-        self.ids += [v for k, v in attrs if k == "id" and v]
-        if tag == "body":
-            self.in_body = True
-
-    def handle_data(self, data):
-        if self.in_body and data.strip():
-            self.texts.append(data.strip())
-
-
-def parse(html: str) -> Page:
-    page = Page()
-    page.feed(html)
-    return page
-
-
-def assert_self_contained(html: str) -> None:
-    page = parse(html)
-    assert "script" not in page.tags and "link" not in page.tags and "img" not in page.tags
-    for name, value in page.attrs:
-        assert not name.startswith("on"), name
-        if name in ("src", "href"):
-            raise AssertionError(f"external reference {name}={value}")
-    style = html[html.index("<style>"):html.index("</style>")]
-    assert "url(" not in style and "@import" not in style and "@font-face" not in style
-
-
-@pytest.mark.parametrize("profile", PROFILES)
-def test_every_profile_gives_a_self_contained_page_with_the_verdict_first(monkeypatch, pki, profile):
-    checked = run_emulated(monkeypatch, pki.cards / profile, pki.anchors)
-    report = redact_report(checked.report, Salt(b"\x01" * 32, "installation")).report
-    html = render_html(report)
-    assert_self_contained(html)
-    page = parse(html)
-    label = {"ok": "OK: the card and the workstation are ready", "warning": "Works, with warnings",
-             "error": "Problem found"}[report["verdict"]]
-    assert page.texts[:2] == [{"ok": "✔", "warning": "!", "error": "✖"}[report["verdict"]], label]
-    order = [html.index(f'id="{s}"') for s in ("verdict", "steps", "card", "certificates", "environment", "remedies")]
-    assert order == sorted(order)
-    for f in report["findings"]:
-        assert f["title"].replace("'", "&#x27;") in html
-    assert html.count("<rect") == len([c for c in report["certificates"] if "serial" in c])
-
-
-def test_french_page(monkeypatch, pki):
-    checked = run_emulated(monkeypatch, pki.cards / "cps3-expiring-soon", pki.anchors, lang="fr")
-    html = render_html(checked.report)
-    assert '<html lang="fr">' in html
-    assert "Fonctionne, avec des avertissements" in html and "Carte et porteur" in html and "Que faire ?" in html
-    assert "expire dans" in html           # the findings' own French texts
-    set_language("en")
-
+from reportsupport import assert_self_contained
 
 def test_text_from_the_card_cannot_inject_markup():
     set_language("en")

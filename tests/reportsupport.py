@@ -1,107 +1,39 @@
-"""Helpers for the report tests: a real check of an emulated card in-process, and the holder's identity.
+"""Helpers for the report tests: a check run in-process on the real stack, and the holder's identity.
 
-``checked(profile)`` runs the production ``run_check`` with the PC/SC layer
-replaced by the emulator's card in the same process (no pcscd): the reading,
-judging and JSON code are the real ones, so the report, the trace and the
-certificates are exactly what ``cpsdiag report`` would bundle. The stack tests
-(tests/stack/test_report_*.py) do the same through pcscd and the CLI.
+``check_inserted`` runs the production ``run_check`` in the test process,
+through pyscard, the session's pcscd and vpcd, against the card a test has
+just inserted with ``insert_card``. ``identity_strings`` lists what
+identifies the holder and the card, read from the profile's own PEM files,
+and ``leaks`` finds any of them, in any form, in the files of a bundle.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
-import pytest
-
-from cpsdiag.emulator import profile as profiles
-from cpsdiag.emulator.card import VirtualCard
-from cpsdiag.transport.base import TracedLink
-
-READER = "Fake Reader (0A1B2C3D) 00 00"
-
-
-class _FakeState:
-    def __init__(self, atr: bytes):
-        self.name, self.card_present, self.atr, self.exclusive = READER, True, atr, False
-        self.in_use, self.mute, self.raw_state = False, False, 0
-
-
-class _FakeLink(TracedLink):
-    def __init__(self, card: VirtualCard, protocol: str):
-        super().__init__()
-        self.card, self.reader, self.atr, self.protocol = card, READER, card.atr, protocol
-
-    def _transmit(self, apdu: bytes) -> tuple[bytes, int]:
-        rsp = self.card.process(apdu)
-        return rsp[:-2], int.from_bytes(rsp[-2:], "big")
-
-    def close(self) -> None:
-        pass
-
-
-class _FakeContext:
-    card: VirtualCard
-    protocol: str
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:      # whatever options the real context takes
-        self.library = "fake-libpcsclite"
-
-    def __enter__(self) -> "_FakeContext":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
-
-    def readers(self) -> list[str]:
-        return [READER]
-
-    def states(self, names: list[str]) -> list[_FakeState]:
-        return [_FakeState(self.card.atr)]
-
-    def connect(self, reader: str, *args: Any, **kwargs: Any) -> _FakeLink:
-        self.card.power_on()
-        return _FakeLink(self.card, self.protocol)
+# The PAN as the emulator writes it into EF.SN.ICC: the leak search must look for the card's own bytes.
+from cpsdiag.emulator.layout import luhn_digit
 
 
 @dataclass
 class Checked:
-    result: Any
+    result: Any            # cpsdiag.diag.check.CheckResult
     report: dict[str, Any]
-    folder: Path
 
 
-def run_emulated(monkeypatch: pytest.MonkeyPatch, folder: Path, anchors: Path, lang: str = "en") -> Checked:
+def check_inserted(anchors: Path, lang: str = "en") -> Checked:
+    """``cpsdiag check --anchors ANCHORS`` in-process, on the card in the stack's reader."""
     from cpsdiag.diag.check import CheckOptions, run_check
     from cpsdiag.i18n import set_language
-    from cpsdiag.iso7816.atr import parse_atr
     from cpsdiag.report.jsonreport import report_dict
-    from cpsdiag.transport import pcsc
 
-    card = VirtualCard(profiles.load_folder(folder))
-    protocols = parse_atr(card.atr).protocols
-    context = type("Ctx", (_FakeContext,), {"card": card, "protocol": "T=0" if 0 in protocols else "T=1"})
-    monkeypatch.setattr(pcsc, "check_library", lambda: "fake-libpcsclite")
-    monkeypatch.setattr(pcsc, "PcscContext", context)
     set_language(lang)
     result = run_check(CheckOptions(anchors=(anchors,)))
-    return Checked(result, report_dict(result), folder)
-
-
-# -- the holder's identity, read from the profile's certificates themselves -------------------------
-
-
-def _luhn(digits: str) -> int:
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = int(ch) * (2 if i % 2 == 0 else 1)
-        total += d - 9 if d > 9 else d
-    return (10 - total % 10) % 10
+    return Checked(result, report_dict(result))
 
 
 def identity_strings(folder: Path) -> set[str]:
@@ -131,7 +63,7 @@ def identity_strings(folder: Path) -> set[str]:
             if ext.oid.dotted_string == "1.2.250.1.71.1.2.3":
                 text = ext.value.value[2:].decode()         # PrintableString "8025000001/<card number>"
                 issuer, number = text.split("/")
-                out |= {text, number, issuer + number + str(_luhn(issuer + number))}
+                out |= {text, number, issuer + number + str(luhn_digit(issuer + number))}
         serial = f"{cert.serial_number:X}"
         out |= {serial, serial.rjust(32, "0"), serial.rjust(len(serial) + len(serial) % 2, "0")}
         out.add(cert.fingerprint(hashes.SHA256()).hex().upper())
@@ -201,8 +133,47 @@ def leaks(files: dict[str, bytes], identity: set[str]) -> list[tuple[str, str]]:
     return found
 
 
-def test_identity_strings_read_from_certificates(pki):
-    identity = identity_strings(pki.cards / "cpe-etablissement")
-    assert {"ALEX", "EMULATEUR-ADMINISTRATIF", "3999999990/CPET0001", "CENTRE HOSPITALIER EMULATEUR", "1999999990",
-            "90000003", "3999999990/CPET0001@carte-cps.fr"} <= identity
-    assert "8025000001900000032" in identity        # the PAN, as EF.SN.ICC holds it
+# -- report.html -----------------------------------------------------------------------------------------------
+
+VERDICTS = {"en": {"ok": ("✔", "OK: the card and the workstation are ready"), "warning": ("!", "Works, with warnings"),
+                   "error": ("✖", "Problem found")},
+            "fr": {"ok": ("✔", "OK : la carte et le poste sont prêts"),
+                   "warning": ("!", "Fonctionne, avec des avertissements"), "error": ("✖", "Problème détecté")}}
+
+
+class Page(HTMLParser):
+    """Body text in order, the tags seen, and every attribute value."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.in_body = False
+        self.texts: list[str] = []
+        self.tags: list[str] = []
+        self.attrs: list[tuple[str, str]] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        self.attrs += [(k, v or "") for k, v in attrs]
+        self.in_body = self.in_body or tag == "body"
+
+    def handle_data(self, data):
+        if self.in_body and data.strip():
+            self.texts.append(data.strip())
+
+
+def parse_page(html: str) -> Page:
+    page = Page()
+    page.feed(html)
+    return page
+
+
+def assert_self_contained(html: str) -> None:
+    """No script, no event handler, nothing fetched: the page opens offline from a zip, as it was written."""
+    page = parse_page(html)
+    assert "script" not in page.tags and "link" not in page.tags and "img" not in page.tags
+    for name, value in page.attrs:
+        assert not name.startswith("on"), name
+        if name in ("src", "href"):
+            raise AssertionError(f"external reference {name}={value}")
+    style = html[html.index("<style>"):html.index("</style>")]
+    assert "url(" not in style and "@import" not in style and "@font-face" not in style
