@@ -9,6 +9,9 @@ that must stop or kill pcscd are then skipped.
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,8 +21,44 @@ import pytest
 from cpsdiag.emulator import stack as stk
 
 ROOT = Path(__file__).resolve().parents[1]
+OPENSC_MODULES = ("/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so", "/usr/lib/aarch64-linux-gnu/opensc-pkcs11.so",
+                  "/usr/lib/opensc-pkcs11.so")
+PCSCLITE = ("/usr/lib/x86_64-linux-gnu/libpcsclite.so.1", "/usr/lib/aarch64-linux-gnu/libpcsclite.so.1")
 # Small helpers shared by test modules of every folder (tests/netsupport.py).
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+
+STRICT = os.environ.get("CPSDIAG_TEST_STRICT") == "1"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """In strict mode (scripts/test as root) a skipped test is a failure: a missing peer must not pass as a skip."""
+    outcome = yield
+    report = outcome.get_result()
+    if STRICT and report.skipped and not hasattr(report, "wasxfail"):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        report.outcome = "failed"
+        report.longrepr = f"skipped in strict mode (CPSDIAG_TEST_STRICT=1): {reason}"
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """Each test starts in English, whatever the locale or the test before chose (the language is process-wide)."""
+    from cpsdiag.i18n import set_language
+
+    set_language("en")
+    yield
+    set_language("en")
+
+
+@pytest.fixture(scope="session")
+def opensc_module() -> str:
+    """OpenSC's PKCS#11 module (Debian package opensc-pkcs11, pulled in by opensc)."""
+    path = next((p for p in OPENSC_MODULES if os.path.exists(p)), None)
+    if path is None:
+        pytest.skip("OpenSC's PKCS#11 module is not installed (Debian package opensc)")
+    return path
 
 
 @pytest.fixture(scope="session")
@@ -45,6 +84,16 @@ class Stack:
         if self.pcscd is None:
             pytest.skip("needs a pcscd of our own (run the tests as root)")
         return self.pcscd
+
+    def run_without_pcsc_library(self, *cpsdiag_args: str) -> subprocess.CompletedProcess:
+        """``cpsdiag ARGS`` with libpcsclite.so.1 hidden by a bind mount, in a mount namespace of its own."""
+        self.require_managed()
+        lib = next((p for p in PCSCLITE if os.path.exists(p)), None)
+        if lib is None or shutil.which("unshare") is None:
+            pytest.skip("libpcsclite.so.1 not at a known path, or no unshare")
+        script = f"mount --bind /dev/null {lib} && exec {sys.executable} -m cpsdiag {' '.join(cpsdiag_args)}"
+        return subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-c", script],
+                              capture_output=True, text=True, timeout=120)
 
     def ensure_pcscd(self) -> None:
         if self.pcscd is not None and (self.pcscd.process is None or self.pcscd.process.poll() is not None):

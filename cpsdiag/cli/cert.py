@@ -28,9 +28,9 @@ def cert(files: tuple[Path, ...], anchors: tuple[Path, ...], at: str | None, as_
     Exit status: 0 when every certificate is fine, 1 otherwise, 2 for a usage error.
     """
     from cpsdiag.diag.certfile import check_certificate_file
-    from cpsdiag.diag.collect import load_anchor_files
+    from cpsdiag.pki.anchors import load_extra_anchors
 
-    extra = load_anchor_files(anchors) if anchors else None
+    extra = load_extra_anchors(anchors) if anchors else None
     moment = parse_date(at)
     results = [check_certificate_file(path, extra, moment) for path in files]
     if as_json:

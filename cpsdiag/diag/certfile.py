@@ -22,33 +22,23 @@ class CertFileResult(Judged):
 
 def check_certificate_file(path: Path, anchors: list[Any] | None, at: datetime | None) -> CertFileResult:
     from cpsdiag.diag.judge import judge_certificate, personal_params
-    from cpsdiag.pki.certinfo import load_certificates
+    from cpsdiag.pki.certinfo import read_certificate_file
     from cpsdiag.pki.chain import validate_chain
 
     moment = at or datetime.now(timezone.utc)
     result = CertFileResult(str(path), moment)
     try:
-        data = Path(path).read_bytes()
-    except OSError as exc:
-        raise errors.UsageError(f"{path}: cannot read ({exc.strerror})") from None
-    try:
-        infos = load_certificates(data, where=str(path))
+        infos = read_certificate_file(path)
     except errors.MalformedDataError as exc:
         result.findings.append(Finding("CERT_MALFORMED", Severity.ERROR, "certificates",
                                        {"role": "unknown", "error": str(exc), "path": str(path)}))
         return result
-    if not infos:
-        result.findings.append(Finding("CERT_MALFORMED", Severity.ERROR, "certificates",
-                                       {"role": "unknown", "error": f"{path}: no certificate found",
-                                        "path": str(path)}))
-        return result
     # Certificates of the same file may complete each other's chain (a leaf with its CAs).
-    others = list(infos)
     personal = personal_params([i for i in infos if i.is_card])
     test_card = False
     for index, info in enumerate(infos, 1):
         where = f"{path}#{index}" if len(infos) > 1 else str(path)
-        chain = validate_chain(info, anchors=anchors, intermediates=[o for o in others if o is not info], at=moment)
+        chain = validate_chain(info, anchors=anchors, intermediates=[o for o in infos if o is not info], at=moment)
         role = "authority" if info.is_ca else info.role
         cf = CertFacts(role=role, label=info.subject_display, path=where, der=info.der, info=info, chain=chain)
         result.certificates.append(cf)

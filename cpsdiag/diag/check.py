@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cpsdiag import errors
-from cpsdiag.diag.collect import CheckFacts, CheckOptions, collect, load_anchor_files
+from cpsdiag.diag.collect import CheckFacts, CheckOptions, collect
 from cpsdiag.diag.findings import Finding, Judged, Severity
 from cpsdiag.diag.judge import judge
 
@@ -18,7 +18,9 @@ class CheckResult(Judged):
 
 def run_check(options: CheckOptions) -> CheckResult:
     """The whole no-PIN diagnosis. Raises UsageError for bad options (unreadable --anchors, unknown --reader)."""
-    anchors = load_anchor_files(options.anchors) if options.anchors else None
+    from cpsdiag.pki.anchors import load_extra_anchors
+
+    anchors = load_extra_anchors(options.anchors) if options.anchors else None
     facts = collect(options, anchors)
     if facts.reader_error is not None:
         raise facts.reader_error

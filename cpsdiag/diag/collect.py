@@ -90,26 +90,6 @@ def _timed(facts: CheckFacts, stage: str) -> Iterator[None]:
         facts.timings_ms[stage] = round((time.perf_counter() - start) * 1000, 2)
 
 
-def load_anchor_files(paths: tuple[Path, ...]) -> list[Any]:
-    """Certificates of --anchors files; a bad file is a usage error naming it."""
-    from cpsdiag.pki.certinfo import load_certificates
-
-    out: list[Any] = []
-    for path in paths:
-        try:
-            data = Path(path).read_bytes()
-        except OSError as exc:
-            raise errors.UsageError(f"--anchors {path}: cannot read ({exc.strerror})") from None
-        try:
-            certs = load_certificates(data, where=str(path))
-        except errors.MalformedDataError as exc:
-            raise errors.UsageError(f"--anchors {path}: {exc}") from None
-        if not certs:
-            raise errors.UsageError(f"--anchors {path}: no certificate in the file")
-        out.extend(certs)
-    return out
-
-
 def _identify(atr: bytes) -> tuple[Any, Any, bool]:
     from cpsdiag.card.identify import guess, identify
     from cpsdiag.iso7816.atr import parse_atr

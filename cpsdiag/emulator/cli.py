@@ -78,7 +78,7 @@ def emulator(ctx: click.Context, profile_name: str | None, host: str, port: int,
     if prof.faults.slow:
         from cpsdiag.iso7816.atr import parse_atr
 
-        byte_seconds = parse_atr(prof.atr).byte_seconds(prof.faults.clock_mhz * 1e6)
+        byte_seconds = parse_atr(prof.atr).byte_time_seconds(prof.faults.clock_mhz * 1e6)
         click.echo(f"emulator: slow card, {1 / byte_seconds:.0f} bytes/s at {prof.faults.clock_mhz:g} MHz", err=True)
     try:
         serve(card, host, port, trace, faults=prof.faults, byte_seconds=byte_seconds)
@@ -185,7 +185,12 @@ def run_command(profile_name: str, isolate: bool | None, verbose: bool, command:
             anchors = prof.folder.parent.parent / "pki" / "anchors.pem"
             if anchors.exists():
                 env["CPSDIAG_ANCHORS"] = str(anchors)
-            status = subprocess.call(list(command), env=env)
+            try:
+                status = subprocess.call(list(command), env=env)
+            except OSError as exc:
+                # What a shell says and returns for a command it cannot run.
+                say(f"cannot run {command[0]}: {exc.strerror}")
+                status = 127 if isinstance(exc, FileNotFoundError) else 126
         finally:
             pid = emu.process.pid if emu.process else "?"
             emu.stop()

@@ -559,10 +559,6 @@ class Atr:
         """Time to move one byte: :meth:`character_etus` x :meth:`etu_seconds`."""
         return self.character_etus(initial=initial, protocol=protocol) * self.etu_seconds(clock_hz, initial=initial)
 
-    def byte_seconds(self, clock_hz: float) -> float:
-        """Same as :meth:`byte_time_seconds` with the defaults (the name the report code uses)."""
-        return self.byte_time_seconds(clock_hz)
-
     def work_waiting_time_seconds(self, clock_hz: float) -> float:
         """T=0 work waiting time WT = WI x 960 x Fi / f (Fi from TA1, not the negotiated F)."""
         _check_clock(clock_hz)

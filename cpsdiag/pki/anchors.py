@@ -17,7 +17,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Final, Iterable, Literal, Mapping
 
-from cpsdiag.errors import MalformedDataError
+from cpsdiag.errors import MalformedDataError, UsageError
 
 if TYPE_CHECKING:
     from cpsdiag.pki.certinfo import CertInfo
@@ -182,3 +182,16 @@ def anchor_by_name(name: str) -> Anchor | None:
     """The bundled anchor whose CN (or ANS short name, e.g. ``"ACR-FO"``) is ``name``."""
     wanted = name.strip().upper()
     return next((a for a in _bundled() if a.name.upper() == wanted or a.short_name == wanted), None)
+
+
+def load_extra_anchors(paths: Iterable[Path]) -> list[CertInfo]:
+    """The certificates of the ``--anchors`` files, trusted as given (no pin); a bad file is a UsageError."""
+    from cpsdiag.pki.certinfo import read_certificate_file
+
+    out: list[CertInfo] = []
+    for path in paths:
+        try:
+            out.extend(read_certificate_file(path))
+        except (UsageError, MalformedDataError) as exc:
+            raise UsageError(f"--anchors {exc}") from None
+    return out

@@ -11,15 +11,17 @@ import base64
 import binascii
 import hashlib
 import math
+import os
 import re
 import unicodedata
 import warnings
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Literal
 
-from cpsdiag.errors import MalformedDataError
+from cpsdiag.errors import MalformedDataError, UsageError
 from cpsdiag.pki import codes
 from cpsdiag.pki.extensions import decode_private_extensions, read_single_tlv
 from cpsdiag.pki.holder import Holder, parse_holder
@@ -267,6 +269,15 @@ def load_certificates(data: bytes, where: str | None = None) -> list[CertInfo]:
     # Number the certificates so that an error, or a report line, points at the right one in a bundle.
     prefix = f"{where}, " if where else ""
     return [_from_der(der, f"{prefix}certificate {i}") for i, der in enumerate(ders, start=1)]
+
+
+def read_certificate_file(path: str | os.PathLike[str]) -> list[CertInfo]:
+    """:func:`load_certificates` on a file; a file that cannot be read is a :class:`UsageError` naming it."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    return load_certificates(data, where=str(path))
 
 
 def _pkcs7_certificates(der: bytes, where: str | None, offset: int) -> list[bytes]:

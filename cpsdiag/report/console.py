@@ -194,7 +194,7 @@ def render_atr(atr: Any, model: Any, guessed: bool, console: Console) -> None:
     table.add_row(_("Protocols"), ", ".join(f"T={p}" for p in atr.protocols))
     table.add_row("Fi / Di", f"{atr.fi} / {atr.di}  (f max {atr.f_max_mhz} MHz)")
     table.add_row(_("Speed at 4 MHz"), _("{rate:.0f} bit/s, about {bps:.0f} bytes/s").format(
-        rate=atr.baud_rate(4e6), bps=1 / atr.byte_seconds(4e6)))
+        rate=atr.baud_rate(4e6), bps=1 / atr.byte_time_seconds(4e6)))
     if atr.historical:
         table.add_row(_("Historical bytes"), atr.historical.hex(" ").upper())
         for obj in atr.objects:

@@ -87,11 +87,10 @@ def trust_bundle(config: ServerConfig) -> tuple[str, list[Any]]:
     """PEM text of every anchor the server trusts (bundled IGC-Santé CAs + --anchors), and the parsed list."""
     from cryptography.hazmat.primitives.serialization import Encoding
 
-    from cpsdiag.diag.collect import load_anchor_files
-    from cpsdiag.pki.anchors import production_anchors
+    from cpsdiag.pki.anchors import load_extra_anchors, production_anchors
 
     infos = [a.info for a in production_anchors()] if config.bundled else []
-    infos += load_anchor_files(config.anchors)
+    infos += load_extra_anchors(config.anchors)
     pem = "".join(i.certificate.public_bytes(Encoding.PEM).decode() for i in infos)
     return pem, infos
 

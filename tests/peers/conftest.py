@@ -18,12 +18,36 @@ def server_cert(tmp_path_factory):
     return make_server_certificate(["localhost", "127.0.0.1"], tmp_path_factory.mktemp("server-cert"))
 
 
+class Servers:
+    """Server processes started by one test, stopped at its end."""
+
+    def __init__(self) -> None:
+        self.procs: list[subprocess.Popen] = []
+
+    def spawn(self, argv: list[str], port: int) -> int:
+        self.procs.append(subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                           stderr=subprocess.DEVNULL))
+        wait_port(port)
+        return port
+
+    def stop(self) -> None:
+        for proc in self.procs:
+            proc.terminate()
+            proc.wait(10)
+
+
 @pytest.fixture
-def nginx(tmp_path, server_cert, pki, stack):
+def servers():
+    started = Servers()
+    yield started
+    started.stop()
+
+
+@pytest.fixture
+def nginx(tmp_path, server_cert, pki, stack, servers):
     binary = shutil.which("nginx") or "/usr/sbin/nginx"
     if not os.path.exists(binary):
         pytest.skip("nginx not installed (Debian package nginx-light)")
-    procs = []
 
     def start(protocols: str) -> int:
         port = free_port()
@@ -46,38 +70,23 @@ http {{
   }}
 }}
 """)
-        proc = subprocess.Popen([binary, "-c", str(conf), "-p", str(tmp_path)], stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL)
-        procs.append(proc)
-        wait_port(port)
-        return port
+        return servers.spawn([binary, "-c", str(conf), "-p", str(tmp_path)], port)
 
-    yield start
-    for proc in procs:
-        proc.terminate()
-        proc.wait(10)
+    return start
 
 
 @pytest.fixture
-def s_server(tmp_path, server_cert, stack):
+def s_server(tmp_path, server_cert, stack, servers):
     if shutil.which("openssl") is None:
         pytest.skip("openssl not installed")
-    procs = []
 
     def start(ca_file: Path, *extra: str) -> int:
         port = free_port()
         cert, key, _ = server_cert
-        proc = subprocess.Popen(["openssl", "s_server", "-accept", f"127.0.0.1:{port}", "-cert", str(cert),
-                                 "-key", str(key), "-Verify", "2", "-verify_return_error", "-CAfile", str(ca_file),
-                                 "-www", *extra],
-                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        procs.append(proc)
-        wait_port(port)
-        return port
+        return servers.spawn(["openssl", "s_server", "-accept", f"127.0.0.1:{port}", "-cert", str(cert),
+                              "-key", str(key), "-Verify", "2", "-verify_return_error", "-CAfile", str(ca_file),
+                              "-www", *extra], port)
 
-    yield start
-    for proc in procs:
-        proc.terminate()
-        proc.wait(10)
+    return start
 
 

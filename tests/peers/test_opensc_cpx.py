@@ -19,8 +19,6 @@ from cryptography.hazmat.primitives.asymmetric import padding
 
 pytestmark = [pytest.mark.stack, pytest.mark.peer]
 
-PKCS11_MODULES = ("/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so", "/usr/lib/aarch64-linux-gnu/opensc-pkcs11.so",
-                  "/usr/lib/opensc-pkcs11.so")
 AUTH_ID = "e828bd080f8025000001ff001002"
 SIGN_ID = "e828bd080f8025000001ff001001"
 
@@ -71,24 +69,18 @@ def test_opensc_reports_the_profile_pin_tries(insert_card, tmp_path, profile, tr
     assert re.search(rf"\b{tries} tries left", out), out
 
 
-def test_opensc_blocked_pin_is_reported_blocked(insert_card, tmp_path):
+def test_opensc_blocked_pin_is_reported_blocked(insert_card, tmp_path, opensc_module):
     insert_card("cps3-pin-blocked")
-    module = next((m for m in PKCS11_MODULES if os.path.exists(m)), None)
-    if module is None:
-        pytest.skip("opensc-pkcs11 not installed")
-    out = run(_tool("pkcs11-tool"), "--module", module, "-L", tmp=tmp_path)
+    out = run(_tool("pkcs11-tool"), "--module", opensc_module, "-L", tmp=tmp_path)
     assert "user PIN locked" in out
 
 
-def test_opensc_signs_with_the_authentication_key(insert_card, pki, tmp_path):
+def test_opensc_signs_with_the_authentication_key(insert_card, pki, tmp_path, opensc_module):
     insert_card("cps3-medecin")
-    module = next((m for m in PKCS11_MODULES if os.path.exists(m)), None)
-    if module is None:
-        pytest.skip("opensc-pkcs11 not installed")
     message = os.urandom(32)
     digest_info = bytes.fromhex("3031300d060960864801650304020105000420") + hashlib.sha256(message).digest()
     (tmp_path / "in.bin").write_bytes(digest_info)
-    out = run(_tool("pkcs11-tool"), "--module", module, "--login", "--pin", "1234", "--sign", "-m", "RSA-PKCS",
+    out = run(_tool("pkcs11-tool"), "--module", opensc_module, "--login", "--pin", "1234", "--sign", "-m", "RSA-PKCS",
               "--id", AUTH_ID, "-i", str(tmp_path / "in.bin"), "-o", str(tmp_path / "sig.bin"), tmp=tmp_path)
     assert (tmp_path / "sig.bin").exists(), out
     cert = x509.load_pem_x509_certificate((pki.cards / "cps3-medecin" / "auth.pem").read_bytes())

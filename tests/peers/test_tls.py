@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from collections import Counter
 
 import pytest
 
+from clisupport import codes, cpsdiag_json, spawn_cpsdiag
 from netsupport import free_port, wait_port
 
 pytestmark = [pytest.mark.stack, pytest.mark.peer]
@@ -18,29 +18,30 @@ PINS = {"cps3-medecin": "1234", "cps4-infirmier": "4321"}
 
 
 def check_tls(pki, server_cert, url: str, pin: str, *extra: str) -> tuple[dict, subprocess.CompletedProcess]:
-    proc = subprocess.run([sys.executable, "-m", "cpsdiag", "check", "--json", "--no-env", "--anchors", str(pki.anchors),
-                           "--tls", url, "--tls-ca", str(server_cert[2]), "--pin-stdin", *extra],
-                          input=pin + "\n", capture_output=True, text=True, timeout=120)
-    assert "Traceback" not in proc.stderr, proc.stderr
-    return json.loads(proc.stdout), proc
+    return tls_check(pki, url, pin, "--tls-ca", str(server_cert[2]), *extra)
+
+
+def tls_check(pki, url: str, pin: str, *extra: str) -> tuple[dict, subprocess.CompletedProcess]:
+    return cpsdiag_json("check", "--json", "--no-env", "--anchors", str(pki.anchors), "--tls", url, "--pin-stdin",
+                        *extra, stdin=pin + "\n")
 
 
 def tls_codes(report: dict) -> Counter:
-    return Counter(f["code"] for f in report["findings"] if f["step"] == "tls")
+    return codes(report, "tls")
 
 
-@pytest.mark.parametrize("profile,protocols,codes,version,status", [
+@pytest.mark.parametrize("profile,protocols,expected,version,status", [
     ("cps3-medecin", "TLSv1.2", ["TLS_OK"], "TLS 1.2", 0),
     ("cps3-medecin", "TLSv1.3", ["TLS13_PSS_UNSUPPORTED"], None, 1),
     ("cps4-infirmier", "TLSv1.2", ["TLS_OK"], "TLS 1.2", 0),
     ("cps4-infirmier", "TLSv1.3", ["TLS_OK"], "TLS 1.3", 0),
 ])
-def test_nginx_requiring_client_certificates(insert_card, pki, server_cert, nginx, profile, protocols, codes,
+def test_nginx_requiring_client_certificates(insert_card, pki, server_cert, nginx, profile, protocols, expected,
                                              version, status):
     insert_card(profile)
     port = nginx(protocols)
     report, proc = check_tls(pki, server_cert, f"https://localhost:{port}/probe", PINS[profile])
-    assert tls_codes(report) == Counter(codes), report["findings"]
+    assert tls_codes(report) == Counter(expected), report["findings"]
     assert proc.returncode == status
     if version:
         ok = next(a for a in report["tls"]["attempts"] if a["outcome"] == "ok")
@@ -58,10 +59,7 @@ def test_nginx_requiring_client_certificates(insert_card, pki, server_cert, ngin
 def test_server_not_trusted_without_its_ca(insert_card, pki, nginx):
     insert_card("cps4-infirmier")
     port = nginx("TLSv1.2 TLSv1.3")
-    proc = subprocess.run([sys.executable, "-m", "cpsdiag", "check", "--json", "--no-env", "--anchors",
-                           str(pki.anchors), "--tls", f"https://localhost:{port}/", "--pin-stdin"], input="4321\n",
-                          capture_output=True, text=True, timeout=120)
-    report = json.loads(proc.stdout)
+    report, proc = tls_check(pki, f"https://localhost:{port}/", "4321")
     assert tls_codes(report)["TLS_SERVER_UNTRUSTED"] == 1 and proc.returncode == 1
     assert report["tls"]["server"]["trusted"] is False
 
@@ -98,16 +96,11 @@ def test_builtin_testssl_server_shows_the_card(insert_card, pki, tmp_path):
     insert_card("cps3-medecin")
     port = free_port()
     ca = tmp_path / "ca.pem"
-    server = subprocess.Popen([sys.executable, "-m", "cpsdiag", "testssl-server", "--port", str(port),
-                               "--anchors", str(pki.anchors), "--ca-out", str(ca), "--tls-versions", "1.2"],
-                              stderr=subprocess.PIPE, text=True)
+    server = spawn_cpsdiag("testssl-server", "--port", str(port), "--anchors", str(pki.anchors), "--ca-out", str(ca),
+                           "--tls-versions", "1.2")
     try:
         wait_port(port)
-        proc = subprocess.run([sys.executable, "-m", "cpsdiag", "check", "--json", "--no-env", "--anchors",
-                               str(pki.anchors), "--tls", f"https://localhost:{port}/", "--tls-ca", str(ca),
-                               "--pin-stdin"],
-                              input="1234\n", capture_output=True, text=True, timeout=120)
-        report = json.loads(proc.stdout)
+        report, proc = tls_check(pki, f"https://localhost:{port}/", "1234", "--tls-ca", str(ca))
         assert tls_codes(report) == Counter(["TLS_OK"]) and proc.returncode == 0
         # The page the server answered (JSON: the probe sends Accept: application/json).
         from cpsdiag.diag.check import CheckOptions

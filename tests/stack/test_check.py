@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -12,6 +11,7 @@ from collections import Counter
 
 import pytest
 
+from clisupport import codes, cpsdiag, cpsdiag_json
 from cpsdiag.emulator import stack as stk
 
 pytestmark = pytest.mark.stack
@@ -44,21 +44,8 @@ FACTS = {  # profile: (generation, interface, card number, tries left, max, give
 }
 
 
-def cpsdiag(*args: str, env: dict | None = None, timeout: float = 60) -> subprocess.CompletedProcess:
-    environ = {k: v for k, v in os.environ.items() if not k.startswith(("LC_", "LANG", "CPSDIAG_"))}
-    environ.update(env or {})
-    return subprocess.run([sys.executable, "-m", "cpsdiag", *args], capture_output=True, text=True,
-                          env=environ, timeout=timeout)
-
-
 def check_json(pki, *extra: str, env: dict | None = None) -> tuple[dict, subprocess.CompletedProcess]:
-    proc = cpsdiag("check", "--json", "--no-env", "--anchors", str(pki.anchors), *extra, env=env)
-    assert "Traceback" not in proc.stderr, proc.stderr
-    return json.loads(proc.stdout), proc
-
-
-def codes(report: dict) -> Counter:
-    return Counter(f["code"] for f in report["findings"])
+    return cpsdiag_json("check", "--json", "--no-env", "--anchors", str(pki.anchors), *extra, env=env)
 
 
 TITLES = {"en": ("CARD_READ_OK", "Card read: number"), "fr": ("CARD_READ_OK", "Carte lue : numéro")}
@@ -138,7 +125,7 @@ def test_at_date_after_expiry(insert_card, pki):
 def test_console_language_follows_the_locale(insert_card, pki, lang, env, word):
     insert_card("cps4-infirmier")
     extra = env.pop("_ARGS", "").split()
-    proc = cpsdiag("check", "--no-env", "--anchors", str(pki.anchors), *extra, env={**env, "NO_COLOR": "1"})
+    proc = cpsdiag("check", "--no-env", "--anchors", str(pki.anchors), *extra, env=env)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert word in proc.stdout
     assert "\x1b[" not in proc.stdout                   # no colour codes when piped / NO_COLOR
@@ -214,15 +201,7 @@ def test_no_reader_at_all(stack, pki):
 
 
 def test_pcsc_library_missing(stack, pki):
-    stack.require_managed()
-    lib = next((p for p in ("/usr/lib/x86_64-linux-gnu/libpcsclite.so.1", "/usr/lib/aarch64-linux-gnu/libpcsclite.so.1")
-                if os.path.exists(p)), None)
-    if lib is None or shutil.which("unshare") is None:
-        pytest.skip("libpcsclite.so.1 not at a known path")
-    # A private mount namespace hides the library from this one command only.
-    script = f"mount --bind /dev/null {lib} && exec {sys.executable} -m cpsdiag check --json --no-env"
-    proc = subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-c", script],
-                          capture_output=True, text=True, timeout=60)
+    proc = stack.run_without_pcsc_library("check", "--json", "--no-env")
     report = json.loads(proc.stdout)
     assert codes(report) == Counter(["PCSC_LIBRARY_MISSING"]) and proc.returncode == 1
     assert "Traceback" not in proc.stderr and "Failed to dlopen" not in proc.stdout
@@ -258,11 +237,11 @@ def test_check_includes_the_workstation_inventory(insert_card, pki):
     env = report["environment"]
     assert env["system"]["platform"] == "linux" and env["pcsc"]["library"]
     assert env["card_generation"] == "CPS3" and env["card_serial"] == "90000001"
-    found = Counter(f["code"] for f in report["findings"] if f["step"] == "environment")
+    found = codes(report, "environment")
     # No Cryptolib CPS on this machine means a warning naming ANS's download page, and the other way round.
     assert ("MIDDLEWARE_MISSING" in found) == (not env["cryptolib"]["installed"])
     assert "PCSC_SERVICE_OK" not in found and "PCSC_NOT_PROBED" not in found     # check says it itself
     # check never loads a PKCS#11 module (it would read the whole card again): the probes did not run.
     assert all(m["probe"] is None or m["probe"]["error_kind"] == "not_run" for m in env["modules"])
-    console = cpsdiag("check", "--anchors", str(pki.anchors), "--lang", "en", env={"NO_COLOR": "1"})
+    console = cpsdiag("check", "--anchors", str(pki.anchors), "--lang", "en")
     assert "Workstation" in console.stdout and "Debian" in console.stdout

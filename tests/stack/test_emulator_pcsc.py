@@ -8,6 +8,7 @@ misreading shared by the emulator and the client cannot hide here.
 from __future__ import annotations
 
 import hashlib
+import sys
 
 import pytest
 from cryptography import x509
@@ -206,3 +207,23 @@ def test_unknown_instructions_and_bad_lengths_get_status_words(insert_card, stac
     assert c.tx("00C0000010")[1] == 0x6985          # nothing to get
     assert c.tx("00A4090C023F00")[1] == 0x9000      # and the card still answers
     c.close()
+
+
+def test_emulator_run_serves_a_profile_to_a_command_and_stops_everything(stack):
+    """``cpsdiag emulator run``, as an integrator's CI uses it: its own pcscd (nested namespaces as root), the
+    card, the command's exit status, the test anchors handed over; a command that cannot run is not a traceback."""
+    import json
+
+    from clisupport import cpsdiag
+
+    stack.require_managed()
+    proc = cpsdiag("emulator", "run", "--profile", "cps4-infirmier", "--", sys.executable, "-m", "cpsdiag", "check",
+                   "--json", "--no-env")
+    report = json.loads(proc.stdout)
+    assert proc.returncode == report["exit_status"] == 0, report["findings"]
+    assert report["card"]["generation"] == "CPS4" and report["card"]["card_number"] == "90000002"
+    # The generated test anchors were passed on: the chains are trusted.
+    assert all(c["chain"]["trusted"] for c in report["certificates"])
+    assert "pcscd stopped" in proc.stderr and "emulator stopped" in proc.stderr
+    missing = cpsdiag("emulator", "run", "--", "/nonexistent/command")
+    assert missing.returncode == 127 and "cannot run /nonexistent/command" in missing.stderr

@@ -7,10 +7,8 @@ that namespace or in a nested one, never on the machine itself.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -20,28 +18,16 @@ from pathlib import Path
 
 import pytest
 
+from clisupport import codes, cpsdiag, cpsdiag_json
+from cpsdiag.emulator import stack as stk
+
 pytestmark = pytest.mark.stack
 
-OPENSC = "/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so"
-HAVE_PYKCS11 = importlib.util.find_spec("PyKCS11") is not None
-
-
 def env_json(*args: str, env: dict | None = None, home: Path | None = None) -> tuple[dict, subprocess.CompletedProcess]:
-    environ = {k: v for k, v in os.environ.items() if not k.startswith(("LC_", "LANG", "CPSDIAG_", "SSH_"))}
-    if home is not None:
-        environ["HOME"] = str(home)
-    environ.update(env or {})
-    proc = subprocess.run([sys.executable, "-m", "cpsdiag", "env", "--json", *args], capture_output=True, text=True,
-                          env=environ, timeout=120)
-    assert "Traceback" not in proc.stderr, proc.stderr
-    return json.loads(proc.stdout), proc
+    return cpsdiag_json("env", "--json", *args, env={**({"HOME": str(home)} if home else {}), **(env or {})})
 
 
-def codes(doc: dict) -> Counter:
-    return Counter(f["code"] for f in doc["findings"])
-
-
-def test_env_sees_the_service_the_reader_and_the_card(insert_card, stack, tmp_path):
+def test_env_sees_the_service_the_reader_and_the_card(insert_card, stack, tmp_path, opensc_module):
     insert_card("cps3-medecin")
     doc, proc = env_json(home=tmp_path)
     assert doc["schema"] == "cpsdiag.environment/1"
@@ -52,7 +38,7 @@ def test_env_sees_the_service_the_reader_and_the_card(insert_card, stack, tmp_pa
     assert Path(e["pcsc"]["library"]).name.startswith("libpcsclite.so.1") and Path(e["pcsc"]["library"]).exists()
     svc = e["pcsc"]["service"]
     assert svc["running"] is True and svc["socket"] == "/run/pcscd/pcscd.comm" and svc["installed"] is True
-    version = subprocess.run(["pcscd", "--version"], capture_output=True, text=True).stdout.split()[2].rstrip(".")
+    version = subprocess.run([stk.pcscd_binary(), "--version"], capture_output=True, text=True).stdout.split()[2].rstrip(".")
     assert svc["version"] == version
     if stack.managed:
         assert svc["pids"] == [stack.pcscd.process.pid]
@@ -64,21 +50,17 @@ def test_env_sees_the_service_the_reader_and_the_card(insert_card, stack, tmp_pa
     assert e["system"]["os_name"] and e["system"]["python"] == ".".join(map(str, sys.version_info[:3]))
     opensc = next(m for m in e["modules"] if m["kind"] == "opensc")
     assert opensc["exists"] is True and opensc["source"] == "p11-kit"
-    if HAVE_PYKCS11:
-        probe = opensc["probe"]
-        assert probe["loaded"] and probe["manufacturer"] == "OpenSC Project"
-        slot = next(s for s in probe["slots"] if s["description"].startswith(stack.reader[:20]))
-        assert slot["token_present"] is True and opensc["claims"] == ["CPS3"] and opensc["claims_source"] == "probe"
-        assert e["pykcs11"] is True
-    else:
-        assert opensc["probe"]["error_kind"] == "pykcs11_missing" and e["pykcs11"] is False
+    probe = opensc["probe"]
+    assert probe["loaded"] and probe["manufacturer"] == "OpenSC Project"
+    slot = next(s for s in probe["slots"] if s["description"].startswith(stack.reader[:20]))
+    assert slot["token_present"] is True and opensc["claims"] == ["CPS3"] and opensc["claims_source"] == "probe"
+    assert e["pykcs11"] is True
 
 
 def test_env_console_in_french(insert_card, tmp_path):
     insert_card("cps4-infirmier")
-    proc = subprocess.run([sys.executable, "-m", "cpsdiag", "env", "--lang", "fr"], capture_output=True, text=True,
-                          env={**os.environ, "HOME": str(tmp_path), "NO_COLOR": "1"}, timeout=120)
-    assert proc.returncode == 0 and "Traceback" not in proc.stderr
+    proc = cpsdiag("env", "--lang", "fr", env={"HOME": str(tmp_path)})
+    assert proc.returncode == 0
     assert "\x1b[" not in proc.stdout and "CPS4" in proc.stdout
     assert "Carte" in proc.stdout           # labels already in the French catalogue ("Card")
 
@@ -101,17 +83,9 @@ def test_env_pcscd_stopped_then_started(stack, tmp_path):
 
 
 def test_env_pcsc_library_missing(stack):
-    stack.require_managed()
-    lib = next((p for p in ("/usr/lib/x86_64-linux-gnu/libpcsclite.so.1", "/usr/lib/aarch64-linux-gnu/libpcsclite.so.1")
-                if os.path.exists(p)), None)
-    if lib is None or shutil.which("unshare") is None:
-        pytest.skip("libpcsclite.so.1 not at a known path")
-    script = f"mount --bind /dev/null {lib} && exec {sys.executable} -m cpsdiag env --json"
-    proc = subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-c", script],
-                          capture_output=True, text=True, timeout=120)
+    proc = stack.run_without_pcsc_library("env", "--json")
     doc = json.loads(proc.stdout)
-    missing = [f for f in doc["findings"] if f["code"] == "PCSC_CLIENT_MISSING"]
-    assert len(missing) == 1 and proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert codes(doc)["PCSC_CLIENT_MISSING"] == 1 and proc.returncode == 1 and "Traceback" not in proc.stderr
     assert "PCSC_SERVICE_OK" not in codes(doc)
 
 
@@ -137,11 +111,10 @@ assert scard.SCardDisconnect(card, scard.SCARD_UNPOWER_CARD) == 0
     assert all(r["answering"] for r in other)
 
 
-def test_env_with_a_cryptolib_module_and_firefox_profiles(insert_card, tmp_path):
+def test_env_with_a_cryptolib_module_and_firefox_profiles(insert_card, tmp_path, stack, opensc_module):
     """A Cryptolib install (OpenSC's module standing in for the Cryptolib, which CI cannot download) in a nested
     mount namespace, a Firefox profile loading it and OpenSC, and a stale cache."""
-    if not os.path.exists(OPENSC) or shutil.which("unshare") is None or os.geteuid() != 0:
-        pytest.skip("needs root, unshare and OpenSC's PKCS#11 module")
+    stack.require_managed()          # root: mounts in a nested namespace
     insert_card("cps3-medecin")
     home = tmp_path / "home"
     profile = home / ".mozilla/firefox/p1.default"
@@ -150,7 +123,7 @@ def test_env_with_a_cryptolib_module_and_firefox_profiles(insert_card, tmp_path)
                                                        "Default=1\n")
     module = "/opt/santesocial/CPS/lib/libcps3_pkcs11_lux.so"
     (profile / "pkcs11.txt").write_text(f"library=\nname=NSS Internal PKCS #11 Module\n\nlibrary={module}\n"
-                                        f"name=CPS\n\nlibrary={OPENSC}\nname=OpenSC\n")
+                                        f"name=CPS\n\nlibrary={opensc_module}\nname=OpenSC\n")
     probe = textwrap.dedent("""
         import json
         from cpsdiag.env import collect_environment, judge_environment, environment_dict
@@ -160,7 +133,7 @@ def test_env_with_a_cryptolib_module_and_firefox_profiles(insert_card, tmp_path)
                           "env": environment_dict(facts)}))
     """)
     script = (f"mount -t tmpfs none /opt && mount -t tmpfs none /etc/opt && mkdir -p /opt/santesocial/CPS/lib "
-              f"/etc/opt/santesocial/CPS/cache && cp {OPENSC} {module} && "
+              f"/etc/opt/santesocial/CPS/cache && cp {opensc_module} {module} && "
               f"touch /etc/opt/santesocial/CPS/cache/80250000099999999_3F00D003 && exec {sys.executable} -c '{probe}'")
     proc = subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-c", script], capture_output=True,
                           text=True, timeout=120, env={**os.environ, "HOME": str(home)})
@@ -173,9 +146,6 @@ def test_env_with_a_cryptolib_module_and_firefox_profiles(insert_card, tmp_path)
     assert found["MIDDLEWARE_VERSION_UNKNOWN"] == 1 and found["MIDDLEWARE_CACHE_STALE"] == 1
     assert found["FIREFOX_MODULE_OK"] == 1 and found["MIDDLEWARE_CONFLICT"] == 1
     conflict = next(p for c, p in out["findings"] if c == "MIDDLEWARE_CONFLICT")
-    assert conflict["scope"] == "Firefox (default)" and module in conflict["modules"] and OPENSC in conflict["modules"]
-    if HAVE_PYKCS11:
-        assert lib["probe"]["loaded"] and lib["probe"]["slots"][0]["token_present"]
-        assert "MIDDLEWARE_CARD_NOT_SEEN" not in found
-    else:
-        assert found["MIDDLEWARE_UNCHECKED"] == 1
+    assert conflict["scope"] == "Firefox (default)" and module in conflict["modules"] and opensc_module in conflict["modules"]
+    assert lib["probe"]["loaded"] and lib["probe"]["slots"][0]["token_present"]
+    assert "MIDDLEWARE_CARD_NOT_SEEN" not in found

@@ -6,11 +6,11 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import sys
 import time
-from collections import Counter
 
 import pytest
+
+from clisupport import codes, cpsdiag_json, spawn_cpsdiag
 
 pytestmark = pytest.mark.stack
 
@@ -26,14 +26,8 @@ def faulty(pki, tmp_path, profile: str, faults: str):
 
 
 def check(pki, *args: str, stdin: str = "") -> tuple[dict, subprocess.CompletedProcess]:
-    proc = subprocess.run([sys.executable, "-m", "cpsdiag", "check", "--json", "--no-env", "--anchors", str(pki.anchors), *args],
-                          input=stdin, capture_output=True, text=True, timeout=BOUND)
-    assert "Traceback" not in proc.stderr, proc.stderr
-    return json.loads(proc.stdout), proc
-
-
-def codes(report: dict) -> Counter:
-    return Counter(f["code"] for f in report["findings"])
+    return cpsdiag_json("check", "--json", "--no-env", "--anchors", str(pki.anchors), *args, stdin=stdin,
+                        timeout=BOUND)
 
 
 def test_card_removed_during_the_read(insert_card, pki, tmp_path):
@@ -96,12 +90,15 @@ def test_cps4_6985_is_recovered_like_the_cryptolib(insert_card, pki, tmp_path):
 
 def test_pcscd_killed_in_the_middle(insert_card, pki, tmp_path, stack):
     pcscd = stack.require_managed()
-    insert_card("x", faulty(pki, tmp_path, "cps3-medecin", "slow = true\nclock_mhz = 2.0"))
-    proc = subprocess.Popen([sys.executable, "-m", "cpsdiag", "check", "--json", "--no-env", "--anchors",
-                             str(pki.anchors)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    card = insert_card("x", faulty(pki, tmp_path, "cps3-medecin", "slow = true\nclock_mhz = 2.0"))
+    before = card.log().count("\n> ")
+    proc = spawn_cpsdiag("check", "--json", "--no-env", "--anchors", str(pki.anchors))
     try:
-        time.sleep(1.0)              # the slow card is in the middle of its certificates
+        # Kill pcscd once the read is under way: a dozen commands in (the slow card takes seconds for the rest).
+        deadline = time.monotonic() + BOUND
+        while card.log().count("\n> ") < before + 12 and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert proc.poll() is None, "the check ended before pcscd could be killed"
         pcscd.kill()
         out, err = proc.communicate(timeout=BOUND)
     finally:
@@ -110,4 +107,5 @@ def test_pcscd_killed_in_the_middle(insert_card, pki, tmp_path, stack):
         pcscd.start()
     assert "Traceback" not in err
     report = json.loads(out)
+    assert report["card"]["atr"], "the card was reached before pcscd died"
     assert codes(report)["PCSC_NO_SERVICE"] == 1 and proc.returncode == 1, [f["detail"] for f in report["findings"]]

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
 import pytest
 
+from clisupport import cpsdiag as run_cpsdiag
 from reportsupport import identity_strings, leaks
 
 pytestmark = pytest.mark.stack
@@ -27,13 +26,7 @@ def config(tmp_path) -> Path:
 
 
 def cpsdiag(*args: str, config: Path, env: dict | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    environ = {k: v for k, v in os.environ.items() if not k.startswith(("LC_", "LANG", "CPSDIAG_", "COLUMNS"))}
-    environ.update({"CPSDIAG_CONFIG_DIR": str(config), "NO_COLOR": "1", "COLUMNS": "100", "LANG": "C.UTF-8"})
-    environ.update(env or {})
-    proc = subprocess.run([sys.executable, "-m", "cpsdiag", *args], capture_output=True, text=True, env=environ,
-                          timeout=90, cwd=cwd)
-    assert "Traceback" not in proc.stderr, proc.stderr
-    return proc
+    return run_cpsdiag(*args, env={"CPSDIAG_CONFIG_DIR": str(config), **(env or {})}, cwd=cwd, timeout=90)
 
 
 def unzip(path: Path) -> dict[str, bytes]:

@@ -16,7 +16,6 @@ from pathlib import Path
 
 import pytest
 
-from cpsdiag.i18n import set_language
 from cpsdiag.report.bundle import build_bundle, source_from_result, write_bundle
 from cpsdiag.report.redact import Salt, redact_report
 from reportsupport import VERDICTS, assert_self_contained, check_inserted, parse_page
@@ -26,12 +25,6 @@ pytestmark = pytest.mark.stack
 ROOT = Path(__file__).resolve().parents[2]
 PROFILES = sorted(p.name for p in (ROOT / "fixtures" / "cards").iterdir() if (p / "card.toml").exists())
 SALT = Salt(b"\x01" * 32, "installation", "/nowhere/redaction-salt")
-
-
-@pytest.fixture(autouse=True)
-def english_afterwards():
-    yield
-    set_language("en")
 
 
 def bundle_files(checked, tmp_path: Path, **kwargs) -> dict[str, bytes]:

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 import signal
-import subprocess
-import sys
 import threading
 import time
 
 import pytest
 
+from clisupport import spawn_cpsdiag
 from cpsdiag.emulator import stack as stk
 
 pytestmark = pytest.mark.stack
@@ -18,8 +17,7 @@ pytestmark = pytest.mark.stack
 
 class Watch:
     def __init__(self):
-        self.proc = subprocess.Popen([sys.executable, "-m", "cpsdiag", "watch", "--json"], stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, text=True)
+        self.proc = spawn_cpsdiag("watch", "--json")
         self.events: list[dict] = []
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()

@@ -222,7 +222,6 @@ def test_timing_of_a_cps3() -> None:
     assert atr.etu_seconds(CLOCK) == pytest.approx(1 / 9600)
     assert atr.baud_rate(CLOCK) == pytest.approx(9600)
     assert atr.byte_time_seconds(CLOCK) == pytest.approx(1.25e-3)
-    assert atr.byte_seconds(CLOCK) == atr.byte_time_seconds(CLOCK)
     # WT = 42 x 960 x 372 / 3.5712 MHz = 4.2 s.
     assert atr.work_waiting_time_seconds(CLOCK) == pytest.approx(4.2)
 

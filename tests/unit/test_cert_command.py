@@ -69,3 +69,15 @@ def test_garbage_and_missing_files(tmp_path):
     assert finding["code"] == "CERT_MALFORMED" and str(bad) in finding["detail"]
     _, proc = run(str(tmp_path / "nope.pem"))
     assert proc.returncode == 2 and "nope.pem" in proc.stderr
+
+
+def test_a_bad_anchors_file_is_a_usage_error_naming_the_option_and_the_file(tmp_path):
+    card = str(SHARED / "cps-infirmier-signature-TEST.pem")
+    _, missing = run(card, "--anchors", str(tmp_path / "absent.pem"))
+    assert missing.returncode == 2 and f"--anchors {tmp_path / 'absent.pem'}: cannot read" in missing.stderr
+    (tmp_path / "empty.pem").write_text("no PEM block here\n")
+    _, empty = run(card, "--anchors", str(tmp_path / "empty.pem"))
+    assert empty.returncode == 2 and "--anchors" in empty.stderr and "empty.pem" in empty.stderr
+    # A good anchors file is read: the TEST card's own issuer is not in it, a warning, not an error.
+    _, good = run(card, "--anchors", str(ANCHORS / "acr-el-test.pem"), "--at", "2022-01-01")
+    assert good.returncode == 0 and good.stderr == ""

@@ -6,8 +6,10 @@ import dataclasses
 import json
 
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from cpsdiag.card.identify import GENERATION_HINT, KNOWN, KNOWN_ATRS, CardModel, guess, identify
+from cpsdiag.errors import MalformedDataError
 from cpsdiag.iso7816.atr import parse_atr
 
 
@@ -124,3 +126,15 @@ def test_models_are_frozen_and_serialisable() -> None:
     json.dumps(dataclasses.asdict(model))
     with pytest.raises(TypeError):
         GENERATION_HINT[b"\x80"] = "CPS2"  # type: ignore[index]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.binary(max_size=40))
+def test_any_atr_that_decodes_is_identified_or_guessed_without_error(data: bytes) -> None:
+    try:
+        atr = parse_atr(data)
+    except MalformedDataError:
+        return
+    model = identify(atr)
+    # A guess is never more certain than the table: an exact match only comes from identify.
+    assert model is not None or guess(atr) is None or not guess(atr).exact

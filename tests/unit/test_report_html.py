@@ -4,12 +4,11 @@ The pages of real checks, for every profile, are in tests/stack/test_report_cont
 
 from __future__ import annotations
 
-from cpsdiag.i18n import set_language
 from cpsdiag.report.html import render_html, timeline_svg
 from reportsupport import assert_self_contained
 
+
 def test_text_from_the_card_cannot_inject_markup():
-    set_language("en")
     evil = '<script>alert(1)</script><img src=x onerror=alert(2)>'
     report = {"schema": "cpsdiag.report/1", "verdict": "error", "language": "en",
               "findings": [{"code": "CARD_READ_ERROR", "severity": "error", "step": "read", "title": evil,
@@ -35,7 +34,6 @@ def test_timeline_marks_expired_soon_and_valid_and_the_judging_date():
          "not_after": "2026-12-10T00:00:00Z", "days_left": 17},
         {"role": "unknown", "serial": "03", "not_before": "2026-01-01T00:00:00Z",
          "not_after": "2029-01-01T00:00:00Z", "days_left": 770}]}
-    set_language("en")
     svg = timeline_svg(report)
     assert svg.startswith("<svg") and svg.count("<rect") == 3
     assert "expired" in svg and "17 days left" in svg and "770 days left" in svg
@@ -44,7 +42,6 @@ def test_timeline_marks_expired_soon_and_valid_and_the_judging_date():
 
 
 def test_environment_section_is_rendered_whatever_its_shape():
-    set_language("en")
     base = {"schema": "cpsdiag.report/1", "verdict": "ok", "findings": [], "certificates": []}
     assert "was not collected" in render_html(base)
     html = render_html({**base, "environment": {"system": {"os": "Debian 12", "remote": False},

@@ -19,7 +19,6 @@ def printed(render, obj) -> str:
 
 
 def test_reports_without_a_card_or_from_a_newer_version_still_render():
-    set_language("en")
     report = {"schema": "cpsdiag.report/1", "language": "en", "verdict": "error", "tool": {"version": "9.9"},
               "findings": [{"code": "PCSC_NO_SERVICE", "severity": "error", "step": "pcsc",
                             "title": "The smart-card service is not running", "detail": "SCardEstablishContext: x",
@@ -33,4 +32,3 @@ def test_reports_without_a_card_or_from_a_newer_version_still_render():
     set_language("fr")
     text = printed(render_report, report)        # re-rendered in French; the unknown code keeps its words
     assert "Le service carte à puce n'est pas démarré" in text and "From the future" in text
-    set_language("en")

@@ -19,10 +19,7 @@ def test_page_of_a_real_test_card_certificate():
     assert data["class"] == "TEST AC IGC-SANTE STANDARD PERSONNES" and data["organisation"] == "ASIP-SANTE"
     assert data["verification"] == "FAILURE"          # its TEST chain is not public
     set_language("fr")
-    try:
-        page = render_page(data, "TLSv1.3 TLS_AES_256_GCM_SHA384", "fr")
-    finally:
-        set_language("en")
+    page = render_page(data, "TLSv1.3 TLS_AES_256_GCM_SHA384", "fr")
     assert "Information sur votre carte CPS" in page and "Prénom" in page and "CHARLES" in page
     assert "<script" not in page and "class='ko'" in page
 

@@ -1,0 +1,52 @@
+"""Running ``cpsdiag`` as a user does, in its own process, with only the environment a test gives it.
+
+The environment of the test run is cleared of what would change the
+answer: the locale, cpsdiag's own variables (CPSDIAG_READER, _ANCHORS...),
+the terminal width and colour, and proxies (the TLS probe honours
+https_proxy; the tests' servers are on localhost).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections import Counter
+from typing import Any
+
+CLEARED = ("LC_", "LANG", "CPSDIAG_", "COLUMNS", "NO_COLOR", "SSH_", "http_proxy", "https_proxy", "all_proxy",
+           "no_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY")
+
+
+def clean_environ(env: dict[str, str] | None = None) -> dict[str, str]:
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(CLEARED)}
+    environ.update({"LANG": "C.UTF-8", "NO_COLOR": "1", "COLUMNS": "100"})
+    environ.update(env or {})
+    return environ
+
+
+def cpsdiag(*args: str, env: dict[str, str] | None = None, stdin: str | None = None, cwd: Any = None,
+            timeout: float = 120) -> subprocess.CompletedProcess:
+    """``python -m cpsdiag ARGS``; whatever it ends with, it must not be a traceback."""
+    proc = subprocess.run([sys.executable, "-m", "cpsdiag", *args], input=stdin, capture_output=True, text=True,
+                          env=clean_environ(env), cwd=cwd, timeout=timeout)
+    assert "Traceback" not in proc.stderr, (args, proc.stderr)
+    return proc
+
+
+def spawn_cpsdiag(*args: str, env: dict[str, str] | None = None, **kwargs: Any) -> subprocess.Popen:
+    """``python -m cpsdiag ARGS`` left running (a server, watch, a run to disturb)."""
+    return subprocess.Popen([sys.executable, "-m", "cpsdiag", *args], env=clean_environ(env), text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kwargs)
+
+
+def cpsdiag_json(*args: str, **kwargs: Any) -> tuple[dict, subprocess.CompletedProcess]:
+    """A ``--json`` run: the document it printed (empty when it printed nothing) and the process."""
+    proc = cpsdiag(*args, **kwargs)
+    return (json.loads(proc.stdout) if proc.stdout.strip() else {}), proc
+
+
+def codes(doc: dict, step: str | None = None) -> Counter:
+    """The finding codes of a report (of one step only, when given), with their counts."""
+    return Counter(f["code"] for f in doc["findings"] if step is None or f["step"] == step)
