@@ -1,0 +1,208 @@
+"""Proxy settings: NO_PROXY matching (curl/requests conventions), WinINET and macOS rules, the fake layouts.
+
+The expectations are the documented behaviour of curl, requests, WinINET and
+macOS for each rule, written out case by case, not derived from the code.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from cpsdiag.env import load_layout
+from cpsdiag.net.proxy import (ProxySettings, macos_exception_match, mask_url, no_proxy_match, parse_proxy,
+                               wininet_bypass_match)
+from cpsdiag.net.settings import load_proxy_settings, parse_scutil, parse_wininet_servers, workstation_proxies
+from cpsdiag.net.url import BadUrl, parse_url
+
+DATA = Path(__file__).resolve().parents[1] / "data" / "env"
+
+
+def route(settings: ProxySettings, url: str):
+    return settings.route(parse_url(url, ("https", "http")))
+
+
+@pytest.mark.parametrize("entries,url,matches", [
+    ("example.fr", "https://example.fr/", True),
+    ("example.fr", "https://www.example.fr/", True),             # subdomains too
+    ("example.fr", "https://notexample.fr/", False),             # a suffix, not a substring
+    (".example.fr", "https://example.fr/", True),                # the leading dot is ignored
+    ("*.example.fr", "https://a.b.example.fr/", True),
+    ("EXAMPLE.FR", "https://www.example.fr/", True),             # case does not matter
+    ("*", "https://anything.test/", True),
+    ("a.test, b.test", "https://b.test/", True),                 # comma and space separated
+    ("a.test b.test", "https://b.test/", True),
+    ("example.fr:8443", "https://example.fr:8443/", True),       # a port limits the entry
+    ("example.fr:8443", "https://example.fr/", False),
+    ("127.0.0.1", "https://127.0.0.1:8443/", True),
+    ("10.0.0.0/8", "https://10.1.2.3/", True),                   # CIDR
+    ("10.0.0.0/8", "https://11.1.2.3/", False),
+    ("::1", "https://[::1]:8443/", True),
+    ("[::1]:8443", "https://[::1]:8443/", True),
+    ("fd00::/8", "https://[fd12::1]/", True),
+    ("localhost", "https://127.0.0.1/", False),                  # no implicit equivalence
+    ("", "https://localhost/", False),                           # nothing is bypassed implicitly
+    ("bücher.example", "https://xn--bcher-kva.example/", True),  # IDN entries match the A-label host
+    ("example.fr", "https://127.0.0.1/", False),
+])
+def test_no_proxy_matching(entries, url, matches):
+    e = parse_url(url)
+    assert (no_proxy_match(entries, e.host, e.port, e.ip) is not None) is matches
+
+
+@pytest.mark.parametrize("override,url,matches", [
+    ("*.chu-exemple.fr", "https://dpi.chu-exemple.fr/", True),
+    ("*.chu-exemple.fr", "https://chu-exemple.fr/", False),      # a wildcard, not a domain rule
+    ("10.*", "https://10.2.3.4/", True),
+    ("<local>", "https://intranet/", True),                      # names without a dot
+    ("<local>", "https://intranet.chu/", False),
+    ("", "https://127.0.0.1/", True),                            # Windows bypasses loopback itself...
+    ("<-loopback>", "https://127.0.0.1/", False),                # ...unless told not to
+    ("", "https://[::1]/", True),
+    ("www.example.fr", "https://WWW.example.fr/", True),
+    ("https://www.example.fr", "https://www.example.fr/", True),
+])
+def test_wininet_override(override, url, matches):
+    e = parse_url(url)
+    assert (wininet_bypass_match(override, e.host, e.port, e.ip) is not None) is matches
+
+
+@pytest.mark.parametrize("exceptions,simple,url,matches", [
+    (("*.local",), False, "https://printer.local/", True),
+    (("169.254/16",), False, "https://169.254.3.4/", True),      # macOS abbreviates networks
+    (("169.254/16",), False, "https://169.253.3.4/", False),
+    ((), True, "https://intranet/", True),
+    ((), False, "https://intranet/", False),
+    (("*.cabinet.fr",), True, "https://ameli.fr/", False),
+])
+def test_macos_exceptions(exceptions, simple, url, matches):
+    e = parse_url(url)
+    assert (macos_exception_match(exceptions, simple, e.host, e.ip) is not None) is matches
+
+
+def test_proxy_url_forms_and_credentials_masked():
+    p = parse_proxy("http://alice:s%40cret@proxy.test:3128/", "environment", "HTTPS_PROXY")
+    assert (p.host, p.port, p.url) == ("proxy.test", 3128, "http://proxy.test:3128")
+    assert p.authorization() == "Basic YWxpY2U6c0BjcmV0"          # base64 of "alice:s@cret"
+    assert "s@cret" not in repr(p) and "s@cret" not in str(p.describe()) and "s@cret" not in str(p.credentials)
+    assert parse_proxy("proxy.test:8080", "windows", "x").url == "http://proxy.test:8080"
+    assert parse_proxy("http://proxy.test", "windows", "x").port == 80
+    assert parse_proxy("http://[::1]:3128", "windows", "x").url == "http://[::1]:3128"
+    assert "not supported" in parse_proxy("socks5://proxy.test:1080", "environment", "ALL_PROXY").problem
+    assert "not supported" in parse_proxy("https://proxy.test:443", "environment", "ALL_PROXY").problem
+    with pytest.raises(BadUrl) as bad:
+        parse_proxy("http://bob:hunter2@:3128", "option", "--proxy")
+    assert "hunter2" not in str(bad.value)
+    assert mask_url("http://bob:hunter2@proxy:1/") == "http://***@proxy:1/"
+
+
+def test_environment_order_and_no_proxy():
+    class Sys:
+        platform = "linux"
+        environ = {"HTTPS_PROXY": "http://upper.test:1", "https_proxy": "http://lower.test:2",
+                   "ALL_PROXY": "http://all.test:3", "NO_PROXY": "intranet.test,.chu.test"}
+
+    (env,) = workstation_proxies(Sys())
+    settings = ProxySettings(sources=(env,))
+    assert route(settings, "https://service.test/").proxy.url == "http://lower.test:2"   # lower case first
+    assert route(settings, "http://ocsp.test/").proxy.url == "http://all.test:3"         # ALL_PROXY for http
+    r = route(settings, "https://x.chu.test/")
+    assert r.proxy is None and r.direct == "bypassed" and r.bypassed_by == "environment: .chu.test"
+
+
+def test_environment_without_proxy_variables_leaves_the_system_in_charge(tmp_path):
+    system = load_layout(DATA / "win32", environ={"NO_PROXY": "service.test"})
+    settings = load_proxy_settings(system)
+    assert route(settings, "https://service.test/").proxy.source == "windows"
+
+
+def test_windows_layout():
+    settings = load_proxy_settings(load_layout(DATA / "win32"))
+    r = route(settings, "https://auth.esante.gouv.fr/")
+    assert (r.proxy.url, r.proxy.source) == ("http://proxy.chu-exemple.fr:8080", "windows")
+    assert "ProxyServer" in r.proxy.origin
+    assert route(settings, "https://dpi.chu-exemple.fr/").bypassed_by == "windows: *.chu-exemple.fr"
+    assert route(settings, "https://10.1.1.1/").direct == "bypassed"
+    assert route(settings, "https://intranet/").bypassed_by == "windows: <local>"
+    assert route(settings, "http://ocsp.esante.gouv.fr/").proxy.host == "proxy.chu-exemple.fr"
+
+
+def _win_layout(tmp_path: Path, reg: str) -> object:
+    folder = tmp_path / "win32"
+    shutil.copytree(DATA / "win32", folder, symlinks=True)
+    (folder / "registry" / "90-test.reg").write_text("Windows Registry Editor Version 5.00\n\n" + reg)
+    return load_layout(folder)
+
+
+def test_windows_per_protocol_and_pac(tmp_path):
+    system = _win_layout(tmp_path, r"""[HKEY_CURRENT_USER\Software\Microsoft\Windows\CurrentVersion\Internet Settings]
+"ProxyServer"="http=web.chu.test:80;https=secure.chu.test:8443;ftp=ftp.chu.test:21"
+"AutoConfigURL"="http://wpad.chu.test/proxy.pac"
+""")
+    settings = load_proxy_settings(system)
+    r = route(settings, "https://service.test/")
+    assert r.proxy.url == "http://secure.chu.test:8443" and r.pac_url == "http://wpad.chu.test/proxy.pac"
+    assert route(settings, "http://ocsp.test/").proxy.url == "http://web.chu.test:80"
+
+
+def test_windows_pac_only_and_proxy_disabled(tmp_path):
+    system = _win_layout(tmp_path, r"""[HKEY_CURRENT_USER\Software\Microsoft\Windows\CurrentVersion\Internet Settings]
+"ProxyEnable"=dword:00000000
+"AutoConfigURL"="http://wpad.chu.test/proxy.pac"
+""")
+    r = route(load_proxy_settings(system), "https://service.test/")
+    assert r.proxy is None and r.direct == "pac_not_evaluated" and r.pac_url == "http://wpad.chu.test/proxy.pac"
+
+
+def test_windows_machine_wide_policy(tmp_path):
+    system = _win_layout(tmp_path, r"""[HKEY_LOCAL_MACHINE\Software\Policies\Microsoft\Windows\CurrentVersion\Internet Settings]
+"ProxySettingsPerUser"=dword:00000000
+
+[HKEY_LOCAL_MACHINE\Software\Microsoft\Windows\CurrentVersion\Internet Settings]
+"ProxyEnable"=dword:00000001
+"ProxyServer"="machine-proxy.test:3128"
+""")
+    assert route(load_proxy_settings(system), "https://service.test/").proxy.url == "http://machine-proxy.test:3128"
+
+
+def test_windows_socks_only_is_reported_not_used():
+    servers, errors = parse_wininet_servers("socks=socks.test:1080", "key")
+    assert not errors and "not supported" in servers["https"].problem
+
+
+def test_macos_layout():
+    settings = load_proxy_settings(load_layout(DATA / "darwin"))
+    r = route(settings, "https://auth.esante.gouv.fr/")
+    assert (r.proxy.url, r.proxy.source, r.proxy.origin) == ("http://proxy.cabinet-exemple.fr:3128", "macos",
+                                                            "scutil --proxy (HTTPSProxy)")
+    assert route(settings, "https://nas.local/").bypassed_by == "macos: *.local"
+    assert route(settings, "https://169.254.10.1/").direct == "bypassed"
+    assert route(settings, "https://imprimante/").bypassed_by == "macos: ExcludeSimpleHostnames"
+
+
+def test_macos_pac_and_scutil_failure():
+    text = """<dictionary> {
+  ProxyAutoConfigEnable : 1
+  ProxyAutoConfigURLString : http://pac.cabinet.test/wpad.dat
+}
+"""
+    assert parse_scutil(text)["ProxyAutoConfigURLString"] == "http://pac.cabinet.test/wpad.dat"
+    system = load_layout(DATA / "darwin", commands={"scutil --proxy": {"stdout": text}})
+    r = route(load_proxy_settings(system), "https://service.test/")
+    assert r.proxy is None and r.pac_url == "http://pac.cabinet.test/wpad.dat"
+    broken = load_layout(DATA / "darwin", commands={"scutil --proxy": {"rc": 1, "stderr": "scutil: failed"}})
+    (source,) = workstation_proxies(broken)
+    assert source.errors and route(load_proxy_settings(broken), "https://s.test/").direct == "no_proxy_configured"
+
+
+def test_linux_layout_has_no_system_proxy():
+    assert workstation_proxies(load_layout(DATA / "linux")) == ()
+
+
+def test_option_and_no_proxy_override_everything():
+    system = load_layout(DATA / "win32")
+    assert route(load_proxy_settings(system, no_proxy=True), "https://x.test/").direct == "disabled"
+    r = route(load_proxy_settings(system, proxy="http://u:p@opt.test:3128"), "https://dpi.chu-exemple.fr/")
+    assert (r.proxy.url, r.proxy.source, r.proxy.has_credentials) == ("http://opt.test:3128", "option", True)
