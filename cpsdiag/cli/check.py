@@ -39,6 +39,11 @@ def check_options(fn):
                      help="Trust this CA bundle for the server instead of the system's."),
         click.option("--tls-timeout", type=click.FloatRange(1, 120), default=10.0, show_default=True,
                      help="Seconds to wait for the server."),
+        click.option("--proxy", metavar="URL",
+                     help="HTTP proxy for network requests, http://[USER:PASSWORD@]HOST:PORT (default: the "
+                          "workstation's settings: HTTPS_PROXY/NO_PROXY, Windows or macOS proxy settings)."),
+        click.option("--no-proxy", "no_proxy", is_flag=True,
+                     help="Connect directly, ignoring every proxy setting."),
         click.option("--pin-stdin", is_flag=True, help="Read the PIN from standard input instead of prompting."),
         click.option("--force-last-try", is_flag=True,
                      help="Present the PIN even when only one try is left (a wrong PIN then blocks the card)."),
@@ -71,17 +76,54 @@ def default_module() -> Path:
     raise UsageError("--via pkcs11: no PKCS#11 module found; give one with --module")
 
 
+def check_tls_ca(path: Path | None) -> None:
+    """--tls-ca must be a readable PEM bundle of certificates: said before the PIN is asked."""
+    from cpsdiag.errors import UsageError
+
+    if path is None:
+        return
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise UsageError(f"--tls-ca {path}: cannot read it ({exc.strerror or exc})") from None
+    from cryptography import x509
+
+    try:
+        x509.load_pem_x509_certificates(data)
+    except ValueError as exc:
+        raise UsageError(f"--tls-ca {path}: not a PEM bundle of certificates ({exc})") from None
+
+
+def proxy_settings(proxy: str | None, no_proxy: bool):
+    """The proxies network requests use; a bad --proxy is a usage error (its password never repeated)."""
+    from cpsdiag.errors import UsageError
+    from cpsdiag.net import BadProxyOption, load_proxy_settings
+
+    if proxy is not None and no_proxy:
+        raise UsageError("--proxy and --no-proxy: choose one")
+    try:
+        return load_proxy_settings(proxy=proxy, no_proxy=no_proxy)
+    except BadProxyOption as exc:
+        raise UsageError(f"--proxy: {exc}") from None
+
+
 def build_options(reader, anchors, at, no_env, card_timeout, sign, sign_all, tls_url, tls_ca, tls_timeout, pin_stdin,
-                  force_last_try, via="apdu", module=None):
+                  force_last_try, via="apdu", module=None, proxy=None, no_proxy=False):
     from cpsdiag.diag.check import CheckOptions
     from cpsdiag.diag.keys import KeyOptions
     from cpsdiag.i18n import _
     from cpsdiag.pinentry import prompt_source, stdin_source
 
+    # Bad URLs, bundles and proxies are usage errors before the card is touched and the PIN asked.
+    proxies = None
     if tls_url is not None:
         from cpsdiag.tls.probe import parse_url
 
-        parse_url(tls_url)          # a bad URL is a usage error before the card is touched
+        parse_url(tls_url)
+        check_tls_ca(tls_ca)
+        proxies = proxy_settings(proxy, no_proxy)
+    elif proxy is not None or no_proxy:
+        proxy_settings(proxy, no_proxy)
     keys = None
     if sign or sign_all or tls_url:
         source = stdin_source() if pin_stdin else prompt_source(_("PIN of the CPS card (not shown): "))
@@ -89,7 +131,7 @@ def build_options(reader, anchors, at, no_env, card_timeout, sign, sign_all, tls
             module = default_module()
         keys = KeyOptions(sign=sign or sign_all, sign_all=sign_all, tls_url=tls_url, tls_ca=tls_ca,
                           tls_timeout=tls_timeout, force_last_try=force_last_try, pin_source=source, via=via,
-                          module=module)
+                          module=module, proxies=proxies)
     return CheckOptions(reader=reader, anchors=anchors, at=parse_date(at), keys=keys, card_timeout=card_timeout,
                         environment=not no_env)
 
@@ -102,8 +144,9 @@ def build_options(reader, anchors, at, no_env, card_timeout, sign, sign_all, tls
 @guarded
 def check(reader: str | None, anchors: tuple[Path, ...], at: str | None, no_env: bool, card_timeout: float,
           sign: bool, sign_all: bool,
-          tls_url: str | None, tls_ca: Path | None, tls_timeout: float, pin_stdin: bool, force_last_try: bool,
-          via: str, module: Path | None, as_json: bool, lang: str | None, debug: bool) -> int:
+          tls_url: str | None, tls_ca: Path | None, tls_timeout: float, proxy: str | None, no_proxy: bool,
+          pin_stdin: bool, force_last_try: bool, via: str, module: Path | None, as_json: bool, lang: str | None,
+          debug: bool) -> int:
     """Diagnose the PC/SC stack, the reader, the card, its PIN counter and its certificates.
 
     Without --sign or --tls it never asks for the PIN and never spends a PIN
@@ -115,9 +158,12 @@ def check(reader: str | None, anchors: tuple[Path, ...], at: str | None, no_env:
     from cpsdiag.diag.check import internal_error, run_check
 
     options = build_options(reader, anchors, at, no_env, card_timeout, sign, sign_all, tls_url, tls_ca, tls_timeout,
-                            pin_stdin, force_last_try, via, module)
+                            pin_stdin, force_last_try, via, module, proxy, no_proxy)
     try:
         result = run_check(options)
+        if debug:
+            for failure in result.facts.failures:
+                sys.stderr.write(failure.traceback)
     except click.exceptions.Exit:
         raise
     except Exception as exc:

@@ -53,13 +53,17 @@ def _run_check(options: Any, debug: bool) -> Any:
     from cpsdiag.errors import UsageError
 
     try:
-        return run_check(options)
+        result = run_check(options)
     except (UsageError, click.exceptions.Exit, click.exceptions.Abort):
         raise
     except Exception as exc:
         if debug:
             traceback.print_exc()
         return internal_error(None, exc)
+    if debug:
+        for failure in result.facts.failures:
+            sys.stderr.write(failure.traceback)
+    return result
 
 
 def _output_path(output: Path | None) -> Path:

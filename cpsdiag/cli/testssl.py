@@ -12,7 +12,7 @@ from cpsdiag.cli.common import debug_option, guarded, lang_option
 
 
 @click.command("testssl-server")
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (0.0.0.0 for a LAN).")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (0.0.0.0 for a LAN, ::1 or :: for IPv6).")
 @click.option("--port", default=8443, show_default=True, type=click.IntRange(0, 65535))
 @anchors_option
 @click.option("--no-bundled-anchors", is_flag=True, help="Do not trust the bundled IGC-Santé authorities.")
@@ -35,7 +35,7 @@ def testssl_server(host: str, port: int, anchors: tuple[Path, ...], no_bundled_a
     identifier, serial, dates and verification.
     """
     from cpsdiag.i18n import language
-    from cpsdiag.tls.server import ServerConfig, build_server
+    from cpsdiag.tls.server import ServerConfig, build_server, server_url
 
     if bool(cert) != bool(key):
         raise click.UsageError("--cert and --key go together")
@@ -43,7 +43,7 @@ def testssl_server(host: str, port: int, anchors: tuple[Path, ...], no_bundled_a
                           ca_out)
     server, ca = build_server(config, language())
     real_port = server.server_address[1]
-    click.echo(f"testssl-server: https://{host}:{real_port}/ (TLS {tls_versions}), server CA: {ca}", err=True)
+    click.echo(f"testssl-server: {server_url(host, real_port)} (TLS {tls_versions}), server CA: {ca}", err=True)
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:
         server.serve_forever()

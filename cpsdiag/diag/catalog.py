@@ -35,6 +35,11 @@ _ORDRE = ("ordre", N_("Check that your contact details are up to date with your 
 _ECPS = ("login_id", N_("Meanwhile you can sign in with e-CPS: in the e-CPS app choose « Demander l'activation "
                         "de la e-CPS » and type your national identifier {login_id}."))
 _SUPPORT = ("always", ANS_SUPPORT)
+# How the TLS probe went, appended to the remedies of connection findings.
+_VIA_PROXY = ("proxy", N_("The connection went through the proxy {proxy} ({origin}); run with --no-proxy if this "
+                          "workstation reaches the service without it."))
+_DIRECT = ("direct", "{direct}")
+_BYPASS = ("bypassed_by", N_("Proxy exclusion that matched: {bypassed_by}."))
 
 CATALOG: dict[str, Entry] = {
     # -- PC/SC ---------------------------------------------------------------
@@ -294,8 +299,51 @@ CATALOG: dict[str, Entry] = {
     "TLS_CONNECT_FAILED": Entry(
         N_("Cannot reach the server"),
         N_("{url}: {error}"),
-        N_("Check the address and the network connection. A proxy or a firewall may block the connection: "
-           "check the proxy settings (HTTPS_PROXY) with your IT support."),
+        N_("Check the address and the network connection; a firewall may block the connection."),
+        extras=(_VIA_PROXY, _DIRECT, _BYPASS),
+    ),
+    "PROXY_CONNECT_FAILED": Entry(
+        N_("Cannot reach the proxy"),
+        N_("{url}: {error}"),
+        N_("The proxy set in {origin} does not answer: check its address with your IT department. If this "
+           "workstation reaches the service without a proxy, run again with --no-proxy."),
+    ),
+    "PROXY_AUTH_REQUIRED": Entry(
+        N_("The proxy asks for a user name and password"),
+        N_("The proxy {proxy} ({origin}) answered 407 to the connection to {target}; authentication it offers: "
+           "{schemes}."),
+        N_("Give the proxy's credentials in its address: HTTPS_PROXY=http://USER:PASSWORD@HOST:PORT in the "
+           "environment, or --proxy http://USER:PASSWORD@HOST:PORT. cpsdiag sends them with Basic "
+           "authentication and never shows the password. A proxy that accepts only Windows sign-in "
+           "(Negotiate, NTLM) cannot be given a password this way: ask your IT department to let {target} "
+           "through without proxy authentication."),
+        extras=(("credentials_refused", N_("The user name and password given were refused: check them.")),),
+    ),
+    "PROXY_REFUSED": Entry(
+        N_("The proxy refused the connection to the service"),
+        N_("The proxy {proxy} ({origin}) answered « {status_line} » to CONNECT {target}."),
+        N_("Ask your IT department to let this workstation reach {target} through the proxy. An answer 502, "
+           "503 or 504 means the proxy itself could not reach the service: check the address, or the service "
+           "may be down."),
+    ),
+    "PROXY_PAC": Entry(
+        N_("The proxy is chosen by an automatic configuration script"),
+        N_("The proxy settings ({source}) use an automatic configuration script: {pac}. cpsdiag does not run "
+           "such scripts."),
+        N_("If the service is reached through a proxy, give the one the script chooses with --proxy "
+           "http://HOST:PORT (your IT department knows it)."),
+        extras=(_VIA_PROXY, _DIRECT),
+    ),
+    "TLS_INTERCEPTED": Entry(
+        N_("A proxy inspects TLS: card authentication cannot pass through it"),
+        N_("The connection to {url} went through the proxy {proxy} ({origin}). The certificate presented for "
+           "{host} was issued by « {issuer} », an authority that is neither public nor IGC-Santé, and nothing "
+           "asked for the card: the proxy answered in the service's place."),
+        N_("Ask your IT department to exclude {host} from TLS inspection on the proxy (inspection bypass, "
+           "\"no-bump\" list). An inspecting proxy decrypts the connection and cannot present your card to the "
+           "service, so card authentication fails through it, in every browser of this workstation."),
+        extras=(("trusted", N_("This workstation trusts the proxy's authority, as companies install it: "
+                               "browsers show no warning, and yet the card cannot be used through it.")),),
     ),
     "TLS_SERVER_UNTRUSTED": Entry(
         N_("The server's certificate is not trusted"),
@@ -347,6 +395,19 @@ ROLE_LABELS = {"authentication": N_("authentication"), "signature": N_("signatur
 VALUE_LABELS = {
     "how": {"keyboard": N_("typed on the keyboard"), "pinpad": N_("typed on the reader's PIN pad"),
             "already": N_("already presented by another program")},
+    "direct": {"no_proxy_configured": N_("The connection went direct: no proxy is configured on this "
+                                         "workstation. If its network needs one, give it with --proxy "
+                                         "http://HOST:PORT."),
+               "disabled": N_("The connection went direct (--no-proxy)."),
+               "bypassed": N_("The connection went direct: the proxy settings exclude this address."),
+               "no_proxy_for_scheme": N_("The connection went direct: the proxy settings name no proxy for "
+                                         "https."),
+               "pac_not_evaluated": N_("The connection went direct: the proxy is chosen by an automatic "
+                                       "configuration script, which cpsdiag does not run. Give the proxy with "
+                                       "--proxy http://HOST:PORT.")},
+    "source": {"option": N_("the --proxy option"), "environment": N_("environment variables"),
+               "windows": N_("Windows Internet settings"), "macos": N_("macOS network settings")},
+    "pac": {"WPAD": N_("automatic detection (WPAD)")},
     "reason": {"pin_blocked": N_("the PIN is blocked."),
                "counter_unknown": N_("the PIN counter could not be read, so the PIN is not presented blindly "
                                      "(--force-last-try presents it anyway).")},

@@ -8,6 +8,7 @@ findings. No PIN is ever sent here.
 from __future__ import annotations
 
 import time
+import traceback
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -52,6 +53,29 @@ class ReaderFacts:
 
 
 @dataclass
+class StepFailure:
+    """A step that failed unexpectedly (a bug): reported as INTERNAL_ERROR for that step only."""
+
+    step: str
+    error: str                       # "ValueError: ..."
+    traceback: str = field(default="", repr=False)   # shown with --debug, never written to a report
+
+
+@contextmanager
+def guarded_step(failures: list[StepFailure], step: str) -> Iterator[None]:
+    """Run one step; an unexpected exception is recorded and the diagnosis goes on with what it has.
+
+    PC/SC errors pass through: they are expected, and the caller's finding explains them.
+    """
+    try:
+        yield
+    except errors.PcscError:
+        raise
+    except Exception as exc:
+        failures.append(StepFailure(step, f"{type(exc).__name__}: {exc}", traceback.format_exc()))
+
+
+@dataclass
 class CheckFacts:
     at: datetime
     started_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
@@ -75,6 +99,7 @@ class CheckFacts:
     timings_ms: dict[str, float] = field(default_factory=dict)
     trace: Any = None                                    # cpsdiag.transport.base.ApduTrace
     environment: Any = None                              # cpsdiag.env.facts.EnvironmentFacts
+    failures: list[StepFailure] = field(default_factory=list)   # steps that failed unexpectedly
 
     @property
     def contactless(self) -> bool:
@@ -148,11 +173,13 @@ def collect(options: CheckOptions, anchors: list[Any] | None = None) -> CheckFac
         facts.pcsc_error = exc
     else:
         try:
-            _collect_card(facts, options, context, anchors)
+            with guarded_step(facts.failures, "card"):
+                _collect_card(facts, options, context, anchors)
         finally:
             context.close()
     if options.environment:
-        _collect_environment(facts)
+        with guarded_step(facts.failures, "environment"):
+            _collect_environment(facts)
     facts.timings_ms["total"] = round((time.perf_counter() - overall) * 1000, 2)
     return facts
 
@@ -218,7 +245,8 @@ def _collect_card(facts: CheckFacts, options: CheckOptions, context: Any, anchor
 
             with _timed(facts, "keys"):
                 try:
-                    facts.keys = run_key_tests(link, commands, facts, options.keys)
+                    with guarded_step(facts.failures, "keys"):
+                        facts.keys = run_key_tests(link, commands, facts, options.keys)
                 except errors.PcscError as exc:
                     facts.keys_error = exc
     finally:
@@ -229,9 +257,6 @@ def _collect_card(facts: CheckFacts, options: CheckOptions, context: Any, anchor
 
 
 def _collect_certificates(facts: CheckFacts, anchors: list[Any] | None) -> None:
-    from cpsdiag.pki.certinfo import parse_certificate
-    from cpsdiag.pki.chain import validate_chain
-
     card = facts.card
     keys_by_id = {k.id: k for k in card.keys}
     for cert_file in card.certificates:
@@ -242,15 +267,24 @@ def _collect_certificates(facts: CheckFacts, anchors: list[Any] | None) -> None:
             cf.role = "signature"
         elif key is not None and ("sign" in key.usage or "decrypt" in key.usage):
             cf.role = "authentication"
+        facts.certificates.append(cf)     # first: a certificate that breaks the parser is still listed
         if cert_file.der is None:
             cf.error = next((p.error for p in card.problems if p.step == "certificate" and obj.label in p.target), None)
         else:
-            try:
-                cf.info = parse_certificate(cert_file.der, where=f"card {cf.path}")
-            except errors.MalformedDataError as exc:
-                cf.error = exc
-            else:
-                if cf.info.role != "unknown":
-                    cf.role = cf.info.role
-                cf.chain = validate_chain(cf.info, anchors=anchors, at=facts.at)
-        facts.certificates.append(cf)
+            with guarded_step(facts.failures, "certificates"):
+                _parse_certificate(facts, cf, anchors)
+
+
+def _parse_certificate(facts: CheckFacts, cf: CertFacts, anchors: list[Any] | None) -> None:
+    from cpsdiag.pki.certinfo import parse_certificate
+    from cpsdiag.pki.chain import validate_chain
+
+    try:
+        info = parse_certificate(cf.der, where=f"card {cf.path}")
+    except errors.MalformedDataError as exc:
+        cf.error = exc
+        return
+    if info.role != "unknown":
+        cf.role = info.role
+    chain = validate_chain(info, anchors=anchors, at=facts.at)
+    cf.info, cf.chain = info, chain

@@ -32,20 +32,33 @@ _ENVIRONMENT_REDUNDANT = {"PCSC_SERVICE_OK", "PCSC_NOT_PROBED", "PCSC_CLIENT_MIS
 
 
 def judge(facts: CheckFacts) -> list[Finding]:
-    out = _judge_card_side(facts)
+    out: list[Finding] = []
+    _safely(out, "card", _judge_card_side, facts, out)
+    out += [Finding("INTERNAL_ERROR", ERROR, f.step, {"error": f.error}) for f in facts.failures]
     if facts.environment is not None:
         from cpsdiag.env import judge_environment
 
-        out += [f for f in judge_environment(facts.environment) if f.code not in _ENVIRONMENT_REDUNDANT]
+        tls_said = {f.code for f in out if f.step == "tls"}
+        found: list[Finding] = []
+        _safely(found, "environment", lambda: found.extend(judge_environment(facts.environment)))
+        out += [f for f in found if f.code not in _ENVIRONMENT_REDUNDANT and not
+                (f.code in tls_said and f.code == "PROXY_PAC")]
     return out
 
 
-def _judge_card_side(facts: CheckFacts) -> list[Finding]:
-    out: list[Finding] = []
+def _safely(out: list[Finding], step: str, fn: Any, *args: Any) -> None:
+    """Judge one part; a bug there is INTERNAL_ERROR for that step, and the findings made so far stay."""
+    try:
+        fn(*args)
+    except Exception as exc:
+        out.append(Finding("INTERNAL_ERROR", ERROR, step, {"error": f"{type(exc).__name__}: {exc}"}))
+
+
+def _judge_card_side(facts: CheckFacts, out: list[Finding]) -> None:
     if not _judge_stack(facts, out):
-        return out
+        return
     if not _judge_card(facts, out):
-        return out
+        return
     personal = personal_params([cf.info for cf in facts.certificates if cf.info is not None])
     _judge_pin(facts, out, personal)
     _judge_certificates(facts, out, personal)
@@ -55,8 +68,7 @@ def _judge_card_side(facts: CheckFacts) -> list[Finding]:
     else:
         from cpsdiag.diag.judge_keys import judge_keys
 
-        judge_keys(facts, out, personal)
-    return out
+        _safely(out, "keys", judge_keys, facts, out, personal)
 
 
 def _judge_stack(facts: CheckFacts, out: list[Finding]) -> bool:

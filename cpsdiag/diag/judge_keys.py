@@ -77,17 +77,69 @@ def judge_keys(facts: Any, out: list[Finding], personal: dict[str, Any]) -> None
         _judge_tls(keys.tls, facts, out)
 
 
+def _route_params(result: Any) -> dict[str, Any]:
+    """How the probe went: the proxy (never its credentials) or why it went direct."""
+    route = result.route
+    if route is None:
+        return {}
+    if route.proxy is not None:
+        return {"proxy": route.proxy.url, "origin": route.proxy.origin, "source": route.proxy.source}
+    return {"direct": route.direct, "bypassed_by": route.bypassed_by}
+
+
+def _judge_connect_failure(result: Any, out: list[Finding]) -> None:
+    from cpsdiag.net import errors as net
+
+    url, exc = result.target.url, result.net_error
+    params = {"url": url, "target": result.target.authority, **_route_params(result)}
+    if isinstance(exc, net.ProxyUnreachable):
+        out.append(Finding("PROXY_CONNECT_FAILED", ERROR, "tls", {**params, "error": str(exc), "cause": exc.cause}))
+    elif isinstance(exc, net.ProxyAuthRequired):
+        out.append(Finding("PROXY_AUTH_REQUIRED", ERROR, "tls", {
+            **params, "schemes": ", ".join(exc.schemes) or "-", "credentials_sent": exc.credentials_sent,
+            "credentials_refused": True if exc.credentials_sent else None}))
+    elif isinstance(exc, net.ProxyRefused):
+        out.append(Finding("PROXY_REFUSED", ERROR, "tls", {
+            **params, "status": exc.status, "status_line": exc.status_line or "-"}))
+    else:
+        out.append(Finding("TLS_CONNECT_FAILED", ERROR, "tls",
+                           {**params, "error": result.connect_error, "reason": result.connect_reason}))
+
+
+def _intercepted(result: Any) -> bool:
+    """A proxy in the path answered with a certificate of its own making (docs/network.md).
+
+    The evidence: nothing asked for the card, and the certificate presented
+    was issued by no public or IGC-Santé authority (trusted or not: companies
+    install their inspection authority on their workstations).
+    """
+    route = result.route
+    if route is None or route.proxy is None or not result.attempts:
+        return False
+    asked = any(a.cert_request is not None for a in result.attempts)
+    return not asked and result.server_issuer_known is False
+
+
 def _judge_tls(result: Any, facts: Any, out: list[Finding]) -> None:
     url = result.target.url
-    if result.connect_error:
-        out.append(Finding("TLS_CONNECT_FAILED", ERROR, "tls",
-                           {"url": url, "error": result.connect_error, "reason": result.connect_reason}))
+    route = result.route
+    if route is not None and route.pac_url:
+        out.append(Finding("PROXY_PAC", INFO, "tls", {"url": url, "pac": route.pac_url, **_route_params(result)}))
+    if result.net_error is not None or result.connect_error:
+        _judge_connect_failure(result, out)
+        return
+    if _intercepted(result):
+        server = result.server
+        out.append(Finding("TLS_INTERCEPTED", ERROR, "tls", {
+            "url": url, "host": result.target.host, **_route_params(result),
+            "issuer": result.server_issuer or "?", "subject": server.subject if server else "?",
+            "trusted": True if server is not None and server.trusted else None}))
         return
     server = result.server
     if server is not None and not server.trusted:
         out.append(Finding("TLS_SERVER_UNTRUSTED", ERROR, "tls",
                            {"url": url, "subject": server.subject or "?", "detail": server.detail,
-                            "store": server.store}))
+                            "store": server.store, "issuer": result.server_issuer}))
     success = next((a for a in result.attempts if a.outcome == "ok" and not a.http_hint), None)
     needs_pss = any(a.outcome == "card_cannot_sign" for a in result.attempts)
     problems = False

@@ -30,6 +30,7 @@ class KeyOptions:
     pin_source: Callable[[int, int], Any] | None = None     # cpsdiag.pinentry.PinSource
     via: str = "apdu"                                       # "apdu" | "pkcs11"
     module: Path | None = None                              # PKCS#11 module for via="pkcs11"
+    proxies: Any = None                                     # cpsdiag.net.ProxySettings for the TLS probe
 
     @property
     def wanted(self) -> bool:
@@ -210,18 +211,26 @@ def run_key_tests(link: Any, commands: Any, facts: Any, options: KeyOptions) -> 
 
 
 def _use_keys(ops: Any, facts: Any, options: KeyOptions, out: KeyFacts) -> None:
+    from cpsdiag.diag.collect import guarded_step
+
     if not out.keys_usable:
         return
     if options.sign or options.sign_all:
-        out.signatures = self_test(ops, facts, options)
+        with guarded_step(facts.failures, "keys"):
+            out.signatures = self_test(ops, facts, options)
     if options.tls_url:
-        from cpsdiag.tls.probe import probe
-        from cpsdiag.tls.signer import RoleSigner
+        with guarded_step(facts.failures, "tls"):
+            _probe_tls(ops, facts, options, out)
 
-        auth = next((cf for cf in facts.certificates if cf.role == "authentication" and cf.info and cf.key), None)
-        if auth is None:
-            out.tls_error = "no authentication certificate and key on the card"
-            return
-        issuer = auth.info.certificate.issuer.public_bytes()
-        out.tls = probe(options.tls_url, RoleSigner(ops, "authentication"), auth.info.der, issuer_der=issuer,
-                        ca_file=options.tls_ca, timeout=options.tls_timeout)
+
+def _probe_tls(ops: Any, facts: Any, options: KeyOptions, out: KeyFacts) -> None:
+    from cpsdiag.tls.probe import probe
+    from cpsdiag.tls.signer import RoleSigner
+
+    auth = next((cf for cf in facts.certificates if cf.role == "authentication" and cf.info and cf.key), None)
+    if auth is None:
+        out.tls_error = "no authentication certificate and key on the card"
+        return
+    issuer = auth.info.certificate.issuer.public_bytes()
+    out.tls = probe(options.tls_url, RoleSigner(ops, "authentication"), auth.info.der, issuer_der=issuer,
+                    ca_file=options.tls_ca, timeout=options.tls_timeout, proxies=options.proxies)

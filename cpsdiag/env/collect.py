@@ -93,6 +93,11 @@ def collect_environment(system: System | None = None, *, card_generation: str | 
         windows = collect_windows(system, live_atrs or _known_atrs(card_generation))
         t = lap("windows", t)
 
+    from cpsdiag.net.settings import workstation_proxies
+
+    proxy = workstation_proxies(system)
+    t = lap("proxy", t)
+
     kinds = [p.error_kind for p in probes.values() if p.error_kind not in ("not_run", "timeout", "crashed")]
     pykcs11 = None
     if probes and any(p.error_kind != "not_run" for p in probes.values()):
@@ -102,4 +107,4 @@ def collect_environment(system: System | None = None, *, card_generation: str | 
         system=sys_facts, pcsc=pcsc_facts, cryptolib=lib, modules=tuple(registered), firefox=tuple(profiles),
         firefox_installed=browsers.firefox_installed(system, profiles), chrome=chrome,
         chrome_installed=chrome_installed, windows=windows, pykcs11=pykcs11, card_generation=card_generation,
-        card_serial=card_serial, card_source=card_source, card_atrs=live_atrs, timings_ms=timings)
+        card_serial=card_serial, card_source=card_source, card_atrs=live_atrs, proxy=proxy, timings_ms=timings)

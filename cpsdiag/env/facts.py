@@ -235,4 +235,5 @@ class EnvironmentFacts:
     card_serial: str | None
     card_source: str | None                     # "check" | "atr"
     card_atrs: tuple[str, ...] = ()             # ATRs (hex) of the CPS cards in the readers
+    proxy: tuple = ()                           # cpsdiag.net.proxy.ProxySource: environment, then the system's
     timings_ms: dict[str, float] = field(default_factory=dict, compare=False)

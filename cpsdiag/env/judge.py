@@ -34,7 +34,14 @@ def judge_environment(facts: EnvironmentFacts) -> list[Finding]:
     _conflicts(facts, out)
     _browsers(facts, out)
     _windows(facts, out)
+    _proxy(facts, out)
     return out
+
+
+def _proxy(facts: EnvironmentFacts, out: list[Finding]) -> None:
+    for source in facts.proxy:
+        if source.automatic:
+            out.append(_f("PROXY_PAC", INFO, pac=source.automatic, source=source.name))
 
 
 def _session(facts: EnvironmentFacts, out: list[Finding]) -> None:

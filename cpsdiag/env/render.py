@@ -10,7 +10,7 @@ import dataclasses
 from typing import Any
 
 from cpsdiag.env.facts import EnvironmentFacts, Feature, ModuleFacts, ModuleProbe, NssDatabase, ReaderFacts
-from cpsdiag.i18n import _
+from cpsdiag.i18n import N_, _
 
 # -- JSON -------------------------------------------------------------------------------
 
@@ -34,10 +34,19 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
+def proxy_source_dict(source: Any) -> dict[str, Any]:
+    """One place proxies are set, as the report shows it: never a credential."""
+    return {"source": source.name, "where": source.where,
+            "servers": {scheme: server.describe() for scheme, server in sorted(source.servers.items())},
+            "bypass": list(source.bypass), "exclude_simple_hostnames": source.exclude_simple,
+            "pac": source.pac_url, "auto_detect": source.auto_detect, "errors": list(source.errors)}
+
+
 def environment_dict(facts: EnvironmentFacts) -> dict[str, Any]:
     """The JSON section "environment" (docs/environment.md describes every field)."""
-    out = _plain(facts)
+    out = _plain(dataclasses.replace(facts, proxy=()))
     out["pcsc"]["answers"] = facts.pcsc.answers
+    out["proxy"] = [proxy_source_dict(s) for s in facts.proxy]
     return out
 
 
@@ -195,6 +204,8 @@ def sections(facts: EnvironmentFacts) -> list[tuple[str, list[tuple]]]:
                          else _("not found")))
     out.append((_("Browsers"), rows))
 
+    out.append((_("Proxy"), proxy_rows(facts.proxy)))
+
     if facts.windows is not None:
         w = facts.windows
         cp = w.certprop
@@ -209,6 +220,37 @@ def sections(facts: EnvironmentFacts) -> list[tuple[str, list[tuple]]]:
             rows.append((_("Registered card"), f"{r.name}: {r.minidriver or r.provider or '-'}{mark}"))
         out.append(("Windows", rows))
     return out
+
+
+_PROXY_SOURCES = {"environment": N_("Environment variables"), "windows": N_("Windows Internet settings"),
+                  "macos": N_("macOS network settings")}
+
+
+def proxy_rows(sources: tuple) -> list[tuple]:
+    """The proxy settings found: servers by scheme (credentials only said to exist), exclusions, scripts."""
+    rows: list[tuple] = []
+    for src in sources:
+        label = _(_PROXY_SOURCES.get(src.name, src.name))
+        servers = []
+        for scheme, server in sorted(src.servers.items()):
+            text = f"{scheme}: {server.url}"
+            if server.has_credentials:
+                text += " " + _("(with user name and password)")
+            if server.problem:
+                text += f" — {server.problem}"
+            servers.append(text)
+        rows.append((label, "; ".join(servers) or _("no proxy")))
+        if src.where:
+            rows.append(("", _("read from {where}").format(where=src.where)))
+        if src.bypass or src.exclude_simple:
+            bypass = list(src.bypass) + ([_("names without a dot")] if src.exclude_simple else [])
+            rows.append((_("Exclusions"), ", ".join(bypass)))
+        if src.pac_url:
+            rows.append((_("Configuration script"), src.pac_url + " " + _("(not run by cpsdiag)")))
+        if src.auto_detect:
+            rows.append((_("Automatic detection"), _("on (WPAD)")))
+        rows += [Row(_("Error"), e, True) for e in src.errors]
+    return rows or [(_("Proxy"), _("none: direct connections"))]
 
 
 def environment_text(facts: EnvironmentFacts) -> str:

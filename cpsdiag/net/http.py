@@ -67,10 +67,11 @@ def _body(reader: Reader, head: Head, method: str, max_bytes: int) -> bytes:
         if int(length) > max_bytes:
             raise ResponseTooLarge(f"{reader.what}: the answer is {int(length)} bytes, more than {max_bytes}")
         return _exactly(reader, int(length))
-    while reader.fill():            # no length: the body runs to the end of the connection
+    while True:                     # no length: the body runs to the end of the connection
         if len(reader.buffer) > max_bytes:
             raise ResponseTooLarge(f"{reader.what}: the answer is larger than {max_bytes} bytes")
-    return reader.take(len(reader.buffer))
+        if not reader.fill():
+            return reader.take(len(reader.buffer))
 
 
 def _exactly(reader: Reader, n: int) -> bytes:

@@ -152,11 +152,19 @@ def tls_dict(keys: Any) -> dict[str, Any] | None:
     result = getattr(keys, "tls", None)
     if result is None:
         return None
-    server = result.server
+    server, route = result.server, result.route
+    proxy = route.proxy if route is not None else None
     return {
         "url": result.target.url, "host": result.target.host, "port": result.target.port,
+        # Never the proxy's credentials: its URL without them, and whether it has some.
+        "proxy": None if proxy is None else {"url": proxy.url, "source": proxy.source, "origin": proxy.origin,
+                                             "credentials": proxy.has_credentials},
+        "route": None if route is None else {"direct": route.direct, "bypassed_by": route.bypassed_by,
+                                             "pac": route.pac_url},
         "connect_error": result.connect_error, "connect_reason": result.connect_reason,
         "server": None if server is None else {"trusted": server.trusted, "subject": server.subject,
+                                               "issuer": result.server_issuer,
+                                               "issuer_known": result.server_issuer_known,
                                                "detail": server.detail or None, "store": server.store},
         "card_issuer_accepted": result.card_issuer_accepted,
         "attempts": [{

@@ -9,16 +9,19 @@ then TLS 1.2 with PKCS#1. Everything observed is kept for the judge.
 
 from __future__ import annotations
 
-import os
 import socket
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Iterator
-from urllib.parse import urlsplit
 
 from cpsdiag import __version__
 from cpsdiag.errors import SIGNATURE_REFUSED, UsageError
+from cpsdiag.net.connect import connect
+from cpsdiag.net.errors import NetError
+from cpsdiag.net.proxy import ProxyServer, ProxySettings, Route, mask_url
+from cpsdiag.net.url import BadUrl, Endpoint
+from cpsdiag.net.url import parse_url as parse_endpoint
 from cpsdiag.tls.signer import CannotSign, CardSigner
 
 TLS13, TLS12 = (3, 4), (3, 3)
@@ -53,85 +56,26 @@ class TlsAttempt:
 
 
 @dataclass
-class TlsTarget:
-    url: str
-    host: str
-    port: int
-    path: str
-
-
-@dataclass
 class TlsProbeResult:
-    target: TlsTarget
+    target: Endpoint
     attempts: list[TlsAttempt] = field(default_factory=list)
+    route: Route | None = None          # direct, or through which proxy (and why)
     connect_error: str | None = None
-    connect_reason: str | None = None  # dns | refused | timeout | proxy | unreachable
-    server: Any = None                 # cpsdiag.tls.trust.ServerTrust
+    connect_reason: str | None = None   # NetError.reason: dns | refused | timeout | unreachable | proxy_* ...
+    net_error: NetError | None = None   # the typed failure, for the judge
+    server: Any = None                  # cpsdiag.tls.trust.ServerTrust
+    server_issuer: str | None = None    # who issued the certificate the "server" presented
+    server_issuer_known: bool | None = None  # a public or IGC-Santé authority (checked when a proxy is in the path)
     card_issuer_accepted: bool | None = None
     card_schemes: tuple[str, ...] = ()
 
 
-def parse_url(url: str) -> TlsTarget:
-    parts = urlsplit(url)
-    if parts.scheme != "https" or not parts.hostname:
-        raise UsageError(f"--tls {url!r}: an https:// URL is needed")
+def parse_url(url: str) -> Endpoint:
+    """The --tls URL, or a usage error naming what is wrong (before the card is touched)."""
     try:
-        port = parts.port or 443
-    except ValueError:
-        raise UsageError(f"--tls {url!r}: bad port") from None
-    path = parts.path or "/"
-    if parts.query:
-        path += "?" + parts.query
-    return TlsTarget(url, parts.hostname, port, path)
-
-
-class ConnectFailed(Exception):
-    def __init__(self, reason: str, message: str):
-        self.reason = reason
-        super().__init__(message)
-
-
-def _proxy_for(host: str) -> tuple[str, int] | None:
-    proxy = os.environ.get("https_proxy") or os.environ.get("HTTPS_PROXY")
-    if not proxy:
-        return None
-    no_proxy = [h.strip().lstrip(".") for h in (os.environ.get("no_proxy") or os.environ.get("NO_PROXY") or "").split(",")]
-    if any(h and (host == h or host.endswith("." + h)) for h in no_proxy) or "*" in no_proxy:
-        return None
-    parts = urlsplit(proxy if "://" in proxy else "http://" + proxy)
-    return parts.hostname or "", parts.port or 8080
-
-
-def connect(host: str, port: int, timeout: float) -> socket.socket:
-    proxy = _proxy_for(host)
-    target = proxy or (host, port)
-    try:
-        sock = socket.create_connection(target, timeout=timeout)
-    except socket.gaierror as exc:
-        raise ConnectFailed("proxy" if proxy else "dns", f"{target[0]}: {exc.strerror or exc}") from None
-    except socket.timeout:
-        raise ConnectFailed("proxy" if proxy else "timeout", f"{target[0]}:{target[1]}: no answer in {timeout:.0f} s") from None
-    except ConnectionRefusedError:
-        raise ConnectFailed("proxy" if proxy else "refused", f"{target[0]}:{target[1]}: connection refused") from None
-    except OSError as exc:
-        raise ConnectFailed("proxy" if proxy else "unreachable", f"{target[0]}:{target[1]}: {exc.strerror or exc}") from None
-    if proxy:
-        try:
-            sock.sendall(f"CONNECT {host}:{port} HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n".encode())
-            answer = b""
-            while b"\r\n\r\n" not in answer and len(answer) < 8192:
-                chunk = sock.recv(1024)
-                if not chunk:
-                    break
-                answer += chunk
-        except OSError as exc:
-            sock.close()
-            raise ConnectFailed("proxy", f"proxy {proxy[0]}:{proxy[1]}: {exc}") from None
-        status = answer.split(b"\r\n", 1)[0].decode("latin-1", "replace")
-        if " 200" not in status:
-            sock.close()
-            raise ConnectFailed("proxy", f"proxy {proxy[0]}:{proxy[1]} refused CONNECT: {status or 'no answer'}")
-    return sock
+        return parse_endpoint(url, ("https",))
+    except BadUrl as exc:
+        raise UsageError(f"--tls {mask_url(url.strip())!r}: {exc}") from None
 
 
 def _scheme_name(alg: tuple[int, int]) -> str:
@@ -209,8 +153,8 @@ _CLIENT_CERT_HINTS = ("ssl certificate error", "no required ssl certificate", "c
                       "certificate was not accepted")
 
 
-def _http_get(conn: Any, target: TlsTarget, attempt: TlsAttempt) -> None:
-    request = (f"GET {target.path} HTTP/1.1\r\nHost: {target.host}\r\nUser-Agent: cpsdiag/{__version__}\r\n"
+def _http_get(conn: Any, target: Endpoint, attempt: TlsAttempt) -> None:
+    request = (f"GET {target.path} HTTP/1.1\r\nHost: {target.host_header}\r\nUser-Agent: cpsdiag/{__version__}\r\n"
                "Accept: application/json, text/html;q=0.9\r\nConnection: close\r\n\r\n")
     from tlslite.errors import TLSAbruptCloseError
 
@@ -240,7 +184,8 @@ def _http_get(conn: Any, target: TlsTarget, attempt: TlsAttempt) -> None:
     attempt.http_hint = next((h for h in _CLIENT_CERT_HINTS if h in text), None)
 
 
-def _attempt(name: str, target: TlsTarget, chain: Any, key: Any, timeout: float) -> TlsAttempt:
+def _attempt(name: str, target: Endpoint, proxy: ProxyServer | None, chain: Any, key: Any,
+             timeout: float) -> TlsAttempt:
     from tlslite import TLSConnection
     from tlslite.constants import AlertDescription, CipherSuite
     from tlslite.errors import TLSAbruptCloseError, TLSError, TLSLocalAlert, TLSRemoteAlert
@@ -248,12 +193,13 @@ def _attempt(name: str, target: TlsTarget, chain: Any, key: Any, timeout: float)
     attempt = TlsAttempt(name)
     start = time.perf_counter()
     requests: list[Any] = []
-    sock = connect(target.host, target.port, timeout)
+    sock = connect(target.host, target.port, proxy, timeout)
     conn = TLSConnection(sock)
     try:
         with _capture_certificate_requests(requests):
             try:
-                conn.handshakeClientCert(chain, key, settings=_settings(name), serverName=target.host)
+                # No SNI for an IP address (RFC 6066 §3), as browsers do.
+                conn.handshakeClientCert(chain, key, settings=_settings(name), serverName=target.server_name)
                 attempt.version = VERSION_NAMES.get(tuple(conn.version), str(conn.version))
                 suite = conn.session.cipherSuite
                 attempt.cipher = CipherSuite.ietfNames.get(suite, conn.getCipherName())
@@ -298,8 +244,8 @@ def _attempt(name: str, target: TlsTarget, chain: Any, key: Any, timeout: float)
 
 
 def probe(url: str, signer: CardSigner, client_cert_der: bytes, *, issuer_der: bytes | None = None,
-          ca_file: Any = None, timeout: float = 10.0) -> TlsProbeResult:
-    """Run the handshakes the card's capabilities call for against ``url``."""
+          ca_file: Any = None, timeout: float = 10.0, proxies: ProxySettings | None = None) -> TlsProbeResult:
+    """Run the handshakes the card's capabilities call for against ``url`` (through the proxy that applies)."""
     from cryptography import x509
     from tlslite import X509, X509CertChain
 
@@ -307,7 +253,8 @@ def probe(url: str, signer: CardSigner, client_cert_der: bytes, *, issuer_der: b
     from cpsdiag.tls.trust import verify_server
 
     target = parse_url(url)
-    result = TlsProbeResult(target, card_schemes=tuple(signer.schemes))
+    route = (proxies or ProxySettings()).route(target)
+    result = TlsProbeResult(target, route=route, card_schemes=tuple(signer.schemes))
     cert = X509()
     cert.parseBinary(bytearray(client_cert_der))
     chain = X509CertChain([cert])
@@ -316,13 +263,23 @@ def probe(url: str, signer: CardSigner, client_cert_der: bytes, *, issuer_der: b
     plan = ["tls13-pss"] if "pss" in signer.schemes else ["tls13", "tls12-pkcs1"]
     for name in plan:
         try:
-            attempt = _attempt(name, target, chain, key, timeout)
-        except ConnectFailed as exc:
-            result.connect_error, result.connect_reason = str(exc), exc.reason
+            attempt = _attempt(name, target, route.proxy, chain, key, timeout)
+        except NetError as exc:
+            result.connect_error, result.connect_reason, result.net_error = str(exc), exc.reason, exc
             break
         result.attempts.append(attempt)
         if result.server is None and attempt.server_chain:
             result.server = verify_server(attempt.server_chain, target.host, ca_file)
+            _issuer_facts(result, attempt.server_chain)
         if attempt.cert_request and issuer_der is not None and attempt.cert_request.ca_names_der:
             result.card_issuer_accepted = issuer_der in attempt.cert_request.ca_names_der
     return result
+
+
+def _issuer_facts(result: TlsProbeResult, chain_der: list[bytes]) -> None:
+    from cpsdiag.tls.intercept import issued_by_known_authority, issuer_name
+
+    result.server_issuer = issuer_name(chain_der)
+    if result.route is not None and result.route.proxy is not None:
+        # Only a proxy in the path makes the question worth the public list's loading.
+        result.server_issuer_known = issued_by_known_authority(chain_der)

@@ -13,6 +13,7 @@ import datetime as dt
 import html
 import ipaddress
 import json
+import socket
 import ssl
 import tempfile
 import threading
@@ -179,14 +180,24 @@ class _Handler(BaseHTTPRequestHandler):
         sys.stderr.write(f"testssl-server: {self.address_string()} {fmt % args}\n")
 
 
+class _Server6(ThreadingHTTPServer):
+    address_family = socket.AF_INET6
+
+
+def server_url(host: str, port: int) -> str:
+    """The URL clients use: a wildcard address becomes the loopback, an IPv6 address goes in brackets."""
+    host = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)
+    return f"https://[{host}]:{port}/" if ":" in host else f"https://{host}:{port}/"
+
+
 def build_server(config: ServerConfig, lang: str = "fr") -> tuple[ThreadingHTTPServer, Path]:
     """The server, ready to serve_forever(), and the CA file clients should trust for it."""
     if config.cert and config.key:
         cert, key, ca = config.cert, config.key, config.cert
     else:
         folder = Path(tempfile.mkdtemp(prefix="cpsdiag-testssl-"))
-        hosts = [config.host, "localhost", "127.0.0.1"] if config.host not in ("0.0.0.0", "::") else \
-            ["localhost", "127.0.0.1"]
+        hosts = [config.host, "localhost", "127.0.0.1", "::1"] if config.host not in ("0.0.0.0", "::") else \
+            ["localhost", "127.0.0.1", "::1"]
         cert, key, ca = make_server_certificate(hosts, folder)
     if config.ca_out:
         Path(config.ca_out).write_bytes(Path(ca).read_bytes())
@@ -199,7 +210,8 @@ def build_server(config: ServerConfig, lang: str = "fr") -> tuple[ThreadingHTTPS
     context.minimum_version = VERSIONS[min(config.versions)]
     context.maximum_version = VERSIONS[max(config.versions)]
     handler = type("Handler", (_Handler,), {"anchors": infos, "lang": lang})
-    server = ThreadingHTTPServer((config.host, config.port), handler)
+    server_class = _Server6 if ":" in config.host else ThreadingHTTPServer
+    server = server_class((config.host, config.port), handler)
     server.socket = context.wrap_socket(server.socket, server_side=True)
     server.daemon_threads = True
     return server, Path(ca)

@@ -72,7 +72,11 @@ def test_every_finding_renders_in_both_languages_without_missing_parameters():
               "client": "c", "kind": "RDP", "service": "pcscd", "start_mode": "disabled",
               "device": "d", "ids": "1:2", "features": "f", "minimum": "5.2", "package": "p", "cache": "/c",
               "serials": "s", "card_serial": "1", "scope": "s", "modules": "m", "profiles": "p", "profile": "p",
-              "name": "n", "path": "/p", "evidence": "e", "driver": "d", "hresult": "0x1"}
+              "name": "n", "path": "/p", "evidence": "e", "driver": "d", "hresult": "0x1",
+              # the network (proxies, TLS inspection)
+              "proxy": "http://p:3128", "origin": "HTTPS_PROXY", "source": "environment", "schemes": "Basic",
+              "status_line": "HTTP/1.1 403 Forbidden", "pac": "WPAD", "host": "h", "direct": "bypassed",
+              "bypassed_by": "environment: h"}
     for lang in ("en", "fr"):
         i18n.set_language(lang)
         for code in CATALOG:
