@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from collections import Counter
@@ -17,6 +18,10 @@ from typing import Any
 
 CLEARED = ("LC_", "LANG", "CPSDIAG_", "COLUMNS", "NO_COLOR", "SSH_", "http_proxy", "https_proxy", "all_proxy",
            "no_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY")
+
+
+# A VERIFY carrying a PIN (any logical channel, any reference), as the emulator logs it, digits masked.
+VERIFY_WITH_PIN = re.compile(r"^> 0[0-9a-fA-F] 20 00 [0-9a-fA-F]{2} 0[4-8]( \*\*)+$", re.M)
 
 
 def clean_environ(env: dict[str, str] | None = None) -> dict[str, str]:

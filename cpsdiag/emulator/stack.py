@@ -65,7 +65,20 @@ def isolate() -> None:
     if libc.mount(b"tmpfs", str(PCSCD_RUN_DIR).encode(), b"tmpfs", 0, b"mode=0755") != 0:
         raise StackError(f"mounting a tmpfs on {PCSCD_RUN_DIR} failed: {os.strerror(ctypes.get_errno())}")
     subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
+    _ipv6_loopback()
     os.environ["CPSDIAG_ISOLATED"] = "1"
+
+
+def _ipv6_loopback() -> None:
+    """::1 in the new namespace too (TLS tests use [::1]); a namespace inherits IPv6 switched off by sysctl."""
+    switch = Path("/proc/sys/net/ipv6/conf/lo/disable_ipv6")
+    if not switch.exists():
+        return          # a kernel without IPv6: the IPv6 tests say so themselves
+    if switch.read_text().strip() != "0":
+        switch.write_text("0\n")
+    shown = subprocess.run(["ip", "-6", "addr", "show", "dev", "lo"], capture_output=True, text=True).stdout
+    if "::1/128" not in shown:
+        subprocess.run(["ip", "-6", "addr", "add", "::1/128", "dev", "lo"], check=True)
 
 
 def can_isolate() -> bool:

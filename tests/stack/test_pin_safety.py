@@ -3,18 +3,16 @@ and the PIN in no output. The emulator's APDU log (PIN bytes masked) shows what 
 
 from __future__ import annotations
 
-import re
 import shutil
 import subprocess
 from collections import Counter
 
 import pytest
 
-from clisupport import codes, cpsdiag, cpsdiag_json, spawn_cpsdiag
+from clisupport import VERIFY_WITH_PIN, codes, cpsdiag, cpsdiag_json, spawn_cpsdiag
 
 pytestmark = pytest.mark.stack
 
-VERIFY_WITH_PIN = re.compile(r"^> 00 20 00 01 0[4-8]( \*\*)+$", re.M)
 
 
 def check(pki, stdin: str, *args: str, env: dict | None = None) -> tuple[dict, subprocess.CompletedProcess]:
