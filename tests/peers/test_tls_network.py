@@ -251,3 +251,66 @@ def test_inspecting_proxy(insert_card, pki, server_cert, nginx, squid, test_host
     report, _ = probe(pki, url, "--tls-ca", str(bundle), "--lang", "fr", env={"HTTPS_PROXY": proxy.url})
     finding = next(f for f in report["findings"] if f["code"] == "TLS_INTERCEPTED")
     assert f"exclure {test_hosts['service']} de l'inspection TLS" in finding["remedy"]
+
+
+# -- plain http:// through the proxy (what the revocation check's OCSP and CRL requests use) -------------------
+
+
+@pytest.fixture
+def http_origin(test_hosts):
+    """A plain HTTP server on loopback echoing what it received; its URL uses the test host name."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Echo(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def _answer(self, body: bytes) -> None:
+            payload = f"{self.command} {self.path} {self.headers['Host']} ".encode() + body
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def do_GET(self):  # noqa: N802
+            self._answer(b"")
+
+        def do_POST(self):  # noqa: N802
+            self._answer(self.rfile.read(int(self.headers["Content-Length"])))
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Echo)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://{test_hosts['service']}:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_http_requests_through_the_proxy(squid, http_origin):
+    from cpsdiag.net import ProxyAuthRequired, ProxySettings, http_request
+    from cpsdiag.net.proxy import parse_proxy
+
+    plain = squid("plain")
+    via = ProxySettings(override=parse_proxy(plain.url, "option", "--proxy"))
+    answer = http_request("GET", http_origin + "/crl/ca.crl", proxies=via)
+    host_port = http_origin.split("//", 1)[1]
+    assert answer.status == 200 and answer.body == f"GET /crl/ca.crl {host_port} ".encode()
+    # Absolute-form to the proxy, not a CONNECT tunnel.
+    assert f"GET {http_origin}/crl/ca.crl" in plain.wait_access(f"GET {http_origin}/crl/ca.crl")
+    assert "CONNECT" not in plain.access()
+
+    auth = squid("auth")
+    without = ProxySettings(override=parse_proxy(auth.url, "option", "--proxy"))
+    with pytest.raises(ProxyAuthRequired) as refused:
+        http_request("POST", http_origin + "/ocsp", body=b"\x30\x00", proxies=without)
+    assert refused.value.schemes == ("Basic",) and not refused.value.credentials_sent
+    host = auth.url.split("//", 1)[1]
+    credentials = f"http://{auth.user}:{auth.password.replace('#', '%23')}@{host}"
+    answer = http_request("POST", http_origin + "/ocsp", body=b"\x30\x00",
+                          headers={"Content-Type": "application/ocsp-request"},
+                          proxies=ProxySettings(override=parse_proxy(credentials, "option", "--proxy")))
+    assert answer.status == 200 and answer.body.endswith(b"\x30\x00") and answer.route.proxy.has_credentials
+    assert f" {auth.user} " in auth.wait_access(f"POST {http_origin}/ocsp")

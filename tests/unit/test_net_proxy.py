@@ -206,3 +206,40 @@ def test_option_and_no_proxy_override_everything():
     assert route(load_proxy_settings(system, no_proxy=True), "https://x.test/").direct == "disabled"
     r = route(load_proxy_settings(system, proxy="http://u:p@opt.test:3128"), "https://dpi.chu-exemple.fr/")
     assert (r.proxy.url, r.proxy.source, r.proxy.has_credentials) == ("http://opt.test:3128", "option", True)
+
+
+# -- what `env` and the helpdesk bundle show ---------------------------------------------------------------------
+
+
+def test_env_shows_the_proxy_without_the_password():
+    from cpsdiag.env import collect_environment, environment_dict, environment_text, judge_environment
+
+    system = load_layout(DATA / "linux", environ={"HTTPS_PROXY": "http://bob:Tr0ub4dor@proxy.test:3128",
+                                                  "NO_PROXY": ".chu.test"})
+    facts = collect_environment(system, live=False)
+    text = environment_text(facts)
+    section = text[text.index("[Proxy]"):]
+    assert "https: http://proxy.test:3128 (with user name and password)" in section
+    assert "Exclusions: .chu.test" in section and "read from HTTPS_PROXY, NO_PROXY" in section
+    doc = environment_dict(facts)
+    assert doc["proxy"] == [{"source": "environment", "where": "HTTPS_PROXY, NO_PROXY",
+                             "servers": {"https": {"url": "http://proxy.test:3128", "source": "environment",
+                                                   "origin": "HTTPS_PROXY", "credentials": True, "problem": None}},
+                             "bypass": [".chu.test"], "exclude_simple_hostnames": False, "pac": None,
+                             "auto_detect": False, "errors": []}]
+    assert "Tr0ub4dor" not in text + repr(doc) + repr(facts)
+    assert "PROXY_PAC" not in {f.code for f in judge_environment(facts)}
+
+
+def test_env_reports_a_pac_script(tmp_path):
+    from cpsdiag.env import collect_environment, environment_text, judge_environment
+    from cpsdiag.diag.catalog import render
+
+    system = _win_layout(tmp_path, r"""[HKEY_CURRENT_USER\Software\Microsoft\Windows\CurrentVersion\Internet Settings]
+"AutoConfigURL"="http://wpad.chu.test/proxy.pac"
+""")
+    facts = collect_environment(system, live=False)
+    assert "Configuration script: http://wpad.chu.test/proxy.pac (not run by cpsdiag)" in environment_text(facts)
+    pac = [f for f in judge_environment(facts) if f.code == "PROXY_PAC"]
+    assert len(pac) == 1 and pac[0].severity == "info"
+    assert "Windows Internet settings" in render(pac[0]).detail and "--proxy" in render(pac[0]).remedy
