@@ -65,11 +65,12 @@ class StepFailure:
 def guarded_step(failures: list[StepFailure], step: str) -> Iterator[None]:
     """Run one step; an unexpected exception is recorded and the diagnosis goes on with what it has.
 
-    PC/SC errors pass through: they are expected, and the caller's finding explains them.
+    PC/SC errors pass through (expected: the caller's finding explains them), and so do usage errors (a
+    malformed PIN typed at the prompt: exit 2, as for any bad input).
     """
     try:
         yield
-    except errors.PcscError:
+    except (errors.PcscError, errors.UsageError):
         raise
     except Exception as exc:
         failures.append(StepFailure(step, f"{type(exc).__name__}: {exc}", traceback.format_exc()))

@@ -14,7 +14,7 @@ docs/environment.md describes what is probed, the fake layouts and every finding
 
 from __future__ import annotations
 
-from typing import Any
+from cpsdiag.lazy import lazy_getattr
 
 _API = {
     "collect_environment": "cpsdiag.env.collect",
@@ -29,10 +29,4 @@ _API = {
 
 __all__ = sorted(_API)
 
-
-def __getattr__(name: str) -> Any:
-    if name not in _API:
-        raise AttributeError(f"module 'cpsdiag.env' has no attribute {name!r}")
-    import importlib
-
-    return getattr(importlib.import_module(_API[name]), name)
+__getattr__ = lazy_getattr(__name__, _API)

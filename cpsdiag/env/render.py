@@ -222,7 +222,7 @@ def sections(facts: EnvironmentFacts) -> list[tuple[str, list[tuple]]]:
     return out
 
 
-_PROXY_SOURCES = {"environment": N_("Environment variables"), "windows": N_("Windows Internet settings"),
+PROXY_SOURCES = {"environment": N_("Environment variables"), "windows": N_("Windows Internet settings"),
                   "macos": N_("macOS network settings")}
 
 
@@ -230,7 +230,7 @@ def proxy_rows(sources: tuple) -> list[tuple]:
     """The proxy settings found: servers by scheme (credentials only said to exist), exclusions, scripts."""
     rows: list[tuple] = []
     for src in sources:
-        label = _(_PROXY_SOURCES.get(src.name, src.name))
+        label = _(PROXY_SOURCES.get(src.name, src.name))
         servers = []
         for scheme, server in sorted(src.servers.items()):
             text = f"{scheme}: {server.url}"

@@ -17,7 +17,7 @@ Public API (imported lazily)::
 
 from __future__ import annotations
 
-from typing import Any
+from cpsdiag.lazy import lazy_getattr
 
 _API = {
     "load_proxy_settings": "cpsdiag.net.settings",
@@ -49,10 +49,4 @@ _API = {
 
 __all__ = sorted(_API)
 
-
-def __getattr__(name: str) -> Any:
-    if name not in _API:
-        raise AttributeError(f"module 'cpsdiag.net' has no attribute {name!r}")
-    import importlib
-
-    return getattr(importlib.import_module(_API[name]), name)
+__getattr__ = lazy_getattr(__name__, _API)

@@ -227,4 +227,11 @@ def environment_rows(report: dict[str, Any]) -> list[PanelRow]:
     modules = [m.get("name") or m.get("path") for m in env.get("modules") or [] if m.get("kind") not in ("nss",)]
     if modules:
         rows.append(PanelRow(_("PKCS#11 modules"), ", ".join(str(m) for m in modules)))
+    from cpsdiag.env.render import PROXY_SOURCES
+
+    proxies = [f"{server.get('url')} ({_(PROXY_SOURCES.get(source.get('source'), str(source.get('source'))))})"
+               for source in env.get("proxy") or [] if isinstance(source, dict)
+               for server in [(source.get("servers") or {}).get("https")] if isinstance(server, dict)]
+    if proxies:
+        rows.append(PanelRow(_("Proxy"), ", ".join(proxies)))
     return rows

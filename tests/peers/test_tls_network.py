@@ -16,7 +16,7 @@ from collections import Counter
 import pytest
 
 from clisupport import VERIFY_WITH_PIN, codes, cpsdiag, cpsdiag_json, spawn_cpsdiag
-from netsupport import free_port, wait_port
+from netsupport import free_port, http_server
 from reportsupport import leaks
 
 pytestmark = [pytest.mark.stack, pytest.mark.peer]
@@ -259,8 +259,7 @@ def test_inspecting_proxy(insert_card, pki, server_cert, nginx, squid, test_host
 @pytest.fixture
 def http_origin(test_hosts):
     """A plain HTTP server on loopback echoing what it received; its URL uses the test host name."""
-    import threading
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from http.server import BaseHTTPRequestHandler
 
     class Echo(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -281,12 +280,8 @@ def http_origin(test_hosts):
         def log_message(self, *args):
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Echo)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://{test_hosts['service']}:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with http_server(Echo) as port:
+        yield f"http://{test_hosts['service']}:{port}"
 
 
 def test_http_requests_through_the_proxy(squid, http_origin):

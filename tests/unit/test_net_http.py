@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import socket
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 
@@ -15,6 +15,7 @@ from cpsdiag.net import (BadUrl, ConnectRefused, DnsError, HttpProtocolError, Re
                          http_request, parse_url)
 from cpsdiag.net.proxy import ProxySettings, parse_proxy
 from cpsdiag.net.errors import ProxyUnreachable
+from netsupport import http_server
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -56,12 +57,8 @@ class _Handler(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def server():
-    srv = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{srv.server_address[1]}"
-    srv.shutdown()
-    srv.server_close()
+    with http_server(_Handler) as port:
+        yield f"http://127.0.0.1:{port}"
 
 
 def test_get_post_chunked_and_to_the_end(server):

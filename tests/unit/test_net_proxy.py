@@ -243,3 +243,12 @@ def test_env_reports_a_pac_script(tmp_path):
     pac = [f for f in judge_environment(facts) if f.code == "PROXY_PAC"]
     assert len(pac) == 1 and pac[0].severity == "info"
     assert "Windows Internet settings" in render(pac[0]).detail and "--proxy" in render(pac[0]).remedy
+
+
+def test_report_summary_names_the_proxy():
+    from cpsdiag.env import collect_environment, environment_dict
+    from cpsdiag.report.view import environment_rows
+
+    facts = collect_environment(load_layout(DATA / "win32"), live=False)
+    rows = {r.label: r.value for r in environment_rows({"environment": environment_dict(facts)})}
+    assert rows["Proxy"] == "http://proxy.chu-exemple.fr:8080 (Windows Internet settings)"
