@@ -222,7 +222,8 @@ def test_authenticating_proxy(insert_card, pki, server_cert, nginx, squid, test_
         assert "(with user name and password)" in bundle.read("environment.txt").decode()
         outputs.update({f"bundle {n}": bundle.read(n) for n in bundle.namelist()})
     # Squid saw the user (Basic worked); the proxy's own logs are not cpsdiag's output.
-    assert f" {user} " in proxy.wait_access(f"CONNECT {test_hosts['service']}:{port}")
+    assert re.search(rf"TCP_TUNNEL/200 \d+ CONNECT {re.escape(test_hosts['service'])}:{port} {user} ",
+                     proxy.wait_access(f"CONNECT {test_hosts['service']}:{port} {user} "))
     token = base64.b64encode(f"{user}:{password}".encode()).decode()
     assert leaks(outputs, {password, password.replace("#", "%23"), token}) == []
 
@@ -308,4 +309,6 @@ def test_http_requests_through_the_proxy(squid, http_origin):
                           headers={"Content-Type": "application/ocsp-request"},
                           proxies=ProxySettings(override=parse_proxy(credentials, "option", "--proxy")))
     assert answer.status == 200 and answer.body.endswith(b"\x30\x00") and answer.route.proxy.has_credentials
-    assert f" {auth.user} " in auth.wait_access(f"POST {http_origin}/ocsp")
+    needle = f"POST {http_origin}/ocsp {auth.user} "
+    line = next(x for x in auth.wait_access(needle).splitlines() if needle in x)
+    assert "TCP_MISS/200 " in line, line
