@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import signal
 from pathlib import Path
 
 import click
 
 from cpsdiag.cli.check import anchors_option
 from cpsdiag.cli.common import debug_option, guarded, lang_option
+from cpsdiag.stopping import Stopped, stop_on_signals
 
 
 @click.command("testssl-server")
@@ -41,14 +41,17 @@ def testssl_server(host: str, port: int, anchors: tuple[Path, ...], no_bundled_a
         raise click.UsageError("--cert and --key go together")
     config = ServerConfig(host, port, anchors, not no_bundled_anchors, tuple(tls_versions.split(",")), cert, key,
                           ca_out)
-    server, ca = build_server(config, language())
-    real_port = server.server_address[1]
-    click.echo(f"testssl-server: https://{host}:{real_port}/ (TLS {tls_versions}), server CA: {ca}", err=True)
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    # SIGTERM, SIGHUP and Ctrl-C close the server, which removes its ephemeral certificate's folder.
     try:
-        server.serve_forever()
-    except KeyboardInterrupt:
+        with stop_on_signals():
+            server, ca = build_server(config, language())
+            try:
+                real_port = server.server_address[1]
+                click.echo(f"testssl-server: https://{host}:{real_port}/ (TLS {tls_versions}), server CA: {ca}",
+                           err=True)
+                server.serve_forever()
+            finally:
+                server.server_close()
+    except Stopped:
         pass
-    finally:
-        server.server_close()
     return 0

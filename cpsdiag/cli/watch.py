@@ -35,6 +35,7 @@ def watch(as_json: bool, duration: float | None, count: int | None, lang: str | 
     from cpsdiag import errors
     from cpsdiag.diag.findings import Finding, Severity
     from cpsdiag.i18n import _
+    from cpsdiag.stopping import interrupt_on_stop_signals
     from cpsdiag.watch import Watcher
 
     try:
@@ -55,6 +56,7 @@ def watch(as_json: bool, duration: float | None, count: int | None, lang: str | 
     cards = 0
     status = 0
     labels = {k: _(v) for k, v in LABELS.items()}
+    interrupt_on_stop_signals()     # SIGTERM, SIGHUP: stop the watcher and print the summary, as Ctrl-C does
     try:
         for event in watcher:
             if as_json:

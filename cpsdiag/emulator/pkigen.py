@@ -24,7 +24,7 @@ from typing import Any
 from cpsdiag.errors import CpsdiagError
 
 from . import der
-from .profile import ProfileError, read_toml, shipped_profiles
+from .profile import ProfileError, inside, read_toml, shipped_profiles
 
 ORG = "CPSDIAG EMULATEUR"
 OU = "IGC-SANTE EMULATION"
@@ -43,11 +43,18 @@ OID_SMARTCARD_LOGON = "1.3.6.1.4.1.311.20.2.2"
 OID_UPN = "1.3.6.1.4.1.311.20.2.3"
 
 HOLDER_KEYS = {"given_name", "surname", "national_id", "profession_code", "title", "card_type", "test_card",
-               "issuer", "not_before_days", "validity_days", "organization", "organizational_unit", "state"}
+               "issuer", "not_before_days", "validity_days", "organization", "organizational_unit", "state",
+               "revoked"}
 
-# Subject titles for the professions the shipped profiles use, from the G15 table.
-_TITLES = {10: "Médecin", 21: "Pharmacien", 40: "Chirurgien-Dentiste", 50: "Sage-Femme", 60: "Infirmier",
-           70: "Masseur-Kinésithérapeute"}
+
+
+def profession_title(profession: int | None, card_type: int) -> str | None:
+    """The subject title real cards carry for a profession: the G15 label, or G16 on a CPF (student)."""
+    from cpsdiag.pki.codes import PROFESSIONS, PROFESSIONS_IN_TRAINING
+
+    if profession is None:
+        return None
+    return (PROFESSIONS_IN_TRAINING if card_type == 1 else PROFESSIONS).get(profession)
 
 
 class PkiError(CpsdiagError):
@@ -152,13 +159,15 @@ def _holder(doc: dict[str, Any], file: Path) -> dict[str, Any]:
     profession = holder.get("profession_code")
     if profession is not None and (not isinstance(profession, int) or isinstance(profession, bool)):
         raise ProfileError(file, "holder.profession_code", "must be an integer (G15 code)")
-    title = holder.get("title") or _TITLES.get(profession or -1)
+    title = holder.get("title") or profession_title(profession, card_type)
     if not title:
-        raise ProfileError(file, "holder.title", "missing (needed when profession_code is not one of "
-                           + ", ".join(map(str, sorted(_TITLES))) + ")")
+        raise ProfileError(file, "holder.title", "missing (needed when profession_code is absent or not a known "
+                           "G15 profession)")
     for key in ("not_before_days", "validity_days"):
         if key in holder and (not isinstance(holder[key], int) or isinstance(holder[key], bool)):
             raise ProfileError(file, f"holder.{key}", "must be an integer number of days")
+    if not isinstance(holder.get("revoked", False), bool):
+        raise ProfileError(file, "holder.revoked", "must be true or false")
     return {**holder, "card_type": card_type, "issuer": issuer, "title": title}
 
 
@@ -240,20 +249,9 @@ class PkiOutput:
     profiles: list[str]
 
 
-def make_pki(outdir: Path, source_dirs: list[Traversable] | None = None, now: dt.datetime | None = None) -> PkiOutput:
-    """Write the CA certificates and, for every profile with a [holder] table, its PEM files.
-
-    The profiles come from ``source_dirs`` (folders of profile folders), by default the shipped ones.
-    """
-    from cryptography.hazmat.primitives import serialization
-
-    now = (now or dt.datetime.now(dt.timezone.utc)).replace(microsecond=0)
-    sources = source_dirs or [shipped_profiles()]
-    outdir = Path(outdir)
-    pki_dir, cards_dir = outdir / "pki", outdir / "cards"
+def make_authorities(pki_dir: Path, now: dt.datetime) -> tuple[dict[str, Authority], Path]:
+    """The root and the PERSONNES intermediates, written to pki_dir; returns the intermediates and anchors.pem."""
     pki_dir.mkdir(parents=True, exist_ok=True)
-    cards_dir.mkdir(parents=True, exist_ok=True)
-
     root = _make_ca(ROOT_CN, _rsa(), None, now)
     cas = {level: _make_ca(cn, _rsa(), root, now) for level, cn in INTERMEDIATE_CN.items()}
     _write_pem(pki_dir / "acr.pem", _cert_pem(root.cert))
@@ -263,30 +261,61 @@ def make_pki(outdir: Path, source_dirs: list[Traversable] | None = None, now: dt
         _write_pem(pki_dir / f"{INTERMEDIATE_FILE[level]}.key", _key_pem(ca.key), secret=True)
     anchors = pki_dir / "anchors.pem"
     _write_pem(anchors, b"".join(_cert_pem(a.cert) for a in (root, *cas.values())))
+    return cas, anchors
 
+
+def issue_card(folder: Traversable, target: Path, cas: dict[str, Authority], anchors: Path,
+               now: dt.datetime) -> bool:
+    """Write into target the card.toml of folder and the PEM files it names, issued for its [holder].
+
+    Returns False (and writes nothing) for a profile without a [holder] table.
+    """
+    from cryptography.hazmat.primitives import serialization
+
+    toml_file = folder.joinpath("card.toml")
+    doc = read_toml(folder)
+    if "holder" not in doc:
+        return False
+    holder = _holder(doc, toml_file)
+    card_number = str(doc.get("card_number", ""))
+    target.mkdir(parents=True, exist_ok=True)
+    if (target / "card.toml").resolve() != Path(str(toml_file)).resolve():
+        (target / "card.toml").write_bytes(toml_file.read_bytes())
+    roles = ["auth"] if doc.get("interface") == "contactless" else ["auth", "signature"]
+    for role in roles:
+        names = doc.get(role)
+        if not isinstance(names, dict) or not {"certificate", "key"} <= names.keys():
+            raise ProfileError(toml_file, role, "needs 'certificate' and 'key' file names to write")
+        cert_file = inside(target, names["certificate"], toml_file, f"{role}.certificate")
+        key_file = inside(target, names["key"], toml_file, f"{role}.key")
+        cert, key = _leaf(holder, role, card_number, cas[holder["issuer"]], now)
+        _write_pem(cert_file, cert.public_bytes(serialization.Encoding.PEM))
+        _write_pem(key_file, _key_pem(key), secret=True)
+    if "anchors" in doc:
+        own = inside(target, doc["anchors"], toml_file, "anchors")
+        if own.resolve() != anchors.resolve():
+            _write_pem(own, anchors.read_bytes())
+    return True
+
+
+def make_pki(outdir: Path, source_dirs: list[Traversable] | None = None, now: dt.datetime | None = None) -> PkiOutput:
+    """Write the CA certificates and, for every profile with a [holder] table, its PEM files.
+
+    The profiles come from ``source_dirs`` (folders of profile folders), by default the shipped ones.
+    """
+    now = (now or dt.datetime.now(dt.timezone.utc)).replace(microsecond=0)
+    sources = source_dirs or [shipped_profiles()]
+    outdir = Path(outdir)
+    pki_dir, cards_dir = outdir / "pki", outdir / "cards"
+    cards_dir.mkdir(parents=True, exist_ok=True)
+    cas, anchors = make_authorities(pki_dir, now)
     made: list[str] = []
     for source in sources:
         folders = sorted((entry for entry in source.iterdir() if entry.joinpath("card.toml").is_file()),
                          key=lambda entry: entry.name)
         for folder in folders:
-            toml_file = folder.joinpath("card.toml")
-            doc = read_toml(folder)
-            if "holder" not in doc:
-                continue
-            holder = _holder(doc, toml_file)
-            card_number = str(doc.get("card_number", ""))
-            target = cards_dir / folder.name
-            target.mkdir(exist_ok=True)
-            (target / "card.toml").write_bytes(toml_file.read_bytes())
-            roles = ["auth"] if doc.get("interface") == "contactless" else ["auth", "signature"]
-            for role in roles:
-                names = doc.get(role)
-                if not isinstance(names, dict) or not {"certificate", "key"} <= names.keys():
-                    raise ProfileError(toml_file, role, "needs 'certificate' and 'key' file names to write")
-                cert, key = _leaf(holder, role, card_number, cas[holder["issuer"]], now)
-                _write_pem(target / names["certificate"], cert.public_bytes(serialization.Encoding.PEM))
-                _write_pem(target / names["key"], _key_pem(key), secret=True)
-            made.append(folder.name)
+            if issue_card(folder, cards_dir / folder.name, cas, anchors, now):
+                made.append(folder.name)
     return PkiOutput(outdir, anchors, pki_dir / "acr.pem", cards_dir, made)
 
 

@@ -13,6 +13,7 @@ import datetime as dt
 import html
 import ipaddress
 import json
+import shutil
 import ssl
 import tempfile
 import threading
@@ -179,33 +180,59 @@ class _Handler(BaseHTTPRequestHandler):
         sys.stderr.write(f"testssl-server: {self.address_string()} {fmt % args}\n")
 
 
-def build_server(config: ServerConfig, lang: str = "fr") -> tuple[ThreadingHTTPServer, Path]:
-    """The server, ready to serve_forever(), and the CA file clients should trust for it."""
+class TestSslServer(ThreadingHTTPServer):
+    """The HTTPS server; closing it also removes the folder of its ephemeral certificate."""
+
+    temp_folder: Path | None = None
+
+    def server_close(self) -> None:
+        super().server_close()
+        if self.temp_folder is not None:
+            shutil.rmtree(self.temp_folder, ignore_errors=True)
+            self.temp_folder = None
+
+
+def build_server(config: ServerConfig, lang: str = "fr") -> tuple[TestSslServer, Path]:
+    """The server, ready to serve_forever(), and the CA file clients should trust for it.
+
+    An ephemeral certificate lives in a temporary folder until server_close(); its private key
+    is deleted as soon as it is loaded, so that not even a killed server leaves it behind.
+    """
+    folder = None
     if config.cert and config.key:
         cert, key, ca = config.cert, config.key, config.cert
     else:
         folder = Path(tempfile.mkdtemp(prefix="cpsdiag-testssl-"))
         hosts = [config.host, "localhost", "127.0.0.1"] if config.host not in ("0.0.0.0", "::") else \
             ["localhost", "127.0.0.1"]
-        cert, key, ca = make_server_certificate(hosts, folder)
-    if config.ca_out:
-        Path(config.ca_out).write_bytes(Path(ca).read_bytes())
-        ca = Path(config.ca_out)
-    pem, infos = trust_bundle(config)
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(str(cert), str(key))
-    context.verify_mode = ssl.CERT_REQUIRED
-    context.load_verify_locations(cadata=pem)
-    context.minimum_version = VERSIONS[min(config.versions)]
-    context.maximum_version = VERSIONS[max(config.versions)]
-    handler = type("Handler", (_Handler,), {"anchors": infos, "lang": lang})
-    server = ThreadingHTTPServer((config.host, config.port), handler)
+    try:
+        if folder is not None:
+            cert, key, ca = make_server_certificate(hosts, folder)
+        if config.ca_out:
+            Path(config.ca_out).write_bytes(Path(ca).read_bytes())
+            ca = Path(config.ca_out)
+        pem, infos = trust_bundle(config)
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(str(cert), str(key))
+        if folder is not None:
+            Path(key).unlink()
+        context.verify_mode = ssl.CERT_REQUIRED
+        context.load_verify_locations(cadata=pem)
+        context.minimum_version = VERSIONS[min(config.versions)]
+        context.maximum_version = VERSIONS[max(config.versions)]
+        handler = type("Handler", (_Handler,), {"anchors": infos, "lang": lang})
+        server = TestSslServer((config.host, config.port), handler)
+    except BaseException:
+        if folder is not None:
+            shutil.rmtree(folder, ignore_errors=True)
+        raise
+    server.temp_folder = folder
     server.socket = context.wrap_socket(server.socket, server_side=True)
     server.daemon_threads = True
     return server, Path(ca)
 
 
-def serve_in_thread(config: ServerConfig, lang: str = "fr") -> tuple[ThreadingHTTPServer, Path, threading.Thread]:
+def serve_in_thread(config: ServerConfig, lang: str = "fr") -> tuple[TestSslServer, Path, threading.Thread]:
     server, ca = build_server(config, lang)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
