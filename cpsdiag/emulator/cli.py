@@ -49,11 +49,17 @@ def emulator(ctx: click.Context, profile_name: str | None, host: str, port: int,
         from .pcscd_namespace import exit_with_parent
 
         exit_with_parent()
+    from .card import VirtualCard
+
+    card = None
     try:
         with stop_on_signals():
             prof = _load(profile_name)
-            card = _serve(prof, host, port, verbose)
+            card = VirtualCard(prof)
+            _serve(card, prof, host, port, verbose)
     except Stopped:
+        pass
+    if card is None:
         return
     c = card.counters
     click.echo(f"emulator: stopped after {c.apdus} APDUs ({c.bytes_in} bytes in, {c.bytes_out} bytes out)", err=True)
@@ -74,14 +80,11 @@ def _load(name_or_path: str) -> profiles.Profile:
         raise click.ClickException(str(exc)) from None
 
 
-def _serve(prof: profiles.Profile, host: str, port: int, verbose: int):
-    """Serve the card until a stop signal; returns the card (its counters) once stopped."""
-    from cpsdiag.stopping import Stopped
-
-    from .card import VirtualCard, mask_secrets
+def _serve(card, prof: profiles.Profile, host: str, port: int, verbose: int) -> None:
+    """Serve the card until a stop signal (which raises Stopped)."""
+    from .card import mask_secrets
     from .vpcd import serve
 
-    card = VirtualCard(prof)
     trace = None
     if verbose:
         def trace(cmd: bytes, rsp: bytes) -> None:
@@ -95,11 +98,7 @@ def _serve(prof: profiles.Profile, host: str, port: int, verbose: int):
 
         byte_seconds = parse_atr(prof.atr).byte_time_seconds(prof.faults.clock_mhz * 1e6)
         click.echo(f"emulator: slow card, {1 / byte_seconds:.0f} bytes/s at {prof.faults.clock_mhz:g} MHz", err=True)
-    try:
-        serve(card, host, port, trace, faults=prof.faults, byte_seconds=byte_seconds)
-    except Stopped:
-        pass
-    return card
+    serve(card, host, port, trace, faults=prof.faults, byte_seconds=byte_seconds)
 
 
 @emulator.command("make-pki")
@@ -138,6 +137,60 @@ def validate_command(profile_name: str) -> None:
         path = "/".join(f"{n.fid:04X}" for n in node.path())
         size = len(node.data) if hasattr(node, "data") else None
         click.echo(f"  {path}" + (f"  {size} bytes" if size is not None else "  (DF)"))
+
+
+@emulator.command("new-profile")
+@click.argument("folder", type=click.Path(path_type=Path))
+@click.option("--generation", type=click.Choice(["CPS3", "CPS4"]), default="CPS3", show_default=True)
+@click.option("--interface", type=click.Choice(["contact", "contactless"]), default="contact", show_default=True,
+              help="contactless: the CPS3's ISO 14443 face (technical key only, no PIN).")
+@click.option("--given-name", default="CAMILLE", show_default=True)
+@click.option("--surname", default="EMULATEUR", show_default=True)
+@click.option("--id-type", type=click.Choice(["rpps", "adeli", "structure"]), default="rpps", show_default=True,
+              help="How the holder is identified: RPPS (11 digits), ADELI (9 characters), or within a structure "
+                   "(FINESS/registration number, for CPE and CPA).")
+@click.option("--id", "identifier", metavar="ID", help="The identifier, e.g. 99900000991, 999100991, "
+                                                       "999999990/CPET0001 (default: a test one of the type).")
+@click.option("--organization", metavar="NAME", help="The structure's name (CPE, CPA).")
+@click.option("--profession", type=int, metavar="CODE",
+              help="G15 profession code (10 Médecin, 21 Pharmacien, 60 Infirmier...; default 10; none on CPE/CPA).")
+@click.option("--card-type", type=click.Choice(["CPS", "CPF", "CPE", "CPA"], case_sensitive=False), default="CPS",
+              show_default=True)
+@click.option("--expires-in", metavar="DURATION", help="The certificates expire in this long: 30d, 6w.")
+@click.option("--expired", is_flag=True, help="The certificates expired yesterday.")
+@click.option("--pin", help="The PIN, 4 to 8 digits (default 1234).")
+@click.option("--max-tries", type=int, default=3, show_default=True, help="PIN tries of a fresh counter.")
+@click.option("--tries-left", type=int, help="PIN tries left (0: blocked; default: all of them).")
+@click.option("--card-number", default="90000991", show_default=True, help="1 to 9 digits.")
+@click.option("--revoked", is_flag=True,
+              help="Record the certificates as revoked (written in the profile; the test PKI does not publish "
+                   "revocation yet).")
+@click.option("--description", help="One line shown by validate (default: a summary of the options).")
+@click.option("--force", is_flag=True, help="Write over the profile in a folder that is not empty.")
+def new_profile_command(folder: Path, generation: str, interface: str, given_name: str, surname: str, id_type: str,
+                        identifier: str | None, organization: str | None, profession: int | None, card_type: str,
+                        expires_in: str | None, expired: bool, pin: str | None, max_tries: int,
+                        tries_left: int | None, card_number: str, revoked: bool, description: str | None,
+                        force: bool) -> None:
+    """Make a profile folder for a card of your own, its certificates issued by a test PKI made with it.
+
+    Example: cpsdiag emulator new-profile ./nurse --generation CPS4 --id-type adeli --profession 60
+    --expires-in 30d --tries-left 1
+    """
+    from .newprofile import CardSpec, SpecError, parse_duration, write
+
+    try:
+        spec = CardSpec(generation=generation, interface=interface, given_name=given_name, surname=surname,
+                        id_type=id_type, identifier=identifier, organization=organization, profession=profession,
+                        card_type=card_type.upper(), expired=expired, pin=pin, max_tries=max_tries,
+                        tries_left=tries_left, card_number=card_number, revoked=revoked, description=description,
+                        expires_in_days=parse_duration(expires_in) if expires_in is not None else None)
+        write(folder, spec, force=force)
+    except (SpecError, profiles.ProfileError) as exc:
+        raise ProfileUsage(str(exc)) from None
+    click.echo(f"{folder}: {spec.summary()}")
+    click.echo(f"  trust anchors: {folder / 'pki' / 'anchors.pem'}")
+    click.echo(f"  try it: cpsdiag emulator run --profile {folder} -- cpsdiag check")
 
 
 @emulator.command("run", context_settings={"ignore_unknown_options": True})

@@ -43,8 +43,8 @@ OID_SMARTCARD_LOGON = "1.3.6.1.4.1.311.20.2.2"
 OID_UPN = "1.3.6.1.4.1.311.20.2.3"
 
 HOLDER_KEYS = {"given_name", "surname", "national_id", "profession_code", "title", "card_type", "test_card",
-               "issuer", "not_before_days", "validity_days", "organization", "organizational_unit", "state",
-               "revoked"}
+               "issuer", "not_before_days", "not_after_days", "validity_days", "organization",
+               "organizational_unit", "state", "revoked"}
 
 
 
@@ -163,7 +163,7 @@ def _holder(doc: dict[str, Any], file: Path) -> dict[str, Any]:
     if not title:
         raise ProfileError(file, "holder.title", "missing (needed when profession_code is absent or not a known "
                            "G15 profession)")
-    for key in ("not_before_days", "validity_days"):
+    for key in ("not_before_days", "not_after_days", "validity_days"):
         if key in holder and (not isinstance(holder[key], int) or isinstance(holder[key], bool)):
             raise ProfileError(file, f"holder.{key}", "must be an integer number of days")
     if not isinstance(holder.get("revoked", False), bool):
@@ -189,8 +189,15 @@ def _leaf(holder: dict[str, Any], role: str, card_number: str, ca: Authority, no
         x509.NameAttribute(NameOID.COMMON_NAME, holder["national_id"]),
         x509.NameAttribute(NameOID.SURNAME, holder["surname"]),
     ]))
-    start = (now + dt.timedelta(days=holder.get("not_before_days", -365))).replace(microsecond=0)
-    end = start + dt.timedelta(days=holder.get("validity_days", 1095))
+    validity = dt.timedelta(days=holder.get("validity_days", 1095))
+    if "not_after_days" in holder:
+        # The end of that day (UTC): "expires in 30 days" reads as 30 days left all through the day it was made.
+        day = (now + dt.timedelta(days=holder["not_after_days"])).date()
+        end = dt.datetime.combine(day, dt.time(23, 59, 59), tzinfo=dt.timezone.utc)
+        start = end - validity
+    else:
+        start = (now + dt.timedelta(days=holder.get("not_before_days", -365))).replace(microsecond=0)
+        end = start + validity
     auth = role == "auth"
     ku = dict(digital_signature=auth, content_commitment=not auth, key_encipherment=False, data_encipherment=False,
               key_agreement=False, key_cert_sign=False, crl_sign=False, encipher_only=False, decipher_only=False)
@@ -333,6 +340,20 @@ def cache_dir() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "cpsdiag" / "pki"
 
 
+def _abandoned(name: str) -> bool:
+    """A ".making-<pid>-..." folder whose process is gone (killed outright while making the PKI)."""
+    parts = name.split("-")
+    if len(parts) < 3 or parts[0] != ".making" or not parts[1].isdigit():
+        return False
+    try:
+        os.kill(int(parts[1]), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
 def cached_pki(now: dt.datetime | None = None) -> PkiOutput:
     """Today's test PKI for the shipped profiles in the user's cache, made once a day.
 
@@ -341,14 +362,17 @@ def cached_pki(now: dt.datetime | None = None) -> PkiOutput:
     """
     now = now or dt.datetime.now(dt.timezone.utc)
     base = cache_dir()
-    folder = base / f"{now.strftime('%Y-%m-%d')}-{_shipped_digest()}"
+    today = now.strftime("%Y-%m-%d")
+    folder = base / f"{today}-{_shipped_digest()}"
     if not (folder / "complete").exists():
         try:
             base.mkdir(parents=True, exist_ok=True)
             for old in base.iterdir():
-                if old.is_dir() and old.name != folder.name and not old.name.startswith("."):
+                # Earlier days only: another cpsdiag version may be using today's PKI of its own profiles.
+                stale = _abandoned(old.name) if old.name.startswith(".") else not old.name.startswith(today)
+                if old.is_dir() and stale:
                     shutil.rmtree(old, ignore_errors=True)
-            staging = Path(tempfile.mkdtemp(prefix=".making-", dir=base))
+            staging = Path(tempfile.mkdtemp(prefix=f".making-{os.getpid()}-", dir=base))
         except OSError as exc:
             raise PkiError(f"cannot write the test PKI cache in {base}: {exc.strerror} "
                            "(set XDG_CACHE_HOME to a writable folder)") from None

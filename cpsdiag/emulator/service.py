@@ -154,9 +154,11 @@ class VirtualReaders:
     # -- the service ----------------------------------------------------------------
 
     def start(self) -> "VirtualReaders":
-        # A short path: the socket's must fit in a sockaddr_un (108 bytes), whatever TMPDIR is.
-        base = os.environ.get("TMPDIR") or "/tmp"
-        self.workdir = Path(tempfile.mkdtemp(prefix="cpsdiag-vpcd-", dir=base if len(base) < 60 else "/tmp"))
+        # The socket's path must fit in a sockaddr_un (107 bytes and a NUL): too long a TMPDIR is not used.
+        base = tempfile.gettempdir()
+        if len(os.fsencode(base)) + len("/cpsdiag-vpcd-12345678/run/pcscd.comm") > 107:
+            base = "/tmp"
+        self.workdir = Path(tempfile.mkdtemp(prefix="cpsdiag-vpcd-", dir=base))
         try:
             reason = None
             if self.isolate is not False:
