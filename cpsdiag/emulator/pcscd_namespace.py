@@ -21,6 +21,7 @@ caller then knows isolation is not available here (and says why).
 from __future__ import annotations
 
 import ctypes
+import errno
 import os
 import signal
 import sys
@@ -39,10 +40,16 @@ class NamespaceError(OSError):
     pass
 
 
+# What the kernel's answer usually means here.
+_HINTS = {errno.EPERM: "not permitted here", errno.ENOSPC: "the user.max_user_namespaces limit is reached",
+          errno.EINVAL: "not supported here"}
+
+
 def _check(result: int, what: str) -> None:
     if result != 0:
-        errno = ctypes.get_errno()
-        raise NamespaceError(errno, f"{what}: {os.strerror(errno)}")
+        code = ctypes.get_errno()
+        hint = f" ({_HINTS[code]})" if code in _HINTS else ""
+        raise NamespaceError(code, f"{what}: {os.strerror(code)}{hint}")
 
 
 def _write(path: str, text: str) -> None:

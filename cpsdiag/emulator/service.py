@@ -201,14 +201,17 @@ class VirtualReaders:
 
     def _use_system(self, reason: str | None) -> None:
         why = f" ({reason})" if reason else ""
+        if not (stk.PCSCD_RUN_DIR / "pcscd.comm").exists() and self.isolate is False:
+            raise stk.StackError("no pcscd is running, and --no-isolate asks for the machine's: start it with the "
+                                 "vpcd driver (apt-get install pcscd vsmartcard-vpcd, then pcscd or systemctl "
+                                 "start pcscd.socket), or leave out --no-isolate")
         if not (stk.PCSCD_RUN_DIR / "pcscd.comm").exists():
             raise stk.StackError(
                 f"cannot run a private pcscd{why}, and no pcscd is running. Either allow unprivileged user "
-                "namespaces (sysctl kernel.unprivileged_userns_clone=1, or "
-                "kernel.apparmor_restrict_unprivileged_userns=0 on Ubuntu; in a container: --security-opt "
-                "seccomp=unconfined or run it as root), or start the machine's pcscd with the vpcd driver "
-                "(apt-get install pcscd vsmartcard-vpcd; then pcscd, or systemctl start pcscd.socket) "
-                "and use --no-isolate.")
+                "namespaces (sysctl kernel.unprivileged_userns_clone=1 on Debian, "
+                "kernel.apparmor_restrict_unprivileged_userns=0 on Ubuntu, user.max_user_namespaces above 0; "
+                "a container may need --security-opt seccomp=unconfined), or start the machine's pcscd with the "
+                "vpcd driver (apt-get install pcscd vsmartcard-vpcd, then pcscd or systemctl start pcscd.socket).")
         try:
             stk.wait_for_readers([name for name, _ in SYSTEM_SLOTS], timeout=2)
         except stk.StackError as exc:
