@@ -10,10 +10,13 @@ when they run in a separate project (scripts/test-install).
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import time
 from pathlib import Path
+
+import pytest
 
 
 def child_env(tmpdir: Path, **extra: str) -> dict[str, str]:
@@ -81,6 +84,14 @@ def short_tmpdir() -> Path:
     import tempfile
 
     return Path(tempfile.mkdtemp(prefix="cpsdiag-test-", dir="/tmp"))
+
+
+@pytest.fixture
+def tmpdir_mark():
+    """The TMPDIR given to a command under test: its temporary folders land there, its processes carry the path."""
+    folder = short_tmpdir()
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def stop_and_check(proc: subprocess.Popen, signum: int, tmpdir: Path, timeout: float = 60) -> tuple[int, str]:

@@ -14,21 +14,13 @@ import sys
 
 import pytest
 
-from stopsupport import child_env, processes_marked, read_until, short_tmpdir, stop_and_check, wait_until
+from stopsupport import child_env, processes_marked, read_until, stop_and_check, tmpdir_mark, wait_until  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.stack
 
 STOP_SIGNALS = [signal.SIGTERM, signal.SIGHUP, signal.SIGINT]
 
 
-@pytest.fixture
-def tmpdir_mark():
-    """The TMPDIR given to the command: its temporary folders land there, its processes carry the path."""
-    import shutil
-
-    folder = short_tmpdir()
-    yield folder
-    shutil.rmtree(folder, ignore_errors=True)
 
 
 def spawn(tmpdir, *args: str) -> subprocess.Popen:

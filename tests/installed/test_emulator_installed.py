@@ -8,7 +8,6 @@ the profiles must come from the installed package.
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 import tomllib
@@ -16,7 +15,7 @@ from importlib import resources
 
 import pytest
 
-from stopsupport import child_env, processes_marked, short_tmpdir
+from stopsupport import child_env, processes_marked, tmpdir_mark  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.stack
 
@@ -25,11 +24,6 @@ SHIPPED = ["cpe-etablissement", "cps3-expired", "cps3-expiring-soon", "cps3-mede
            "cps3-pin-last-try", "cps3-sans-contact", "cps4-infirmier", "cps4-t1-medecin"]
 
 
-@pytest.fixture
-def tmpdir_mark():
-    folder = short_tmpdir()
-    yield folder
-    shutil.rmtree(folder, ignore_errors=True)
 
 
 def cpsdiag(tmpdir, *args: str) -> subprocess.CompletedProcess:

@@ -13,15 +13,12 @@ same file as an unprivileged user, in a separate project, from the wheel.
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
-from pathlib import Path
-
 import pytest
 
-from stopsupport import processes_marked, short_tmpdir, stop_and_check, wait_until
+from stopsupport import processes_marked, stop_and_check, tmpdir_mark, wait_until  # noqa: F401 (a fixture)
 
 pytest_plugins = ["pytester"]
 
@@ -96,9 +93,11 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from cryptography import x509
+from cryptography.hazmat.primitives.hashes import SHA256
 from cryptography.hazmat.primitives.serialization import Encoding
 from smartcard import scard
 
@@ -147,9 +146,7 @@ def test_marked_card_seen_by_cpsdiag_in_a_subprocess(virtual_card):
     assert report["card"]["generation"] == "CPS4"
     assert report["card"]["card_number"] == virtual_card.card_number
     on_card = {c["role"]: c["sha256"].replace(":", "") for c in report["certificates"]}
-    mine = {role: cert.fingerprint(__import__("cryptography.hazmat.primitives.hashes",
-                                              fromlist=["SHA256"]).SHA256()).hex().upper()
-            for role, cert in virtual_card.certificates.items()}
+    mine = {role: cert.fingerprint(SHA256()).hex().upper() for role, cert in virtual_card.certificates.items()}
     assert on_card == mine
     assert all(c["chain"]["trusted"] for c in report["certificates"])     # virtual_card.env gave the anchors
 
@@ -195,7 +192,7 @@ def test_cards_of_the_previous_tests_are_gone_and_the_factory_fills_other_reader
     folder = os.environ.get("INNER_PROFILE_FOLDER")
     if folder:
         mine = virtual_card_factory(folder)
-        assert mine.card_number == "123456789" and mine.profile == __import__("pathlib").Path(folder)
+        assert mine.card_number == "123456789" and mine.profile == Path(folder)
         assert card_atr(mine.reader) == mine.atr
 
 
@@ -205,12 +202,10 @@ def test_one_pcscd_for_the_session():
 
 
 @pytest.fixture
-def marked_tmpdir(monkeypatch):
+def marked_tmpdir(tmpdir_mark, monkeypatch):
     """TMPDIR of the inner session: its folders land there and its processes carry the path."""
-    folder = short_tmpdir()
-    monkeypatch.setenv("TMPDIR", str(folder))
-    yield folder
-    shutil.rmtree(folder, ignore_errors=True)
+    monkeypatch.setenv("TMPDIR", str(tmpdir_mark))
+    return tmpdir_mark
 
 
 @pytest.fixture

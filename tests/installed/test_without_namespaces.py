@@ -19,7 +19,7 @@ import sys
 
 import pytest
 
-from stopsupport import child_env, short_tmpdir
+from stopsupport import child_env, tmpdir_mark  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.stack
 
@@ -40,11 +40,6 @@ os.execv(sys.argv[1], sys.argv[1:])
 '''
 
 
-@pytest.fixture
-def tmpdir_mark():
-    folder = short_tmpdir()
-    yield folder
-    shutil.rmtree(folder, ignore_errors=True)
 
 
 # How namespaces are refused: a non-root user whose kernel allows no user namespace (Ubuntu's AppArmor rule,
