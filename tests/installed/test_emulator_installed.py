@@ -136,3 +136,12 @@ def test_new_profile_does_not_write_over_a_folder(tmpdir_mark, tmp_path):
     proc = cpsdiag(tmpdir_mark, "emulator", "new-profile", str(tmp_path / "card"))
     assert proc.returncode == 2 and "not empty" in proc.stderr
     assert [p.name for p in (tmp_path / "card").iterdir()] == ["notes.txt"]
+
+
+def test_check_sees_the_private_pcscd_as_the_running_service(tmpdir_mark):
+    """The workstation part of check follows PCSCLITE_CSOCK_NAME as the client library does."""
+    proc = cpsdiag(tmpdir_mark, "emulator", "run", "--", sys.executable, "-m", "cpsdiag", "check", "--json")
+    service = json.loads(proc.stdout)["environment"]["pcsc"]["service"]
+    assert service["running"] is True and len(service["pids"]) == 1, service
+    assert service["socket"].startswith(str(tmpdir_mark)) and service["socket"].endswith("/run/pcscd.comm")
+    assert "pcscd started in" in proc.stderr and f"pid {service['pids'][0]};" in proc.stderr
