@@ -121,7 +121,9 @@ def _service(config: pytest.Config):
 @pytest.fixture
 def virtual_card_factory(request: pytest.FixtureRequest) -> Iterator[Callable[..., Any]]:
     """``make(profile="cps3-medecin", reader=None)`` inserts a card in a free virtual reader; all leave after the test."""
-    from .profile import ProfileError
+    from cpsdiag.errors import CpsdiagError
+
+    from .stack import StackError
 
     service = _service(request.config)
     made: list[Any] = []
@@ -129,8 +131,8 @@ def virtual_card_factory(request: pytest.FixtureRequest) -> Iterator[Callable[..
     def make(profile: str | os.PathLike[str] = DEFAULT_PROFILE, reader: str | None = None):
         try:
             card = service.card(profile, reader)
-        except ProfileError as exc:
-            pytest.fail(f"virtual card profile: {exc}", pytrace=False)
+        except (CpsdiagError, StackError) as exc:     # a bad profile, no free reader, an unwritable PKI cache
+            pytest.fail(f"virtual card: {exc}", pytrace=False)
         made.append(card)
         return card.insert()
 

@@ -261,6 +261,19 @@ def test_folder(virtual_card):
     assert list(marked_tmpdir.iterdir()) == []
 
 
+def test_more_cards_than_readers_is_an_error_naming_the_readers(pytester, marked_tmpdir):
+    pytester.makepyfile(test_many="""
+def test_many(virtual_card_factory):
+    for _ in range(3):
+        virtual_card_factory()
+""")
+    pytester.makefile(".ini", pytest="[pytest]\nvirtual_card_readers = 2\n")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", timeout=300)
+    result.assert_outcomes(failed=1)
+    assert any("virtual card: no free virtual reader (2 readers" in line for line in result.outlines)
+    assert processes_marked(str(marked_tmpdir)) == {} and list(marked_tmpdir.iterdir()) == []
+
+
 def test_a_session_without_the_fixtures_starts_nothing(pytester, marked_tmpdir):
     pytester.makepyfile(test_plain="def test_plain():\n    assert True\n")
     pytester.makefile(".ini", pytest="[pytest]\n")
@@ -281,7 +294,7 @@ def test_unknown(virtual_card):
     pytester.makefile(".ini", pytest="[pytest]\n")
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", timeout=300)
     result.assert_outcomes(errors=1)
-    assert any("no-such-card" in line and "unknown profile name" in line for line in result.outlines)
+    assert any("virtual card: no-such-card: unknown profile name" in line for line in result.outlines)
     assert not any("Traceback" in line for line in result.outlines)
 
 
