@@ -58,6 +58,8 @@ def main() -> None:
     if sys.platform.startswith("linux") and getattr(sys, "frozen", False):
         restore_library_path(os.environ)
     module = module_to_run(sys.argv)
+    if module == "cpsdiag.frozen":
+        sys.exit(self_check())             # this module is running already: runpy would run a second copy
     if module is not None:
         run_module(module, list(sys.argv))
         return
@@ -86,10 +88,14 @@ def import_every_module() -> tuple[list[str], list[str]]:
     return imported, failed
 
 
-if __name__ == "__main__":
+def self_check() -> int:
     names, problems = import_every_module()
     for name in names:
         print(name)
     for line in problems:
         print(line, file=sys.stderr)
-    sys.exit(1 if problems else 0)
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(self_check())

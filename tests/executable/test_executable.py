@@ -188,8 +188,11 @@ def test_double_click_writes_the_bundle_on_the_desktop_and_waits_for_enter(execu
         (home / ".config" / "user-dirs.dirs").write_text(f'XDG_DESKTOP_DIR="$HOME/{desktop}"\n')
     prompt = "Appuyez sur Entrée" if lang.startswith("fr") else "Press Enter"
     # No argument, standard input a pipe (not a terminal): as Explorer, Finder or a file manager start it.
+    # PYINSTALLER_RESET_ENVIRONMENT: a start of its own, not a child of `emulator run` (the same executable,
+    # whose unpacked files a child would otherwise reuse).
     command = executable.command("emulator", "run", "--profile", str(cards / "cps3-medecin"), "--",
-                                 str(executable.path), home=home, env={"LANG": lang})
+                                 "env", "PYINSTALLER_RESET_ENVIRONMENT=1", str(executable.path),
+                                 home=home, env={"LANG": lang})
     proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, encoding="utf-8", errors="replace")
     try:
