@@ -12,28 +12,9 @@ import click
 from . import profile as profiles
 
 
-def load_profile(name_or_path: str) -> profiles.Profile:
-    """Load a profile; a shipped profile whose PEM files were never generated uses today's cached test PKI."""
-    folder = profiles.resolve(name_or_path)
-    doc = profiles.read_toml(folder)
-    missing = [doc.get(s, {}).get("certificate") for s in ("auth", "signature") if isinstance(doc.get(s), dict)]
-    if "holder" in doc and any(name and not (folder / name).exists() for name in missing):
-        from .pkigen import cached_pki
-
-        pki = cached_pki()
-        generated = pki.cards / folder.name
-        if (generated / "card.toml").exists() and generated.resolve() != folder.resolve():
-            # The generated copy is made from the cards of this checkout only.
-            if (profiles.project_cards_dir() / folder.name).resolve() == folder.resolve():
-                logging.getLogger("cpsdiag.emulator").info("certificates of %s: today's test PKI in %s",
-                                                           folder.name, pki.folder)
-                return profiles.load_folder(generated)
-    return profiles.load_folder(folder)
-
-
 @click.group(invoke_without_command=True)
 @click.option("--profile", "profile_name", metavar="PATH_OR_NAME",
-              help="Profile folder (or its card.toml), or the name of a profile in fixtures/cards.")
+              help="Profile folder (or its card.toml), or the name of a shipped profile.")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Host where vpcd listens.")
 @click.option("--port", default=35963, show_default=True, type=click.IntRange(1, 65535),
               help="vpcd port (slot 0 of Debian's vpcd is 35963, slot 1 is 35964).")
@@ -55,7 +36,7 @@ def emulator(ctx: click.Context, profile_name: str | None, host: str, port: int,
     logging.basicConfig(level=logging.DEBUG if verbose > 1 else logging.INFO, stream=sys.stderr,
                         format="emulator: %(message)s")
     try:
-        prof = load_profile(profile_name)
+        prof = profiles.load(profile_name)
     except profiles.ProfileError as exc:
         raise click.ClickException(str(exc)) from None
     from .card import VirtualCard, mask_secrets
@@ -95,7 +76,7 @@ def emulator(ctx: click.Context, profile_name: str | None, host: str, port: int,
 @emulator.command("make-pki")
 @click.argument("outdir", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--cards", "card_dirs", multiple=True, type=click.Path(file_okay=False, exists=True, path_type=Path),
-              help="Folder of profiles to generate certificates for (repeatable; default: fixtures/cards).")
+              help="Folder of profiles to generate certificates for (repeatable; default: the shipped profiles).")
 def make_pki_command(outdir: Path, card_dirs: tuple[Path, ...]) -> None:
     """Create a test PKI mirroring IGC-Santé and the certificates of every profile with a [holder] table.
 
@@ -119,7 +100,7 @@ def make_pki_command(outdir: Path, card_dirs: tuple[Path, ...]) -> None:
 def validate_command(profile_name: str) -> None:
     """Check a profile and print what the virtual card will hold."""
     try:
-        prof = load_profile(profile_name)
+        prof = profiles.load(profile_name)
     except profiles.ProfileError as exc:
         raise click.ClickException(str(exc)) from None
     from .layout import build
@@ -151,7 +132,7 @@ def run_command(profile_name: str, isolate: bool | None, verbose: bool, command:
     from . import stack as stk
 
     try:
-        prof = load_profile(profile_name)
+        prof = profiles.load(profile_name)
     except profiles.ProfileError as exc:
         raise click.ClickException(str(exc)) from None
     if isolate is None:

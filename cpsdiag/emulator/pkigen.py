@@ -12,16 +12,19 @@ it runs, so tests never break because of the calendar.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 import shutil
+import tempfile
 from dataclasses import dataclass
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
 from cpsdiag.errors import CpsdiagError
 
 from . import der
-from .profile import ProfileError, project_cards_dir, read_toml
+from .profile import ProfileError, read_toml, shipped_profiles
 
 ORG = "CPSDIAG EMULATEUR"
 OU = "IGC-SANTE EMULATION"
@@ -237,12 +240,15 @@ class PkiOutput:
     profiles: list[str]
 
 
-def make_pki(outdir: Path, source_dirs: list[Path] | None = None, now: dt.datetime | None = None) -> PkiOutput:
-    """Write the CA certificates and, for every profile with a [holder] table, its PEM files."""
+def make_pki(outdir: Path, source_dirs: list[Traversable] | None = None, now: dt.datetime | None = None) -> PkiOutput:
+    """Write the CA certificates and, for every profile with a [holder] table, its PEM files.
+
+    The profiles come from ``source_dirs`` (folders of profile folders), by default the shipped ones.
+    """
     from cryptography.hazmat.primitives import serialization
 
     now = (now or dt.datetime.now(dt.timezone.utc)).replace(microsecond=0)
-    sources = source_dirs or [project_cards_dir()]
+    sources = source_dirs or [shipped_profiles()]
     outdir = Path(outdir)
     pki_dir, cards_dir = outdir / "pki", outdir / "cards"
     pki_dir.mkdir(parents=True, exist_ok=True)
@@ -260,8 +266,10 @@ def make_pki(outdir: Path, source_dirs: list[Path] | None = None, now: dt.dateti
 
     made: list[str] = []
     for source in sources:
-        for toml_file in sorted(Path(source).glob("*/card.toml")):
-            folder = toml_file.parent
+        folders = sorted((entry for entry in source.iterdir() if entry.joinpath("card.toml").is_file()),
+                         key=lambda entry: entry.name)
+        for folder in folders:
+            toml_file = folder.joinpath("card.toml")
             doc = read_toml(folder)
             if "holder" not in doc:
                 continue
@@ -269,7 +277,7 @@ def make_pki(outdir: Path, source_dirs: list[Path] | None = None, now: dt.dateti
             card_number = str(doc.get("card_number", ""))
             target = cards_dir / folder.name
             target.mkdir(exist_ok=True)
-            shutil.copyfile(toml_file, target / "card.toml")
+            (target / "card.toml").write_bytes(toml_file.read_bytes())
             roles = ["auth"] if doc.get("interface") == "contactless" else ["auth", "signature"]
             for role in roles:
                 names = doc.get(role)
@@ -282,19 +290,51 @@ def make_pki(outdir: Path, source_dirs: list[Path] | None = None, now: dt.dateti
     return PkiOutput(outdir, anchors, pki_dir / "acr.pem", cards_dir, made)
 
 
+def _shipped_digest() -> str:
+    """Short digest of the shipped profiles: an upgraded package gets certificates made from its own profiles."""
+    digest = hashlib.sha256()
+    for entry in sorted(shipped_profiles().iterdir(), key=lambda entry: entry.name):
+        toml_file = entry.joinpath("card.toml")
+        if toml_file.is_file():
+            digest.update(entry.name.encode() + b"\0" + toml_file.read_bytes() + b"\0")
+    return digest.hexdigest()[:12]
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "cpsdiag" / "pki"
+
+
 def cached_pki(now: dt.datetime | None = None) -> PkiOutput:
-    """Today's test PKI in the user's cache, made once a day for the shipped profiles."""
+    """Today's test PKI for the shipped profiles in the user's cache, made once a day.
+
+    It is written to a temporary folder then renamed into place, so that
+    processes starting at the same moment never read half-written keys.
+    """
     now = now or dt.datetime.now(dt.timezone.utc)
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "cpsdiag" / "pki"
-    folder = base / now.strftime("%Y-%m-%d")
-    marker = folder / "complete"
-    if not marker.exists():
-        if base.is_dir():
+    base = cache_dir()
+    folder = base / f"{now.strftime('%Y-%m-%d')}-{_shipped_digest()}"
+    if not (folder / "complete").exists():
+        try:
+            base.mkdir(parents=True, exist_ok=True)
             for old in base.iterdir():
-                if old.is_dir() and old.name != folder.name:
+                if old.is_dir() and old.name != folder.name and not old.name.startswith("."):
                     shutil.rmtree(old, ignore_errors=True)
-        make_pki(folder, now=now)
-        marker.write_text("ok\n")
+            staging = Path(tempfile.mkdtemp(prefix=".making-", dir=base))
+        except OSError as exc:
+            raise PkiError(f"cannot write the test PKI cache in {base}: {exc.strerror} "
+                           "(set XDG_CACHE_HOME to a writable folder)") from None
+        try:
+            make_pki(staging, now=now)
+            (staging / "complete").write_text("ok\n")
+            if folder.exists() and not (folder / "complete").exists():
+                shutil.rmtree(folder, ignore_errors=True)     # left half-made by a crash
+            try:
+                staging.rename(folder)
+            except OSError:
+                if not (folder / "complete").exists():   # not merely another process that finished first
+                    raise
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
     cards = folder / "cards"
     return PkiOutput(folder, folder / "pki" / "anchors.pem", folder / "pki" / "acr.pem", cards,
                      sorted(p.name for p in cards.iterdir()))

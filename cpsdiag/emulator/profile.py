@@ -11,6 +11,8 @@ import os
 import re
 import tomllib
 from dataclasses import dataclass, field
+from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
@@ -67,18 +69,26 @@ class Profile:
     description: str = ""
 
 
-def project_cards_dir() -> Path:
-    """fixtures/cards of the source checkout this package runs from."""
-    return Path(__file__).resolve().parents[2] / "fixtures" / "cards"
+def shipped_profiles() -> Traversable:
+    """The profiles shipped in the package (card.toml only: their certificates are made by the test PKI)."""
+    return resources.files(__package__).joinpath("profiles")
+
+
+def shipped_names() -> list[str]:
+    return sorted(entry.name for entry in shipped_profiles().iterdir()
+                  if entry.joinpath("card.toml").is_file())
 
 
 def search_path() -> list[Path]:
-    dirs = [Path(p) for p in os.environ.get("CPSDIAG_CARDS", "").split(os.pathsep) if p]
-    return dirs + [project_cards_dir()]
+    """Folders of profiles of the user's own, from CPSDIAG_CARDS (os.pathsep-separated)."""
+    return [Path(p) for p in os.environ.get("CPSDIAG_CARDS", "").split(os.pathsep) if p]
 
 
 def resolve(name_or_path: str) -> Path:
-    """A profile folder from a path or a bare name looked up in CPSDIAG_CARDS then fixtures/cards."""
+    """A profile folder from a path, or a bare name looked up in CPSDIAG_CARDS then in the shipped profiles.
+
+    A shipped profile resolves to its copy in today's cached test PKI, which holds its certificates.
+    """
     candidate = Path(name_or_path)
     if candidate.is_file() and candidate.name == "card.toml":
         return candidate.parent
@@ -89,14 +99,18 @@ def resolve(name_or_path: str) -> Path:
     for base in search_path():
         if (base / name_or_path / "card.toml").is_file():
             return base / name_or_path
-    known = sorted({p.parent.name for base in search_path() for p in base.glob("*/card.toml")})
+    if name_or_path in shipped_names():
+        from .pkigen import cached_pki
+
+        return cached_pki().cards / name_or_path
+    known = sorted({p.parent.name for base in search_path() for p in base.glob("*/card.toml")} | set(shipped_names()))
     raise ProfileError(name_or_path, None, "unknown profile name; known: " + (", ".join(known) or "none"))
 
 
-def read_toml(folder: Path) -> dict[str, Any]:
-    file = folder / "card.toml"
+def read_toml(folder: Traversable) -> dict[str, Any]:
+    file = folder.joinpath("card.toml")
     try:
-        with open(file, "rb") as fh:
+        with file.open("rb") as fh:
             return tomllib.load(fh)
     except OSError as exc:
         raise ProfileError(file, None, f"cannot read: {exc.strerror}") from None

@@ -16,7 +16,7 @@ from reportsupport import identity_strings, leaks
 pytestmark = pytest.mark.stack
 
 ROOT = Path(__file__).resolve().parents[2]
-PROFILES = sorted(p.name for p in (ROOT / "fixtures" / "cards").iterdir() if (p / "card.toml").exists())
+PROFILES = sorted(p.name for p in (ROOT / "cpsdiag" / "emulator" / "profiles").iterdir() if (p / "card.toml").exists())
 FILES = ["report.json", "report.html", "apdu-trace.txt", "environment.txt", "manifest.json"]
 
 

@@ -23,7 +23,7 @@ from reportsupport import VERDICTS, assert_self_contained, check_inserted, parse
 pytestmark = pytest.mark.stack
 
 ROOT = Path(__file__).resolve().parents[2]
-PROFILES = sorted(p.name for p in (ROOT / "fixtures" / "cards").iterdir() if (p / "card.toml").exists())
+PROFILES = sorted(p.name for p in (ROOT / "cpsdiag" / "emulator" / "profiles").iterdir() if (p / "card.toml").exists())
 SALT = Salt(b"\x01" * 32, "installation", "/nowhere/redaction-salt")
 
 

@@ -73,3 +73,30 @@ def test_unknown_fault_is_refused(copy):
 def test_unknown_name_lists_known_profiles():
     with pytest.raises(profiles.ProfileError, match="cps3-medecin"):
         profiles.resolve("no-such-card")
+
+
+def documented_profile_names() -> list[str]:
+    """The names in the "Shipped profiles" table of docs/emulator.md: what users are told they can use."""
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "emulator.md").read_text()
+    table = doc.split("### Shipped profiles", 1)[1].split("\n## ", 1)[0]
+    return sorted(line.split("`")[1] for line in table.splitlines() if line.startswith("| `"))
+
+
+def test_every_documented_profile_is_shipped_and_loads_by_name(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.delenv("CPSDIAG_CARDS", raising=False)
+    names = documented_profile_names()
+    assert len(names) >= 9
+    assert profiles.shipped_names() == names
+    for name in names:
+        prof = profiles.load(name)
+        assert prof.name == name
+        assert prof.folder.is_relative_to(tmp_path / "cache")
+
+
+def test_make_pki_writes_every_shipped_profile(pki):
+    assert sorted(pki.profiles) == documented_profile_names()
+    for name in pki.profiles:
+        assert (pki.cards / name / "auth.pem").is_file()
