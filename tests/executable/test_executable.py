@@ -26,6 +26,7 @@ pytestmark = pytest.mark.stack
 
 ROOT = Path(__file__).resolve().parents[2]
 CERTIFICATES = ROOT / "tests" / "data" / "pki"
+PROFILES = ROOT / "cpsdiag" / "emulator" / "profiles"
 CPS3_ATR = "3B AC 00 40 2A 00 12 25 00 64 80 00 03 10 00 90 00"
 BUNDLE_FILES = {"report.json", "report.html", "apdu-trace.txt", "environment.txt", "manifest.json"}
 
@@ -35,18 +36,10 @@ def home(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("home")
 
 
-@pytest.fixture(scope="module")
-def cards(executable, home) -> Path:
-    """The shipped profiles with today's test certificates, made by the executable itself."""
-    out = home / "test-pki"
-    proc = executable.run("emulator", "make-pki", str(out), "--cards", str(ROOT / "fixtures" / "cards"), home=home)
-    assert proc.returncode == 0, proc.stderr
-    return out / "cards"
-
-
-def on_card(executable, cards: Path, profile: str, *args: str, home: Path, **kwargs) -> subprocess.CompletedProcess:
-    """``EXE emulator run --profile P -- EXE ARGS``: the executable serves the card and diagnoses it."""
-    return executable.run("emulator", "run", "--profile", str(cards / profile), "--", str(executable.path), *args,
+def on_card(executable, profile: str, *args: str, home: Path, **kwargs) -> subprocess.CompletedProcess:
+    """``EXE emulator run --profile NAME -- EXE ARGS``: the executable serves one of the profiles it carries, with
+    today's test certificates it makes itself, and diagnoses the card."""
+    return executable.run("emulator", "run", "--profile", profile, "--", str(executable.path), *args,
                           home=home, **kwargs)
 
 
@@ -66,7 +59,18 @@ def test_carries_python_the_catalogue_and_the_anchors_but_not_the_pcsc_library(e
     assert "cpsdiag/locale/fr/LC_MESSAGES/cpsdiag.mo" in names
     anchors = {f"cpsdiag/pki/anchors/{p.name}" for p in (ROOT / "cpsdiag" / "pki" / "anchors").glob("*.pem")}
     assert len(anchors) >= 10 and anchors <= names
+    profiles = {f"cpsdiag/emulator/profiles/{p.parent.name}/card.toml" for p in PROFILES.glob("*/card.toml")}
+    assert len(profiles) >= 9 and profiles <= names
     assert not [n for n in names if "pcsclite" in n.lower() or "winscard" in n.lower()]
+
+
+def test_makes_the_test_pki_of_every_profile_it_carries(executable, tmp_path):
+    proc = executable.run("emulator", "make-pki", str(tmp_path / "out"), home=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    made = sorted(p.parent.name for p in (tmp_path / "out" / "cards").glob("*/card.toml"))
+    assert made == sorted(p.parent.name for p in PROFILES.glob("*/card.toml"))
+    assert all((tmp_path / "out" / "cards" / name / "auth.pem").is_file() for name in made)
+    assert "BEGIN CERTIFICATE" in (tmp_path / "out" / "pki" / "anchors.pem").read_text()
 
 
 def test_uses_the_systems_pcsc_library(executable, tmp_path):
@@ -128,8 +132,8 @@ def test_runs_cpsdiag_modules_only(executable, tmp_path):
 # -- the virtual card ------------------------------------------------------------------------------------
 
 
-def test_check_json_on_the_virtual_card(executable, cards, home):
-    proc = on_card(executable, cards, "cps3-medecin", "check", "--json", home=home)
+def test_check_json_on_the_virtual_card(executable, home):
+    proc = on_card(executable, "cps3-medecin", "check", "--json", home=home)
     doc = json.loads(proc.stdout)
     codes = [f["code"] for f in doc["findings"]]
     assert proc.returncode == doc["exit_status"] == 0, proc.stderr
@@ -138,9 +142,9 @@ def test_check_json_on_the_virtual_card(executable, cards, home):
     assert doc["environment"]["pcsc"]["library"].startswith("/usr/lib/")
 
 
-def test_env_probes_run_as_the_executables_own_children(executable, cards, home, opensc_module):
+def test_env_probes_run_as_the_executables_own_children(executable, home, opensc_module):
     # `env` asks the PC/SC service and the PKCS#11 modules from child processes (EXE -m cpsdiag.env.probe_...).
-    proc = on_card(executable, cards, "cps3-medecin", "env", "--json", home=home)
+    proc = on_card(executable, "cps3-medecin", "env", "--json", home=home)
     doc = json.loads(proc.stdout)["environment"]
     assert doc["pcsc"]["probed"] is True and doc["pcsc"]["probe_error"] is None
     [reader] = [r for r in doc["pcsc"]["readers"] if r["card_present"]]
@@ -149,9 +153,9 @@ def test_env_probes_run_as_the_executables_own_children(executable, cards, home,
     assert opensc and opensc[0]["probe"]["loaded"] is True and opensc[0]["probe"]["slots"]
 
 
-def test_report_on_the_virtual_card(executable, cards, home, tmp_path):
+def test_report_on_the_virtual_card(executable, home, tmp_path):
     out = tmp_path / "bundle.zip"
-    proc = on_card(executable, cards, "cps4-infirmier", "report", "--output", str(out), home=home)
+    proc = on_card(executable, "cps4-infirmier", "report", "--output", str(out), home=home)
     assert proc.returncode == 0, proc.stderr
     assert f"Report written: {out}" in proc.stdout
     files = unzip(out)
@@ -164,13 +168,13 @@ def test_report_on_the_virtual_card(executable, cards, home, tmp_path):
 
 @pytest.mark.parametrize("env, args", [({"LANG": "fr_FR.UTF-8"}, ()), ({"LANG": "C.UTF-8"}, ("--lang", "fr"))],
                          ids=["LANG=fr_FR.UTF-8", "C.UTF-8 --lang fr"])
-def test_french(executable, cards, home, tmp_path, env, args):
-    proc = on_card(executable, cards, "cps3-medecin", "check", *args, home=home, env=env)
+def test_french(executable, home, tmp_path, env, args):
+    proc = on_card(executable, "cps3-medecin", "check", *args, home=home, env=env)
     assert proc.returncode == 0, proc.stderr
     assert "Code porteur" in proc.stdout and "3 essai(s) restant(s) sur 3" in proc.stdout
     assert "diagnostic de la carte CPS" in proc.stdout and "commandes échangées avec la carte" in proc.stdout
     out = tmp_path / "rapport.zip"
-    proc = on_card(executable, cards, "cps3-medecin", "report", "--output", str(out), *args, home=home, env=env)
+    proc = on_card(executable, "cps3-medecin", "report", "--output", str(out), *args, home=home, env=env)
     assert "Rapport écrit" in proc.stdout
     assert json.loads(unzip(out)["report.json"])["language"] == "fr"
 
@@ -179,7 +183,7 @@ def test_french(executable, cards, home, tmp_path, env, args):
 
 
 @pytest.mark.parametrize("lang, desktop", [("C.UTF-8", "Desktop"), ("fr_FR.UTF-8", "Bureau")])
-def test_double_click_writes_the_bundle_on_the_desktop_and_waits_for_enter(executable, cards, tmp_path, lang,
+def test_double_click_writes_the_bundle_on_the_desktop_and_waits_for_enter(executable, tmp_path, lang,
                                                                            desktop):
     home = tmp_path / "home"
     (home / desktop).mkdir(parents=True)
@@ -190,7 +194,7 @@ def test_double_click_writes_the_bundle_on_the_desktop_and_waits_for_enter(execu
     # No argument, standard input a pipe (not a terminal): as Explorer, Finder or a file manager start it.
     # PYINSTALLER_RESET_ENVIRONMENT: a start of its own, not a child of `emulator run` (the same executable,
     # whose unpacked files a child would otherwise reuse).
-    command = executable.command("emulator", "run", "--profile", str(cards / "cps3-medecin"), "--",
+    command = executable.command("emulator", "run", "--profile", "cps3-medecin", "--",
                                  "env", "PYINSTALLER_RESET_ENVIRONMENT=1", str(executable.path),
                                  home=home, env={"LANG": lang})
     proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
