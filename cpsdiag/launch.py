@@ -73,7 +73,10 @@ def console_process_ids() -> list[int] | None:
     """The processes attached to this process's console (Windows), None when there is no console."""
     import ctypes
 
-    kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)  # type: ignore[attr-defined]
+    try:
+        kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)  # type: ignore[attr-defined]
+    except OSError:
+        return None
     size = 8
     while True:
         buffer = (ctypes.c_uint32 * size)()
