@@ -68,6 +68,11 @@ def main() -> None:
     cli()
 
 
+# Modules the executable leaves out (scripts/package reads this list): the pytest plugin needs pytest, which
+# only an integrator's test run has, never a desk.
+NOT_FROZEN: tuple[str, ...] = ("cpsdiag.emulator.pytest_plugin",)
+
+
 def import_every_module() -> tuple[list[str], list[str]]:
     """Import each cpsdiag module: the names imported, and the failures with their error."""
     import importlib
@@ -77,8 +82,8 @@ def import_every_module() -> tuple[list[str], list[str]]:
 
     imported, failed = [], []
     for info in pkgutil.walk_packages(cpsdiag.__path__, "cpsdiag."):
-        if info.name.rsplit(".", 1)[-1] == "__main__":
-            continue                     # running it is what __main__ does on import
+        if info.name.rsplit(".", 1)[-1] == "__main__" or info.name in NOT_FROZEN:
+            continue                     # running __main__ is what it does on import
         try:
             importlib.import_module(info.name)
         except Exception as exc:  # any failure is the answer
