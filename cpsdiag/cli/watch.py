@@ -44,7 +44,7 @@ def watch(as_json: bool, duration: float | None, count: int | None, lang: str | 
 
         code = "PCSC_LIBRARY_MISSING" if isinstance(exc, errors.PcscLibraryMissing) else "PCSC_NO_SERVICE"
         params = ({"library": exc.library, "reason": exc.reason} if code == "PCSC_LIBRARY_MISSING"
-                  else {"operation": exc.operation, "message": str(exc)})
+                  else {"operation": exc.operation, "message": exc.message})
         render_findings([Finding(code, Severity.ERROR, "pcsc", params)], make_console(stderr=True))
         return 1
     timer = threading.Timer(duration, watcher.stop) if duration else None
