@@ -29,7 +29,7 @@ def _language_of(locale_name: str) -> str | None:
     if name in ("c", "posix") or name.startswith(("c.", "posix.")):
         return "en"
     base = name.split("_")[0].split(".")[0].split("@")[0]
-    return base if base in LANGUAGES else None
+    return next((lang for lang in LANGUAGES if base.startswith(lang)), None)    # "french", glibc's alias, too
 
 
 def detect_language(environ: Mapping[str, str] | None = None) -> str:

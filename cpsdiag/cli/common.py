@@ -73,12 +73,13 @@ class DateType(click.ParamType):
 
 
 class FiniteFloatRange(click.FloatRange):
-    """click's FloatRange, refusing "nan" (which compares false with every bound, so passes the range)."""
+    """click's FloatRange, refusing "nan" (which compares false with every bound, so passes the range) and
+    infinity (a timer of "inf" seconds, or 1e400, overflows)."""
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         number = super().convert(value, param, ctx)
-        if isinstance(number, float) and math.isnan(number):
-            self.fail(f"{shown(value)} is not a number", param, ctx)
+        if isinstance(number, float) and not math.isfinite(number):
+            self.fail(f"{shown(value)} is not a finite number", param, ctx)
         return number
 
 

@@ -259,6 +259,17 @@ def _http_get(conn: Any, target: TlsTarget, attempt: TlsAttempt) -> None:
     attempt.http_hint = next((h for h in _CLIENT_CERT_HINTS if h in text), None)
 
 
+def _sni(host: str) -> str | None:
+    """The server name to send: none for an IP address (RFC 6066 forbids it, and tlslite refuses it)."""
+    import ipaddress
+
+    try:
+        ipaddress.ip_address(host)
+        return None
+    except ValueError:
+        return host
+
+
 def _attempt(name: str, target: TlsTarget, chain: Any, key: Any, timeout: float) -> TlsAttempt:
     from tlslite import TLSConnection
     from tlslite.constants import AlertDescription, CipherSuite
@@ -272,7 +283,7 @@ def _attempt(name: str, target: TlsTarget, chain: Any, key: Any, timeout: float)
     try:
         with _capture_certificate_requests(requests):
             try:
-                conn.handshakeClientCert(chain, key, settings=_settings(name), serverName=target.host)
+                conn.handshakeClientCert(chain, key, settings=_settings(name), serverName=_sni(target.host))
                 attempt.version = VERSION_NAMES.get(tuple(conn.version), str(conn.version))
                 suite = conn.session.cipherSuite
                 attempt.cipher = CipherSuite.ietfNames.get(suite, conn.getCipherName())

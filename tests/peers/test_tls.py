@@ -62,6 +62,12 @@ def test_server_not_trusted_without_its_ca(insert_card, pki, nginx):
     report, proc = tls_check(pki, f"https://localhost:{port}/", "4321")
     assert tls_codes(report)["TLS_SERVER_UNTRUSTED"] == 1 and proc.returncode == 1
     assert report["tls"]["server"]["trusted"] is False
+    # Reading the system's store prints no library warning, and the reason reads as an explanation.
+    assert proc.stderr == ""
+    untrusted = next(f for f in report["findings"] if f["code"] == "TLS_SERVER_UNTRUSTED")
+    assert "candidates exhausted" not in untrusted["detail"]
+    assert "an authority not in this computer's trust store" in untrusted["detail"]
+    assert "cpsdiag testssl-server CA" in untrusted["detail"]
 
 
 def test_connection_refused(insert_card, pki, server_cert):

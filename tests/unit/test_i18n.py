@@ -56,9 +56,29 @@ def test_compiled_catalogue_is_up_to_date(tmp_path):
     ({"LANG": "fr_FR.UTF-8"}, "fr"), ({"LANG": "en_GB.UTF-8"}, "en"), ({}, "en"),
     ({"LC_ALL": "fr_CA.UTF-8", "LANG": "en_US"}, "fr"), ({"LC_MESSAGES": "C", "LANG": "fr_FR"}, "en"),
     ({"LC_ALL": "", "LC_MESSAGES": "fr_BE", "LANG": "en"}, "fr"),
+    # gettext's order: LANGUAGE first, a list of preferences whose first language cpsdiag speaks wins.
+    ({"LANGUAGE": "fr"}, "fr"), ({"LANGUAGE": "fr", "LANG": "en_US.UTF-8"}, "fr"),
+    ({"LANGUAGE": "en", "LC_ALL": "fr_FR.UTF-8"}, "en"), ({"LANGUAGE": "de:fr:en"}, "fr"),
+    ({"LANGUAGE": "fr_CA:en"}, "fr"), ({"LANGUAGE": "de", "LANG": "fr_FR"}, "en"),
+    ({"LANGUAGE": "", "LANG": "fr_FR.UTF-8"}, "fr"), ({"LC_ALL": "POSIX"}, "en"), ({"LANG": "french"}, "fr"),
 ])
 def test_language_detection(environ, expected):
     assert i18n.detect_language(environ) == expected
+
+
+def test_language_alone_selects_french_in_the_command():
+    from clisupport import cpsdiag
+
+    proc = cpsdiag("cert", str(PACKAGE / "pki" / "anchors" / "acr-el.pem"), env={"LANG": "", "LANGUAGE": "fr"})
+    assert "les certificats sont valides et de confiance" in proc.stdout, proc.stdout
+
+
+def test_cryptolib_not_installed_agrees_in_french():
+    from cpsdiag.report.view import environment_rows
+
+    i18n.set_language("fr")
+    rows = {r.label: r.value for r in environment_rows({"environment": {"cryptolib": {"installed": False}}})}
+    assert rows["Cryptolib CPS"] == "non installée"
 
 
 def test_every_finding_renders_in_both_languages_without_missing_parameters():
