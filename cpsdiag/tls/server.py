@@ -67,7 +67,7 @@ def make_server_certificate(hosts: list[str], folder: Path) -> tuple[Path, Path,
         try:
             names.append(x509.IPAddress(ipaddress.ip_address(h)))
         except ValueError:
-            names.append(x509.DNSName(h))
+            names.append(x509.DNSName(h.encode("idna").decode("ascii")))     # an IDN in its DNS form
     cert = (x509.CertificateBuilder()
             .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, hosts[0])]))
             .issuer_name(ca_name).public_key(key.public_key()).serial_number(x509.random_serial_number())

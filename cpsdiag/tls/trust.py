@@ -178,6 +178,7 @@ def verify_server(chain_der: list[bytes], host: str, ca_file: Path | None = None
     try:
         name = IPAddress(ipaddress.ip_address(host))
     except ValueError:
+        host = host.encode("idna").decode("ascii")          # certificates name IDNs in their DNS form
         name = DNSName(host)
     verifier = PolicyBuilder().store(Store(roots)).time(at).build_server_verifier(name)
     try:

@@ -83,7 +83,8 @@ CASES += [("check--card-timeout-inf", ["check", "--no-env", "--card-timeout", "i
           ("watch--count-zero", ["watch", "--count", "0"], "usage:'--count'")]
 
 HOSTS = {"empty": "", "binary": b"\xff\xfe", "huge": "a" * 100_000, "unresolvable": "bad.invalid",
-         "not-here": "192.0.2.1", "control": f"local{ESC}host", "wrong-type": "http://localhost/"}
+         "not-here": "192.0.2.1", "control": f"local{ESC}host", "wrong-type": "http://localhost/",
+         "international": "xn--nicht-hier-q9a.invalid", "unicode": "münchen.invalid"}
 for kind, value in HOSTS.items():
     CASES.append((f"testssl-server--host-{kind}", ["testssl-server", "--port", "0", "--host", value], "usage:--host"))
 

@@ -92,3 +92,9 @@ def test_a_tls_ca_file_without_certificates_is_a_usage_error(tmp_path):
     junk.write_bytes(b"\x00\x01 not PEM")
     with pytest.raises(UsageError, match="--tls-ca '.*ca.pem': no PEM certificate"):
         read_trust_store(junk)
+
+
+def test_an_international_name_is_matched_in_its_dns_form(tmp_path):
+    cert, _key, ca = make_server_certificate(["bücher.example"], tmp_path)
+    trust = verify_server([der(cert)], "bücher.example", ca_file=ca)
+    assert trust.trusted is True and trust.names == ("xn--bcher-kva.example",)
