@@ -17,8 +17,8 @@ import tty
 
 import pytest
 
-from clisupport import clean_environ, spawn_cpsdiag
-from netsupport import free_port, wait_port
+from clisupport import clean_environ
+from netsupport import running_testssl_server
 
 pytestmark = pytest.mark.stack
 
@@ -90,18 +90,10 @@ def test_check_shows_each_step_on_a_terminal(insert_card, pki):
 
 def test_key_steps_and_the_tls_handshake_are_shown(insert_card, pki, tmp_path):
     insert_card("cps3-medecin")
-    port = free_port()
-    ca = tmp_path / "ca.pem"
-    server = spawn_cpsdiag("testssl-server", "--port", str(port), "--anchors", str(pki.anchors), "--ca-out", str(ca),
-                           "--tls-versions", "1.2")
-    try:
-        wait_port(port)
+    with running_testssl_server(pki.anchors, tmp_path) as (port, ca):
         status, out, err = run_on_terminal("check", "--no-env", "--anchors", str(pki.anchors), "--pin-stdin",
                                            "--sign", "--tls", f"https://localhost:{port}/", "--tls-ca", str(ca),
                                            stdin="1234\n")
-    finally:
-        server.terminate()
-        server.wait(10)
     progress = err.decode()
     for step in ("Presenting the PIN", "Signature self-test with the authentication key",
                  f"TLS handshake with localhost:{port} (TLS 1.3)", f"TLS handshake with localhost:{port} (TLS 1.2)"):
