@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import socket
 import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
 
 
 def free_port() -> int:
@@ -21,3 +24,20 @@ def wait_port(port: int, timeout: float = 10) -> None:
         except OSError:
             time.sleep(0.05)
     raise RuntimeError(f"nothing listens on {port}")
+
+
+@contextmanager
+def running_testssl_server(anchors: Path, folder: Path, versions: str = "1.2") -> Iterator[tuple[int, Path]]:
+    """``cpsdiag testssl-server`` trusting ``anchors``, listening; yields (port, the CA file clients trust)."""
+    from clisupport import spawn_cpsdiag
+
+    port = free_port()
+    ca = folder / "ca.pem"
+    server = spawn_cpsdiag("testssl-server", "--port", str(port), "--anchors", str(anchors), "--ca-out", str(ca),
+                           "--tls-versions", versions)
+    try:
+        wait_port(port)
+        yield port, ca
+    finally:
+        server.terminate()
+        server.wait(10)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import sys
 import traceback
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import click
 
 from cpsdiag.cli.check import check_options
-from cpsdiag.cli.common import debug_option, guarded, lang_option, parse_date
+from cpsdiag.cli.common import DATE, REPORT_FILE, REPORT_PATH, debug_option, guarded, lang_option
 
 
 class _ReportGroup(click.Group):
@@ -47,21 +48,6 @@ def report(ctx: click.Context, output: Path | None, include_certificates: bool, 
                 lang=lang, debug=debug)
 
 
-def _run_check(options: Any, debug: bool) -> Any:
-    """As ``check`` runs it: usage errors go up, anything unexpected becomes one INTERNAL_ERROR finding."""
-    from cpsdiag.diag.check import internal_error, run_check
-    from cpsdiag.errors import UsageError
-
-    try:
-        return run_check(options)
-    except (UsageError, click.exceptions.Exit, click.exceptions.Abort):
-        raise
-    except Exception as exc:
-        if debug:
-            traceback.print_exc()
-        return internal_error(None, exc)
-
-
 def _output_path(output: Path | None) -> Path:
     from cpsdiag.errors import UsageError
     from cpsdiag.report.bundle import default_output
@@ -78,14 +64,15 @@ def _output_path(output: Path | None) -> Path:
 @guarded
 def make_bundle(output: Path | None, check: dict[str, Any], include_certificates: bool, no_redact: bool,
                 lang: str | None, debug: bool) -> int:
-    from cpsdiag.cli.check import build_options
+    from cpsdiag.cli.check import build_options, diagnose
     from cpsdiag.errors import UsageError
     from cpsdiag.report.bundle import build_bundle, source_from_result, write_bundle
     from cpsdiag.report.jsonreport import report_dict
 
     path = _output_path(output)
     # check's own options, parsed by check's own code: whatever check gains, report runs it the same way.
-    result = _run_check(build_options(**check), debug)
+    quiet = check.pop("quiet")
+    result = diagnose(build_options(**check), as_json=False, quiet=quiet, debug=debug)
     try:
         environment = ""
         if result.facts.environment is not None:
@@ -111,12 +98,14 @@ def make_bundle(output: Path | None, check: dict[str, Any], include_certificates
 
 def _print_written(bundle: Any, path: Path, size: int) -> None:
     from cpsdiag.i18n import _
+    from cpsdiag.printable import escape_controls
     from cpsdiag.report.view import verdict_label
 
     marks = {"ok": "✔", "warning": "!", "error": "✖"}
     verdict = str(bundle.report.get("verdict"))
     click.echo(f"{marks.get(verdict, '✖')} {verdict_label(verdict)}")
-    click.echo(_("Report written: {path} ({size:.1f} kB)").format(path=path.resolve(), size=size / 1000))
+    click.echo(_("Report written: {path} ({size:.1f} kB)").format(path=escape_controls(str(path.resolve())),
+                                                                 size=size / 1000))
     width = max(len(f.name) for f in bundle.files)
     for f in bundle.files:
         click.echo(f"  {f.name.ljust(width)}  {_(f.description)}")
@@ -146,7 +135,7 @@ def _load(path: Path) -> dict[str, Any]:
 
 
 @report.command()
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("file", type=REPORT_FILE)
 @click.option("--json", "as_json", is_flag=True, help="Print the report's JSON instead.")
 @lang_option
 @debug_option
@@ -178,14 +167,14 @@ def show(file: Path, as_json: bool, lang: str | None, debug: bool) -> int:
 
 
 @report.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.argument("paths", nargs=-1, required=True, type=REPORT_PATH)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document (schema cpsdiag.summary/1).")
 @click.option("--csv", "as_csv", is_flag=True, help="Print CSV rows: table,key,severity,count,...")
-@click.option("--at", "at", metavar="DATE", help="Count days to expiry from this date (default now).")
+@click.option("--at", "at", type=DATE, metavar="DATE", help="Count days to expiry from this date (default now).")
 @lang_option
 @debug_option
 @guarded
-def summarize(paths: tuple[Path, ...], as_json: bool, as_csv: bool, at: str | None, lang: str | None,
+def summarize(paths: tuple[Path, ...], as_json: bool, as_csv: bool, at: datetime | None, lang: str | None,
               debug: bool) -> int:
     """Count findings, card generations, readers and middleware over many bundles or JSON reports.
 
@@ -198,7 +187,7 @@ def summarize(paths: tuple[Path, ...], as_json: bool, as_csv: bool, at: str | No
 
     if as_json and as_csv:
         raise UsageError("--json and --csv: choose one")
-    summary = run(paths, at=parse_date(at))
+    summary = run(paths, at=at)
     if as_json:
         write_json(summary, sys.stdout)
     elif as_csv:

@@ -7,21 +7,21 @@ from pathlib import Path
 import click
 
 from cpsdiag.cli.check import anchors_option
-from cpsdiag.cli.common import debug_option, guarded, lang_option
+from cpsdiag.cli.common import PEM_FILE, HostType, debug_option, guarded, lang_option
 from cpsdiag.stopping import Stopped, stop_on_signals
 
 
 @click.command("testssl-server")
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (0.0.0.0 for a LAN).")
+@click.option("--host", default="127.0.0.1", show_default=True, type=HostType(), help="Address to listen on (0.0.0.0 for a LAN).")
 @click.option("--port", default=8443, show_default=True, type=click.IntRange(0, 65535))
 @anchors_option
 @click.option("--no-bundled-anchors", is_flag=True, help="Do not trust the bundled IGC-Santé authorities.")
 @click.option("--tls-versions", default="1.2,1.3", show_default=True,
               type=click.Choice(["1.2", "1.3", "1.2,1.3"]), help="TLS versions to accept.")
-@click.option("--cert", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+@click.option("--cert", type=PEM_FILE,
               help="Server certificate (PEM); default: an ephemeral one for the host.")
-@click.option("--key", type=click.Path(dir_okay=False, exists=True, path_type=Path), help="Its private key (PEM).")
-@click.option("--ca-out", type=click.Path(dir_okay=False, path_type=Path),
+@click.option("--key", type=PEM_FILE, help="Its private key (PEM).")
+@click.option("--ca-out", type=click.Path(dir_okay=False, writable=True, path_type=Path),
               help="Write the certificate clients must trust for this server (use it with --tls-ca).")
 @lang_option
 @debug_option

@@ -29,10 +29,10 @@ def make_console(**kwargs: Any) -> Console:
     return Console(highlight=False, soft_wrap=False, **kwargs)
 
 
-def _verdict_text(verdict: str) -> Text:
-    label = {"ok": _("OK: the card and the workstation are ready"),
-             "warning": _("Works, with warnings"),
-             "error": _("Problem found")}[verdict]
+def _verdict_text(verdict: str, labels: dict[str, str] | None = None) -> Text:
+    label = _(labels[verdict]) if labels else {"ok": _("OK: the card and the workstation are ready"),
+                                               "warning": _("Works, with warnings"),
+                                               "error": _("Problem found")}[verdict]
     mark, colour = MARKS["ok" if verdict == "ok" else verdict]
     return Text.assemble((f"{mark} ", f"bold {colour}"), (label, f"bold {colour}"))
 
@@ -121,11 +121,12 @@ def render_check(result: Any, console: Console) -> None:
 
 def render_certfile(result: Any, console: Console) -> None:
     from cpsdiag.report.jsonreport import certfile_dict
+    from cpsdiag.report.view import CERTFILE_VERDICT_LABELS
 
     doc = certfile_dict(result)
     rendered = [render(f) for f in result.findings]
     console.print(Text(f"{result.path}", style="bold"))
-    console.print(_verdict_text(str(result.verdict)))
+    console.print(_verdict_text(str(result.verdict), CERTFILE_VERDICT_LABELS))
     for cert in doc["certificates"]:
         rows: list[PanelRow] = []
         if cert.get("card_type") is not None or (cert.get("holder") or {}).get("given_name"):

@@ -13,13 +13,17 @@ from datetime import datetime, timezone
 from typing import Any
 
 from cpsdiag.diag.catalog import Rendered
-from cpsdiag.i18n import N_, _, language
+from cpsdiag.i18n import N_, _, language, pgettext
 from cpsdiag.report.redact import parse_rfc4514
 
 SEVERITIES = ("ok", "info", "warning", "error")
 VERDICT_LABELS = {"ok": N_("OK: the card and the workstation are ready"),
                   "warning": N_("Works, with warnings"),
                   "error": N_("Problem found")}
+# `cpsdiag cert` judges certificate files: its verdict speaks of them, not of a card or a workstation.
+CERTFILE_VERDICT_LABELS = {"ok": N_("OK: the certificates are valid and trusted"),
+                           "warning": N_("Valid, with warnings"),
+                           "error": N_("Problem found")}
 # The issuer attributes Test SSL shows: RFC 4514 short names and their OIDs.
 _ISSUER_TYPES = {"O": ("O", "2.5.4.10"), "OU": ("OU", "2.5.4.11"), "CN": ("CN", "2.5.4.3")}
 
@@ -223,7 +227,7 @@ def environment_rows(report: dict[str, Any]) -> list[PanelRow]:
     cryptolib = env.get("cryptolib") or {}
     if cryptolib:
         rows.append(PanelRow("Cryptolib CPS", (cryptolib.get("version") or _("version unknown"))
-                             if cryptolib.get("installed") else _("not installed")))
+                             if cryptolib.get("installed") else pgettext("Cryptolib CPS", "not installed")))
     modules = [m.get("name") or m.get("path") for m in env.get("modules") or [] if m.get("kind") not in ("nss",)]
     if modules:
         rows.append(PanelRow(_("PKCS#11 modules"), ", ".join(str(m) for m in modules)))

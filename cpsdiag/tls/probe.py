@@ -14,7 +14,7 @@ import socket
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 from urllib.parse import urlsplit
 
 from cpsdiag import __version__
@@ -22,6 +22,8 @@ from cpsdiag.errors import SIGNATURE_REFUSED, UsageError
 from cpsdiag.tls.signer import CannotSign, CardSigner
 
 TLS13, TLS12 = (3, 4), (3, 3)
+MAX_URL_LENGTH = 2048               # what browsers and servers commonly accept
+ATTEMPT_LABELS = {"tls13-pss": "TLS 1.3", "tls13": "TLS 1.3", "tls12-pkcs1": "TLS 1.2"}
 VERSION_NAMES = {(3, 1): "TLS 1.0", (3, 2): "TLS 1.1", (3, 3): "TLS 1.2", (3, 4): "TLS 1.3"}
 
 
@@ -72,13 +74,30 @@ class TlsProbeResult:
 
 
 def parse_url(url: str) -> TlsTarget:
-    parts = urlsplit(url)
-    if parts.scheme != "https" or not parts.hostname:
-        raise UsageError(f"--tls {url!r}: an https:// URL is needed")
+    """The target of ``--tls URL``; a UsageError naming what is wrong with it."""
+    from cpsdiag.printable import shown
+    from cpsdiag.tls.hosts import check_host
+
+    if len(url) > MAX_URL_LENGTH:
+        raise UsageError(f"--tls: a URL of {len(url)} characters (at most {MAX_URL_LENGTH})")
     try:
-        port = parts.port or 443
+        parts = urlsplit(url)
+    except ValueError as exc:           # "Invalid IPv6 URL" and the like
+        raise UsageError(f"--tls {shown(url)}: not a URL ({exc})") from None
+    if parts.scheme.lower() != "https" or not parts.hostname:
+        raise UsageError(f"--tls {shown(url)}: an https:// URL is needed")
+    if any(ch.isspace() or not ch.isprintable() for ch in url):
+        raise UsageError(f"--tls {shown(url)}: a URL cannot hold spaces or control characters")
+    try:
+        port = 443 if parts.port is None else parts.port
     except ValueError:
-        raise UsageError(f"--tls {url!r}: bad port") from None
+        port = 0
+    if not 0 < port < 65536:
+        raise UsageError(f"--tls {shown(url)}: bad port (a number from 1 to 65535)")
+    try:
+        check_host(parts.hostname)
+    except UsageError as exc:
+        raise UsageError(f"--tls {shown(url)}: {exc}") from None
     path = parts.path or "/"
     if parts.query:
         path += "?" + parts.query
@@ -240,6 +259,17 @@ def _http_get(conn: Any, target: TlsTarget, attempt: TlsAttempt) -> None:
     attempt.http_hint = next((h for h in _CLIENT_CERT_HINTS if h in text), None)
 
 
+def _sni(host: str) -> str | None:
+    """The server name to send: none for an IP address (RFC 6066 forbids it, and tlslite refuses it)."""
+    import ipaddress
+
+    try:
+        ipaddress.ip_address(host)
+        return None
+    except ValueError:
+        return host
+
+
 def _attempt(name: str, target: TlsTarget, chain: Any, key: Any, timeout: float) -> TlsAttempt:
     from tlslite import TLSConnection
     from tlslite.constants import AlertDescription, CipherSuite
@@ -253,7 +283,7 @@ def _attempt(name: str, target: TlsTarget, chain: Any, key: Any, timeout: float)
     try:
         with _capture_certificate_requests(requests):
             try:
-                conn.handshakeClientCert(chain, key, settings=_settings(name), serverName=target.host)
+                conn.handshakeClientCert(chain, key, settings=_settings(name), serverName=_sni(target.host))
                 attempt.version = VERSION_NAMES.get(tuple(conn.version), str(conn.version))
                 suite = conn.session.cipherSuite
                 attempt.cipher = CipherSuite.ietfNames.get(suite, conn.getCipherName())
@@ -298,8 +328,11 @@ def _attempt(name: str, target: TlsTarget, chain: Any, key: Any, timeout: float)
 
 
 def probe(url: str, signer: CardSigner, client_cert_der: bytes, *, issuer_der: bytes | None = None,
-          ca_file: Any = None, timeout: float = 10.0) -> TlsProbeResult:
-    """Run the handshakes the card's capabilities call for against ``url``."""
+          ca_file: Any = None, timeout: float = 10.0,
+          on_attempt: Callable[[str], None] | None = None) -> TlsProbeResult:
+    """Run the handshakes the card's capabilities call for against ``url``.
+
+    ``on_attempt("host:port (TLS 1.3)")`` is told of each handshake as it starts (a progress display)."""
     from cryptography import x509
     from tlslite import X509, X509CertChain
 
@@ -315,6 +348,8 @@ def probe(url: str, signer: CardSigner, client_cert_der: bytes, *, issuer_der: b
     key = CardRSAKey(numbers.n, numbers.e, signer)
     plan = ["tls13-pss"] if "pss" in signer.schemes else ["tls13", "tls12-pkcs1"]
     for name in plan:
+        if on_attempt is not None:
+            on_attempt(f"{target.host}:{target.port} ({ATTEMPT_LABELS[name]})")
         try:
             attempt = _attempt(name, target, chain, key, timeout)
         except ConnectFailed as exc:

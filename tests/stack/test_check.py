@@ -180,6 +180,8 @@ def test_pcscd_stopped(stack, pki):
         report, proc = check_json(pki)
         assert codes(report) == Counter(["PCSC_NO_SERVICE"]) and proc.returncode == 1
         assert report["pcsc"]["error"]["hresult"] == "0x8010001D"
+        [finding] = report["findings"]
+        assert finding["detail"].count("SCardEstablishContext") == 1, finding["detail"]   # the call named once
         human = cpsdiag("check", "--no-env", "--lang", "fr")
         assert "Le service carte à puce n'est pas démarré" in human.stdout and "Traceback" not in human.stderr
     finally:

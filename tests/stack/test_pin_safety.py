@@ -48,6 +48,9 @@ def test_last_try_spent_when_forced(insert_card, pki):
     report, proc = check(pki, "1234\n", "--sign", "--force-last-try")
     assert key_codes(report) == Counter(["PIN_VERIFIED", "KEY_SIGN_OK", "KEY_CAPABILITIES"]), report["findings"]
     assert len(VERIFY_WITH_PIN.findall(card.log())) == 1
+    # The PIN came with --pin-stdin: the report says so, not that it was typed on the keyboard.
+    verified = next(f for f in report["findings"] if f["code"] == "PIN_VERIFIED")
+    assert "standard input" in verified["detail"] + verified["title"] and "keyboard" not in verified["detail"]
     after, _ = check(pki, "")
     assert after["card"]["pin"]["tries_left"] == 3       # a right PIN resets the counter
 

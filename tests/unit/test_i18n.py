@@ -20,15 +20,20 @@ MO = PO.with_suffix(".mo")
 
 
 def marked_messages() -> set[str]:
-    """Literal strings passed to _() or N_() anywhere in the package (the emulator speaks only English)."""
+    """Literal strings passed to _(), N_() or pgettext() anywhere in the package (the emulator speaks only
+    English); a message with a context is keyed as gettext keys it, "context\x04message"."""
     found = set()
     for path in PACKAGE.rglob("*.py"):
         if "emulator" in path.parts:
             continue
         for node in ast.walk(ast.parse(path.read_text(), str(path))):
-            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("_", "N_")
-                    and node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)):
-                found.add(node.args[0].value)
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
+                continue
+            texts = [a.value for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
+            if node.func.id in ("_", "N_") and texts:
+                found.add(texts[0])
+            elif node.func.id == "pgettext" and len(texts) == 2:
+                found.add(texts[0] + "\x04" + texts[1])
     return found
 
 
@@ -51,9 +56,29 @@ def test_compiled_catalogue_is_up_to_date(tmp_path):
     ({"LANG": "fr_FR.UTF-8"}, "fr"), ({"LANG": "en_GB.UTF-8"}, "en"), ({}, "en"),
     ({"LC_ALL": "fr_CA.UTF-8", "LANG": "en_US"}, "fr"), ({"LC_MESSAGES": "C", "LANG": "fr_FR"}, "en"),
     ({"LC_ALL": "", "LC_MESSAGES": "fr_BE", "LANG": "en"}, "fr"),
+    # gettext's order: LANGUAGE first, a list of preferences whose first language cpsdiag speaks wins.
+    ({"LANGUAGE": "fr"}, "fr"), ({"LANGUAGE": "fr", "LANG": "en_US.UTF-8"}, "fr"),
+    ({"LANGUAGE": "en", "LC_ALL": "fr_FR.UTF-8"}, "en"), ({"LANGUAGE": "de:fr:en"}, "fr"),
+    ({"LANGUAGE": "fr_CA:en"}, "fr"), ({"LANGUAGE": "de", "LANG": "fr_FR"}, "en"),
+    ({"LANGUAGE": "", "LANG": "fr_FR.UTF-8"}, "fr"), ({"LC_ALL": "POSIX"}, "en"), ({"LANG": "french"}, "fr"),
 ])
 def test_language_detection(environ, expected):
     assert i18n.detect_language(environ) == expected
+
+
+def test_language_alone_selects_french_in_the_command():
+    from clisupport import cpsdiag
+
+    proc = cpsdiag("cert", str(PACKAGE / "pki" / "anchors" / "acr-el.pem"), env={"LANG": "", "LANGUAGE": "fr"})
+    assert "les certificats sont valides et de confiance" in proc.stdout, proc.stdout
+
+
+def test_cryptolib_not_installed_agrees_in_french():
+    from cpsdiag.report.view import environment_rows
+
+    i18n.set_language("fr")
+    rows = {r.label: r.value for r in environment_rows({"environment": {"cryptolib": {"installed": False}}})}
+    assert rows["Cryptolib CPS"] == "non installée"
 
 
 def test_every_finding_renders_in_both_languages_without_missing_parameters():
@@ -72,7 +97,10 @@ def test_every_finding_renders_in_both_languages_without_missing_parameters():
               "client": "c", "kind": "RDP", "service": "pcscd", "start_mode": "disabled",
               "device": "d", "ids": "1:2", "features": "f", "minimum": "5.2", "package": "p", "cache": "/c",
               "serials": "s", "card_serial": "1", "scope": "s", "modules": "m", "profiles": "p", "profile": "p",
-              "name": "n", "path": "/p", "evidence": "e", "driver": "d", "hresult": "0x1"}
+              "name": "n", "path": "/p", "evidence": "e", "driver": "d", "hresult": "0x1",
+              # why a server is not trusted (cpsdiag.tls.trust)
+              "why": "unknown_issuer", "authority": "CN=a", "host": "h", "names": "n", "store": "system",
+              "verifier": "v"}
     for lang in ("en", "fr"):
         i18n.set_language(lang)
         for code in CATALOG:
