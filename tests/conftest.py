@@ -66,8 +66,7 @@ def pki(tmp_path_factory):
     """Today's test PKI and every shipped profile with its certificates."""
     from cpsdiag.emulator.pkigen import make_pki
 
-    # The checkout's profiles, named: an installed cpsdiag (a wheel, scripts/test-pythons) has no fixtures/.
-    return make_pki(tmp_path_factory.mktemp("pki"), [ROOT / "fixtures" / "cards"])
+    return make_pki(tmp_path_factory.mktemp("pki"))
 
 
 @dataclass

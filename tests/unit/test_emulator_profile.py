@@ -70,8 +70,6 @@ def test_unknown_fault_is_refused(copy):
     assert err.value.field == "faults.explode"
 
 
-@pytest.mark.xfail(not profiles.project_cards_dir().is_dir(), strict=True,
-                   reason="issues 12/16: an installed cpsdiag (a wheel, scripts/test-pythons) ships no card profiles")
 def test_unknown_name_lists_known_profiles():
     with pytest.raises(profiles.ProfileError, match="cps3-medecin"):
         profiles.resolve("no-such-card")

@@ -396,7 +396,7 @@ def test_emulator_test_pki_validates_with_its_anchor_bundle(tmp_path: Path) -> N
     """The emulator's own PKI (cpsdiag.emulator.pkigen) is what --anchors will be fed with in the stack tests."""
     pkigen = pytest.importorskip("cpsdiag.emulator.pkigen")
     # The checkout's profiles, named: an installed cpsdiag (scripts/test-pythons) ships none.
-    out = pkigen.make_pki(tmp_path, [Path(__file__).resolve().parents[2] / "fixtures" / "cards"])
+    out = pkigen.make_pki(tmp_path)
     anchors = load_certificates(out.anchors.read_bytes(), where=str(out.anchors))
     leaves = sorted(out.cards.glob("*/*.pem"))
     if not leaves:
