@@ -177,3 +177,16 @@ def assert_self_contained(html: str) -> None:
             raise AssertionError(f"external reference {name}={value}")
     style = html[html.index("<style>"):html.index("</style>")]
     assert "url(" not in style and "@import" not in style and "@font-face" not in style
+
+
+def bundle_report_json(anchors: Path, salt: Any) -> dict[str, Any]:
+    """The report.json of a redacted bundle of the card in the reader, checked without the workstation inventory."""
+    import json
+
+    from cpsdiag.diag.check import CheckOptions, run_check
+    from cpsdiag.report.bundle import REPORT, build_bundle, source_from_result
+    from cpsdiag.report.jsonreport import report_dict
+
+    result = run_check(CheckOptions(anchors=(anchors,), environment=False))
+    bundle = build_bundle(source_from_result(result, report_dict(result)), salt=salt)
+    return json.loads(next(f.data for f in bundle.files if f.name == REPORT))
