@@ -61,3 +61,29 @@ def _field_meta(cls: type[Struct]) -> dict[str, dict[str, Any]]:
 def identifying_fields(cls: type[Struct]) -> dict[str, str]:
     """Field name -> kind of identifying value, for the fields of ``cls`` marked so."""
     return {name: extra["identifying"] for name, extra in field_meta(cls).items() if "identifying" in extra}
+
+
+R = typing.TypeVar("R", bound=Struct)
+
+
+def displayable(record: R) -> R:
+    """A copy of ``record`` whose every text (keys of free-form maps too) is safe to show on a terminal or a page.
+
+    The one place where data from a card, a certificate, a bundle or a server
+    loses the escape sequences and control characters it may carry
+    (``termtext.clean``): the views receive records that went through it.
+    """
+    import msgspec
+
+    from cpsdiag.termtext import clean
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, str):
+            return clean(node)
+        if isinstance(node, dict):
+            return {clean(str(k)): walk(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [walk(v) for v in node]
+        return node
+
+    return msgspec.convert(walk(msgspec.to_builtins(record)), type(record))

@@ -477,9 +477,9 @@ def decode_report(raw: bytes | str) -> Report:
 
 def _where(message: str) -> str:
     """msgspec says "Expected `array`, got `str` - at `$.findings`": the place first, in the report's terms."""
-    text, _sep, place = message.rpartition(" - at ")
-    if not _sep:
-        return message
+    text, sep, place = message.rpartition(" - at ")
+    if not sep:
+        text, place = message, "$"
     return f"{place.strip('`')}: {text.replace('`', '')}"
 
 

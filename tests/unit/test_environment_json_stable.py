@@ -25,7 +25,7 @@ RUNTIME = {"python", "cpsdiag", "timings_ms"}
 @pytest.mark.parametrize("platform", ["linux", "darwin", "win32"])
 def test_the_environment_section_of_every_fake_workstation_is_unchanged(platform):
     from cpsdiag.env import collect_environment, load_layout
-    from cpsdiag.env import environment_dict as environment_json
+    from cpsdiag.report.jsonreport import environment_json
 
     facts = collect_environment(load_layout(DATA / "env" / platform), card_serial="90000001")
     section = json.loads(json.dumps(environment_json(facts), ensure_ascii=False))

@@ -72,7 +72,9 @@ def test_every_finding_renders_in_both_languages_without_missing_parameters():
               "client": "c", "kind": "RDP", "service": "pcscd", "start_mode": "disabled",
               "device": "d", "ids": "1:2", "features": "f", "minimum": "5.2", "package": "p", "cache": "/c",
               "serials": "s", "card_serial": "1", "scope": "s", "modules": "m", "profiles": "p", "profile": "p",
-              "name": "n", "path": "/p", "evidence": "e", "driver": "d", "hresult": "0x1"}
+              "name": "n", "path": "/p", "evidence": "e", "driver": "d", "hresult": "0x1",
+              # a bundle read back (report show)
+              "problems": "report.json does not match"}
     for lang in ("en", "fr"):
         i18n.set_language(lang)
         for code in CATALOG:
