@@ -270,7 +270,7 @@ def read_report(path: Path | str, verify: bool = True) -> LoadedReport:
 
 def _schema_problem(path: Path | str, raw: bytes, problem: str) -> str:
     """"not a cpsdiag report" when it says it is something else, else what breaks the schema and where."""
-    if problem.startswith(("not JSON", "nested too deeply")):
+    if problem.startswith("not JSON"):
         return f"{path}: {problem}"
     if problem.startswith("$.schema:") or "field schema" in problem or problem.startswith("$: Expected object"):
         try:

@@ -472,7 +472,7 @@ def decode_report(raw: bytes | str) -> Report:
     except msgspec.DecodeError as exc:
         raise SchemaError(f"not JSON ({exc})") from None
     except RecursionError:
-        raise SchemaError("nested too deeply to be a cpsdiag report") from None
+        raise SchemaError("$: nested too deeply (arrays or objects inside one another beyond what a report has)") from None
 
 
 def _where(message: str) -> str:
