@@ -9,7 +9,7 @@ carries a word or a mark, never colour alone.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.table import Table
@@ -27,7 +27,11 @@ from cpsdiag.report.view import (PanelRow, certificate_rows, holder_panel, ident
 from cpsdiag.richview import KeyValues, Row, dash, make_console, marks, panel, print_prose
 
 if TYPE_CHECKING:
+    from cpsdiag.card.identify import CardModel
+    from cpsdiag.diag.certfile import CertFileResult
     from cpsdiag.diag.check import CheckResult
+    from cpsdiag.diag.findings import Finding
+    from cpsdiag.iso7816.atr import Atr
     from cpsdiag.report.schema import Report
 
 
@@ -118,7 +122,7 @@ def render_check(result: CheckResult, console: Console) -> None:
     render_report(build_report(result), console)
 
 
-def render_certfile(result: Any, console: Console) -> None:
+def render_certfile(result: CertFileResult, console: Console) -> None:
     from cpsdiag.report.jsonreport import certfile_record
 
     doc = displayable(certfile_record(result))
@@ -148,11 +152,11 @@ def render_certfile(result: Any, console: Console) -> None:
     _remedies(rendered, console)
 
 
-def rendered_findings_of(findings: list[Any]) -> list[Rendered]:
+def rendered_findings_of(findings: list[FindingRecord]) -> list[Rendered]:
     return [Rendered(f.code, f.severity, f.step, f.title, f.detail, f.remedy) for f in findings]
 
 
-def render_findings(findings: list[Any], console: Console) -> None:
+def render_findings(findings: list[Finding], console: Console) -> None:
     """Findings and their remedies, for commands that have no panel of their own."""
     from cpsdiag.report.jsonreport import finding_records
 
@@ -161,7 +165,7 @@ def render_findings(findings: list[Any], console: Console) -> None:
     _remedies(rendered, console)
 
 
-def render_readers(rows: list[dict[str, Any]], console: Console) -> None:
+def render_readers(rows: list[dict[str, str | bool | None]], console: Console) -> None:
     from cpsdiag.termtext import clean
 
     if not rows:
@@ -181,7 +185,7 @@ def render_readers(rows: list[dict[str, Any]], console: Console) -> None:
     console.print(table)
 
 
-def render_atr(atr: Any, model: Any, guessed: bool, console: Console) -> None:
+def render_atr(atr: Atr, model: CardModel | None, guessed: bool, console: Console) -> None:
     rows = [Row("ATR", atr.hex),
             Row("TS", f"{atr.raw[0]:02X}  " + (_("direct convention") if atr.convention == "direct"
                                                else _("inverse convention"))),

@@ -11,8 +11,6 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta, timezone
 from html import escape
-from typing import Any
-
 from cpsdiag import __version__
 from cpsdiag.diag.catalog import ROLE_LABELS
 from cpsdiag.i18n import N_, _, language
@@ -86,7 +84,7 @@ footer { margin-top: 2.5rem; color: #666; font-size: .85rem; border-top: 1px sol
 """
 
 
-def _e(value: Any) -> str:
+def _e(value: object) -> str:
     return escape("" if value is None else str(value), quote=True)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Iterable
 
 import msgspec
 
@@ -39,7 +39,7 @@ def _hex(data: bytes | None) -> str | None:
     return data.hex(" ").upper() if data else None
 
 
-def _param(value: Any) -> Scalar | list[Scalar]:
+def _param(value: object) -> Scalar | list[Scalar]:
     """A finding parameter as the schema types it: a scalar, or a list of them; anything else as text."""
     if isinstance(value, (str, int, float, bool)) or value is None:
         return value
@@ -203,7 +203,7 @@ def build_report(result: CheckResult) -> s.Report:
 _UNSAFE = re.compile("[\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
-def to_json(record: msgspec.Struct | dict[str, Any] | list[Any]) -> str:
+def to_json(record: object) -> str:
     """JSON as cpsdiag writes it (indented, UTF-8 text, control characters escaped)."""
     data = msgspec.to_builtins(record) if isinstance(record, msgspec.Struct) else record
     text = json.dumps(data, ensure_ascii=False, indent=2)
@@ -214,17 +214,17 @@ def dumps(result: CheckResult) -> str:
     return to_json(build_report(result))
 
 
-def report_dict(result: CheckResult) -> dict[str, Any]:
+def report_dict(result: CheckResult) -> dict[str, object]:
     """The report as plain dicts (for programs that want them)."""
     return msgspec.to_builtins(build_report(result))
 
 
-def findings_list(findings: Iterable[Finding]) -> list[dict[str, Any]]:
+def findings_list(findings: Iterable[Finding]) -> list[dict[str, object]]:
     """Findings as the JSON documents of every command write them."""
     return msgspec.to_builtins(finding_records(findings))
 
 
-def environment_json(env: EnvironmentFacts) -> dict[str, Any]:
+def environment_json(env: EnvironmentFacts) -> dict[str, object]:
     """The environment section as plain dicts (``cpsdiag env --json``)."""
     return msgspec.to_builtins(environment_record(env))
 
@@ -235,5 +235,5 @@ def certfile_record(result: CertFileResult) -> s.CertificateFile:
                              certificates=[certificate_record(cf, result.at) for cf in result.certificates])
 
 
-def certfile_dict(result: CertFileResult) -> dict[str, Any]:
+def certfile_dict(result: CertFileResult) -> dict[str, object]:
     return msgspec.to_builtins(certfile_record(result))

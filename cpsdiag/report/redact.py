@@ -29,7 +29,7 @@ import secrets
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Iterable, Iterator
 
 import msgspec
 from msgspec import UNSET, Struct
@@ -137,11 +137,11 @@ def keyed_hash(salt: Salt, value: str, kind: str = "identifier") -> str:
 # -- finding identifying values in any tree -----------------------------------------------------
 
 
-def _scalar(value: Any) -> bool:
+def _scalar(value: object) -> bool:
     return isinstance(value, (str, int)) and not isinstance(value, bool) and bool(str(value).strip())
 
 
-def _identifying(value: Any) -> bool:
+def _identifying(value: object) -> bool:
     """A value an identifying key holds that can be masked: text or number, or a list of them."""
     return _scalar(value) or (isinstance(value, list) and bool(value) and all(_scalar(v) for v in value))
 
@@ -153,7 +153,7 @@ def _parts(value: str, kind: str) -> list[str]:
     return [value]
 
 
-def _fields(node: Struct) -> Iterator[tuple[str, Any, str | None, dict[str, str] | None]]:
+def _fields(node: Struct) -> Iterator[tuple[str, object, str | None, dict[str, str] | None]]:
     """(name, value, identifying kind, identifying parameters) of each field of a record that has a value."""
     kinds = identifying_fields(type(node))
     meta = field_meta(type(node))
@@ -163,10 +163,10 @@ def _fields(node: Struct) -> Iterator[tuple[str, Any, str | None, dict[str, str]
             yield name, value, kinds.get(name), meta[name].get("identifying_params")
 
 
-def identifying_values(record: Any) -> Iterator[tuple[str, str, str]]:
+def identifying_values(record: object) -> Iterator[tuple[str, str, str]]:
     """(path, kind, value) of every identifying value of a record (a subject's own values are ``subjects``')."""
 
-    def walk(node: Any, path: str) -> Iterator[tuple[str, str, str]]:
+    def walk(node: object, path: str) -> Iterator[tuple[str, str, str]]:
         if isinstance(node, Struct):
             for name, value, kind, params in _fields(node):
                 here = f"{path}.{name}" if path else name
@@ -187,7 +187,7 @@ def identifying_values(record: Any) -> Iterator[tuple[str, str, str]]:
     yield from walk(record, "")
 
 
-def subjects(record: Any) -> Iterator[str]:
+def subjects(record: object) -> Iterator[str]:
     """The values of the fields marked ``subject`` (the card certificates' distinguished names)."""
     if isinstance(record, Struct):
         for _name, value, kind, _params in _fields(record):
@@ -400,7 +400,7 @@ class RedactedReport:
     redactor: Redactor
 
 
-def redactor_for(report: Any, salt: Salt, extra: Iterable[tuple[str, str]] = (), home: str | None = None
+def redactor_for(report: Report, salt: Salt, extra: Iterable[tuple[str, str]] = (), home: str | None = None
                  ) -> Redactor:
     """A redactor that knows every identifying value of ``report`` (plus ``extra`` (kind, value) pairs)."""
     values = [(kind, value) for _path, kind, value in identifying_values(report)]
@@ -423,7 +423,7 @@ def redact_report(report: Report, salt: Salt, include_certificates: bool = False
     fields: list[str] = []
     kinds: set[str] = set()
 
-    def hidden(value: Any, kind: str, here: str) -> tuple[Any, Any]:
+    def hidden(value: object, kind: str, here: str) -> tuple[str | list[str], str | list[str]]:
         fields.append(here)
         kinds.add(kind)
         if isinstance(value, list):
@@ -433,9 +433,9 @@ def redact_report(report: Report, salt: Salt, include_certificates: bool = False
             return ", ".join(mask(p, kind) for p in parts), [keyed_hash(salt, p, kind) for p in parts]
         return mask(str(value), kind), keyed_hash(salt, str(value), kind)
 
-    def replace(node: Any, path: str) -> Any:
+    def replace(node: object, path: str) -> object:
         if isinstance(node, Struct):
-            changes: dict[str, Any] = {}
+            changes: dict[str, object] = {}
             for name, value, kind, params in _fields(node):
                 here = f"{path}.{name}" if path else name
                 if kind == "subject" and isinstance(value, str):
@@ -444,7 +444,7 @@ def redact_report(report: Report, salt: Salt, include_certificates: bool = False
                 elif kind is not None and kind != "subject" and _identifying(value):
                     changes[name], changes[f"{name}{HASH_SUFFIX}"] = hidden(value, kind, here)
                 elif params is not None and isinstance(value, dict):
-                    out: dict[str, Any] = {}
+                    out: dict[str, object] = {}
                     for key, item in value.items():
                         if key in params and _identifying(item):
                             out[key], out[f"{key}{HASH_SUFFIX}"] = hidden(item, params[key], f"{here}.{key}")

@@ -25,7 +25,7 @@ version of cpsdiag (which may add fields) still reads.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 import msgspec
 from msgspec import UNSET, Struct, UnsetType
@@ -481,8 +481,3 @@ def _where(message: str) -> str:
     if not sep:
         text, place = message, "$"
     return f"{place.strip('`')}: {text.replace('`', '')}"
-
-
-def to_builtins(record: Struct) -> Any:
-    """Plain dicts and lists in field order (UNSET fields left out), for json.dumps."""
-    return msgspec.to_builtins(record)

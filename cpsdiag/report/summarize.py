@@ -23,13 +23,16 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, TextIO
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator, TextIO
 
 from cpsdiag.report.bundle import BundleError, read_report
 from cpsdiag.env.record import EnvironmentSection
 from cpsdiag.report.schema import Card, Report
 from cpsdiag.report.view import parse_time
 from cpsdiag.termtext import clean
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 SUMMARY_SCHEMA = "cpsdiag.summary/1"
 WINDOWS = (30, 60, 90)
@@ -209,12 +212,12 @@ def summarize(paths: Iterable[Path | str], at: datetime | None = None,
 # -- output ---------------------------------------------------------------------------------------------
 
 
-def _cert_dict(c: ExpiringCertificate) -> dict[str, Any]:
+def _cert_dict(c: ExpiringCertificate) -> dict[str, object]:
     return {"days_left": c.days_left, "not_after": c.not_after, "role": c.role, "card": c.card, "serial": c.serial,
             "file": c.file, "generated_at": c.generated_at}
 
 
-def _head(summary: FleetSummary) -> dict[str, Any]:
+def _head(summary: FleetSummary) -> dict[str, object]:
     return {
         "schema": SUMMARY_SCHEMA,
         "at": summary.at.astimezone(timezone.utc).isoformat().replace("+00:00", "Z"),
@@ -234,7 +237,7 @@ def _head(summary: FleetSummary) -> dict[str, Any]:
     }
 
 
-def summary_dict(summary: FleetSummary) -> dict[str, Any]:
+def summary_dict(summary: FleetSummary) -> dict[str, object]:
     """The ``cpsdiag.summary/1`` document."""
     return {**_head(summary), "certificates": [_cert_dict(c) for c in summary.expiring()]}
 
@@ -280,7 +283,7 @@ def _window(days: int) -> int:
     return next(w for w in WINDOWS if days <= w)
 
 
-def render_summary(summary: FleetSummary, console: Any) -> None:
+def render_summary(summary: FleetSummary, console: Console) -> None:
     from rich.table import Table
     from rich.text import Text
 
