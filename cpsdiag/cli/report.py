@@ -126,6 +126,11 @@ def _print_written(bundle: Any, path: Path, size: int) -> None:
         click.echo(_("The card's certificates are not included (--include-certificates adds them)."))
 
 
+def _utf8_stdout() -> bool:
+    """Standard output takes UTF-8 (not so under LC_ALL=POSIX with PYTHONUTF8=0): else JSON is all \\u escapes."""
+    return str(getattr(sys.stdout, "encoding", "") or "").lower().replace("_", "-").startswith("utf")
+
+
 # -- report show --------------------------------------------------------------------------------------
 
 
@@ -172,7 +177,7 @@ def show(file: Path, as_json: bool, lang: str | None, debug: bool) -> int:
     if as_json:
         from cpsdiag.report.jsonreport import to_json
 
-        sys.stdout.write(to_json(report) + "\n")
+        sys.stdout.write(to_json(report, ascii_only=not _utf8_stdout()) + "\n")
         if notice is not None:
             click.echo(f"{notice.code}: {notice.title}. {notice.detail}", err=True)
     else:
@@ -219,8 +224,10 @@ def summarize(paths: tuple[Path, ...], as_json: bool, as_csv: bool, at: str | No
     else:
         summary = _with_progress(paths, when, run)
     if as_json:
-        write_json(summary, sys.stdout)
+        write_json(summary, sys.stdout, ascii_only=not _utf8_stdout())
     elif as_csv:
+        if not _utf8_stdout():
+            sys.stdout.reconfigure(errors="replace")      # type: ignore[union-attr]
         write_csv(summary, sys.stdout)
     else:
         from cpsdiag.report.console import make_console

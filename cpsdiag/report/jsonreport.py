@@ -203,10 +203,11 @@ def build_report(result: CheckResult) -> s.Report:
 _UNSAFE = re.compile("[\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
-def to_json(record: object) -> str:
-    """JSON as cpsdiag writes it (indented, UTF-8 text, control characters escaped)."""
+def to_json(record: object, ascii_only: bool = False) -> str:
+    """JSON as cpsdiag writes it (indented, UTF-8 text, control characters escaped; all escaped for an output
+    that cannot take UTF-8)."""
     data = msgspec.to_builtins(record) if isinstance(record, msgspec.Struct) else record
-    text = json.dumps(data, ensure_ascii=False, indent=2)
+    text = json.dumps(data, ensure_ascii=ascii_only, indent=2)
     return _UNSAFE.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
 
 

@@ -242,12 +242,12 @@ def summary_dict(summary: FleetSummary) -> dict[str, object]:
     return {**_head(summary), "certificates": [_cert_dict(c) for c in summary.expiring()]}
 
 
-def write_json(summary: FleetSummary, out: TextIO) -> None:
+def write_json(summary: FleetSummary, out: TextIO, ascii_only: bool = False) -> None:
     """summary_dict() as JSON, the certificate list written one entry at a time (the only part that can be long)."""
-    head = json.dumps(_head(summary), ensure_ascii=False, indent=2)
+    head = json.dumps(_head(summary), ensure_ascii=ascii_only, indent=2)
     out.write(head[:-2] + ',\n  "certificates": [')
     for i, c in enumerate(summary.expiring()):
-        out.write(("," if i else "") + "\n    " + json.dumps(_cert_dict(c), ensure_ascii=False))
+        out.write(("," if i else "") + "\n    " + json.dumps(_cert_dict(c), ensure_ascii=ascii_only))
     out.write("\n  ]\n}\n" if summary.certificates else "]\n}\n")
 
 

@@ -174,3 +174,19 @@ def test_summarize_shows_a_progress_bar_with_the_count_on_a_terminal_only(tmp_pa
     assert "Reading reports" not in run_on_a_terminal("report", "summarize", str(tmp_path), "--json")
     piped = cpsdiag("report", "summarize", str(tmp_path))
     assert "Reading reports" not in piped.stdout + piped.stderr and "3 reports read" in piped.stdout
+
+
+def test_show_and_summarize_on_an_output_that_cannot_take_utf8(tmp_path):
+    doc = sample()
+    doc["certificates"][0]["holder"]["surname"] = "HÉLÈNE-ESSAI"
+    path = bundle(tmp_path / "b.zip", doc)
+    plain = {"LC_ALL": "POSIX", "LANG": "POSIX", "PYTHONUTF8": "0"}
+    for args in (["report", "show", str(path)], ["report", "show", str(path), "--json"],
+                 ["report", "summarize", str(tmp_path)], ["report", "summarize", str(tmp_path), "--json"],
+                 ["report", "summarize", str(tmp_path), "--csv"]):
+        proc = cpsdiag(*args, env=plain)
+        assert proc.returncode == 0 and proc.stdout.isascii(), (args, proc.stderr)
+    shown = cpsdiag("report", "show", str(path), env=plain).stdout
+    assert "HELENE-ESSAI" in shown and "+ OK" in shown
+    as_json = json.loads(cpsdiag("report", "show", str(path), "--json", env=plain).stdout)
+    assert as_json["certificates"][0]["holder"]["surname"] == "HÉLÈNE-ESSAI"
