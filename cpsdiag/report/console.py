@@ -16,7 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from cpsdiag import __version__
-from cpsdiag.diag.catalog import Rendered, render
+from cpsdiag.diag.catalog import Rendered
 from cpsdiag.i18n import _
 from msgspec import UNSET
 

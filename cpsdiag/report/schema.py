@@ -28,7 +28,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 import msgspec
-from msgspec import UNSET, Struct, UnsetType
+from msgspec import UNSET, UnsetType
 
 from cpsdiag.env.record import EnvironmentSection
 from cpsdiag.record import Doc, Hmac, Record, Scalar
