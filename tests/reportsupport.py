@@ -22,18 +22,25 @@ from cpsdiag.emulator.layout import luhn_digit
 @dataclass
 class Checked:
     result: Any            # cpsdiag.diag.check.CheckResult
-    report: dict[str, Any]
+    report: Any            # cpsdiag.report.schema.Report
+
+    @property
+    def doc(self) -> dict[str, Any]:
+        """The report as the JSON has it."""
+        import msgspec
+
+        return msgspec.to_builtins(self.report)
 
 
 def check_inserted(anchors: Path, lang: str = "en") -> Checked:
     """``cpsdiag check --anchors ANCHORS`` in-process, on the card in the stack's reader."""
     from cpsdiag.diag.check import CheckOptions, run_check
     from cpsdiag.i18n import set_language
-    from cpsdiag.report.jsonreport import report_dict
+    from cpsdiag.report.jsonreport import build_report
 
     set_language(lang)
     result = run_check(CheckOptions(anchors=(anchors,)))
-    return Checked(result, report_dict(result))
+    return Checked(result, build_report(result))
 
 
 def identity_strings(folder: Path) -> set[str]:
@@ -177,3 +184,85 @@ def assert_self_contained(html: str) -> None:
             raise AssertionError(f"external reference {name}={value}")
     style = html[html.index("<style>"):html.index("</style>")]
     assert "url(" not in style and "@import" not in style and "@font-face" not in style
+
+
+def bundle_report_json(anchors: Path, salt: Any) -> dict[str, Any]:
+    """The report.json of a redacted bundle of the card in the reader, checked without the workstation inventory."""
+    import json
+
+    from cpsdiag.diag.check import CheckOptions, run_check
+    from cpsdiag.report.bundle import REPORT, build_bundle, source_from_result
+
+    result = run_check(CheckOptions(anchors=(anchors,), environment=False))
+    bundle = build_bundle(source_from_result(result), salt=salt)
+    return json.loads(next(f.data for f in bundle.files if f.name == REPORT))
+
+
+# -- reports written by hand (unit tests) --------------------------------------------------------------------
+
+
+def report_doc(**sections: Any) -> dict[str, Any]:
+    """A complete cpsdiag.report/1 document with nothing in it (no reader, no card), ``sections`` replacing parts."""
+    doc: dict[str, Any] = {
+        "schema": "cpsdiag.report/1", "tool": {"name": "cpsdiag", "version": "0.1.0"},
+        "generated_at": "2026-11-23T21:34:10Z", "language": "en", "validity_date": "2026-11-23T21:34:10Z",
+        "verdict": "ok", "exit_status": 0, "findings": [], "pcsc": {"library": None, "error": None}, "readers": [],
+        "card": None, "certificates": [], "keys": None, "environment": None, "tls": None, "timings_ms": {},
+        "apdu": {"count": 0, "bytes_sent": 0, "bytes_received": 0}}
+    doc.update(sections)
+    return doc
+
+
+def holder_doc(**fields: Any) -> dict[str, Any]:
+    holder = dict.fromkeys(("given_name", "surname", "national_id", "id_type", "id_kind", "identifier", "login_id",
+                            "title", "profession_code", "profession", "structure"))
+    holder.update(fields)
+    return holder
+
+
+def certificate_doc(**fields: Any) -> dict[str, Any]:
+    """A parsed certificate of the card with every field (most of them null), ``fields`` replacing some."""
+    cert: dict[str, Any] = {
+        "role": "authentication", "label": None, "path": None, "error": None, "subject": "CN=x", "issuer": "CN=y",
+        "issuer_name": "y", "issuer_family": "other", "issuer_class": None, "issuer_range": None,
+        "serial": "5A3F09B7C2D4E6F8A1B2C3D4E5F60718",
+        "not_before": "2025-01-01T00:00:00Z", "not_after": "2028-01-01T00:00:00Z", "days_left": 400,
+        "holder": holder_doc(), "card_type": None, "card_type_label": None, "test_card": False, "card_number": None,
+        "key_usage": [], "extended_key_usage": [], "key_type": "RSA", "key_size": 2048, "private_key_size": None,
+        "policies": [], "crl_urls": [], "ocsp_urls": [], "ca_issuers_urls": [], "sha256": "9F" * 32, "chain": None}
+    cert.update(fields)
+    return cert
+
+
+def card_doc(**fields: Any) -> dict[str, Any]:
+    card: dict[str, Any] = {
+        "reader": "Reader 0", "atr": None, "protocol": None, "generation": "CPS3", "interface": "contact",
+        "model": None, "identified": True, "atr_decoded": None, "card_number": None, "pan": None,
+        "card_number_check_ok": None, "pin": None, "pkcs15": None}
+    card.update(fields)
+    return card
+
+
+def finding_doc(code: str, severity: str = "ok", step: str = "card", **params: Any) -> dict[str, Any]:
+    return {"code": code, "severity": severity, "step": step, "title": code, "detail": "", "remedy": None,
+            "params": params}
+
+
+def as_report(doc: dict[str, Any]) -> Any:
+    """The record of a document, decoded as a bundle's report.json is."""
+    import json
+
+    from cpsdiag.report.schema import decode_report
+
+    return decode_report(json.dumps(doc))
+
+
+def inventory() -> dict:
+    """The environment section of the fake Linux workstation (tests/data/env/linux)."""
+    from pathlib import Path
+
+    from cpsdiag.env import collect_environment, load_layout
+    from cpsdiag.report.jsonreport import environment_json
+
+    return environment_json(collect_environment(load_layout(Path(__file__).resolve().parent / "data" / "env" /
+                                                            "linux")))

@@ -350,6 +350,13 @@ CATALOG: dict[str, Entry] = {
         N_("{url}: {error}"),
         N_("Run again; if it persists, send this diagnosis to the service's support."),
     ),
+    "REPORT_TAMPERED": Entry(
+        N_("This report was changed after cpsdiag wrote it"),
+        N_("Its files do not match the SHA-256 values of its manifest.json ({problems}): what is shown below may "
+           "not be what cpsdiag found on the workstation."),
+        N_("Do not rely on it: ask for the report again, the zip file exactly as cpsdiag wrote it, sent without "
+           "being opened or edited."),
+    ),
     "INTERNAL_ERROR": Entry(
         N_("cpsdiag failed unexpectedly"),
         N_("{error}"),

@@ -120,3 +120,30 @@ def test_tls_distinguished_names_from_the_network(data):
 
     request = _cert_request(Request())
     assert len(request.ca_names) >= 1
+
+
+_json_values = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+                            lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner,
+                                                                                        max_size=4), max_leaves=20)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.data())
+def test_a_hostile_report_json_is_refused_with_a_message_never_a_crash(data):
+    """Any JSON, or a real report's document with one section replaced by anything: decoded or SchemaError."""
+    import json
+
+    from cpsdiag.report.schema import SchemaError, decode_report
+    from reportsupport import report_doc
+
+    doc = report_doc()
+    if data.draw(st.booleans()):
+        doc[data.draw(st.sampled_from(sorted(doc)))] = data.draw(_json_values)
+        raw = json.dumps(doc)
+    else:
+        raw = data.draw(st.one_of(st.binary(max_size=200).map(lambda b: b.decode("latin-1")),
+                                  _json_values.map(json.dumps)))
+    try:
+        decode_report(raw)
+    except SchemaError as exc:
+        assert str(exc)

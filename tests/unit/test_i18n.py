@@ -100,7 +100,9 @@ def test_every_finding_renders_in_both_languages_without_missing_parameters():
               "name": "n", "path": "/p", "evidence": "e", "driver": "d", "hresult": "0x1",
               # why a server is not trusted (cpsdiag.tls.trust)
               "why": "unknown_issuer", "authority": "CN=a", "host": "h", "names": "n", "store": "system",
-              "verifier": "v"}
+              "verifier": "v",
+              # a bundle read back (report show)
+              "problems": "report.json does not match"}
     for lang in ("en", "fr"):
         i18n.set_language(lang)
         for code in CATALOG:
