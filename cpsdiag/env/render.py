@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cpsdiag.env.record import EnvironmentSection, Module, ModuleProbe, environment_section
-from cpsdiag.i18n import _
+from cpsdiag.i18n import _, pgettext
 
 
 def _record(env: Any) -> EnvironmentSection:
@@ -151,7 +151,7 @@ def sections(env: Any) -> list[Section]:
 
     if lib.installed:
         version = lib.version or (_("older than 5 (CPS2ter era)") if lib.legacy else _("unknown"))
-        rows = [Row(_("Installed"), _("yes")),
+        rows = [Row(pgettext("Cryptolib CPS", "Installed"), _("yes")),
                 Row(_("Version"), version + (f" ({lib.version_source}: {lib.package})" if lib.version_source else ""),
                     brief=True)]
         rows.append(Row(_("PKCS#11 module"), lib.module or "-"))
@@ -163,7 +163,7 @@ def sections(env: Any) -> list[Section]:
         if lib.mozilla_manifest:
             rows.append(Row(_("Firefox registration"), lib.mozilla_manifest))
     else:
-        rows = [Row(_("Installed"), _("no"), brief=True)]
+        rows = [Row(pgettext("Cryptolib CPS", "Installed"), _("no"), brief=True)]
     card = facts.card_generation or "-"
     if facts.card_source == "atr":
         card += " " + _("(from the ATR)")

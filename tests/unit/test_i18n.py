@@ -73,14 +73,6 @@ def test_language_alone_selects_french_in_the_command():
     assert "les certificats sont valides et de confiance" in proc.stdout, proc.stdout
 
 
-def test_cryptolib_not_installed_agrees_in_french():
-    from cpsdiag.report.view import environment_rows
-
-    i18n.set_language("fr")
-    rows = {r.label: r.value for r in environment_rows({"environment": {"cryptolib": {"installed": False}}})}
-    assert rows["Cryptolib CPS"] == "non installée"
-
-
 def test_every_finding_renders_in_both_languages_without_missing_parameters():
     params = {"library": "lib", "reason": "r", "operation": "op", "message": "m", "reader": "R", "readers": "R",
               "count": 1, "other_readers": "R2", "atr": "3B", "error": "e", "label": "L", "note": "n",
