@@ -12,6 +12,7 @@ import ctypes
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -72,6 +73,15 @@ def can_isolate() -> bool:
     return os.geteuid() == 0 and shutil.which("ip") is not None
 
 
+def _accepts(path: Path) -> bool:
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+        try:
+            probe.connect(str(path))
+        except OSError:
+            return False
+    return True
+
+
 @dataclass
 class Pcscd:
     """pcscd in the foreground, reading only our vpcd reader configuration."""
@@ -102,7 +112,8 @@ class Pcscd:
                                         stdout=open(self.log_file, "ab"), stderr=subprocess.STDOUT,
                                         start_new_session=True)
         deadline = time.monotonic() + timeout
-        while not (PCSCD_RUN_DIR / "pcscd.comm").exists():
+        # The socket file appears when pcscd binds it, a moment before it listens: wait until it accepts.
+        while not _accepts(PCSCD_RUN_DIR / "pcscd.comm"):
             if self.process.poll() is not None:
                 raise StackError(f"pcscd exited with status {self.process.returncode}: "
                                  + self.log_file.read_text(errors="replace")[-500:])
