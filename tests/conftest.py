@@ -77,8 +77,11 @@ def pykcs11() -> str:
 @pytest.fixture(scope="session")
 def pki(tmp_path_factory):
     """Today's test PKI and every shipped profile with its certificates."""
-    from cpsdiag.emulator.pkigen import make_pki
+    from cpsdiag.emulator.pkigen import cached_pki, make_pki
 
+    if os.environ.get("CPSDIAG_MUTATION") == "1":
+        # scripts/mutation runs the tests once per mutant: the same generator, made once a day, not each time.
+        return cached_pki()
     return make_pki(tmp_path_factory.mktemp("pki"))
 
 
