@@ -16,6 +16,11 @@ ROOT = Path(__file__).resolve().parents[1]
 TARGET = 85.0
 
 
+def results(meta: Path) -> dict[str, int | None]:
+    text = meta.read_text()
+    return json.loads(text).get("exit_code_by_key", {}) if text.strip() else {}
+
+
 def equivalent() -> set[str]:
     path = ROOT / "scripts" / "mutation-equivalent.txt"
     names = set()
@@ -26,18 +31,32 @@ def equivalent() -> set[str]:
     return names
 
 
+def survivors(pattern: str) -> int:
+    """Print the names of the surviving mutants matching PATTERN (a glob on mutmut's names)."""
+    import fnmatch
+
+    skip = equivalent()
+    for meta in sorted((ROOT / "mutants").rglob("*.py.meta")):
+        for name, code in results(meta).items():
+            if code in (0, 5, 33) and name not in skip and fnmatch.fnmatch(name, pattern):
+                print(name)
+    return 0
+
+
 def main() -> int:
     from mutmut.stats import status_by_exit_code
 
+    if sys.argv[1:2] == ["--survivors"]:
+        return survivors(sys.argv[2] if len(sys.argv) > 2 else "*")
     skip = equivalent()
     rows = []
     for meta in sorted((ROOT / "mutants").rglob("*.py.meta")):
-        results = json.loads(meta.read_text()).get("exit_code_by_key", {})
+        found = results(meta)
         module = str(meta.relative_to(ROOT / "mutants"))[: -len(".meta")]
-        count = Counter()
-        for name, code in results.items():
+        count: Counter[str] = Counter()
+        for name, code in found.items():
             count["equivalent" if name in skip else status_by_exit_code[code]] += 1
-        if results:
+        if found:
             rows.append((module, count))
     if not rows:
         print("no results: run scripts/mutation first", file=sys.stderr)

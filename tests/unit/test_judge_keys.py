@@ -227,3 +227,30 @@ def test_the_server_not_accepting_the_card_s_authority():
                                                             "issuer": "AC IGC-SANTE FORT PERSONNES"})
     assert tls_findings(result, issuer=None)[-1][3]["issuer"] == "?"
     assert len(got) == 2 and got[0][0] == "TLS_CLIENT_CERT_REJECTED"
+
+
+def test_schemes_are_listed_comma_separated_and_the_first_authority_list_is_named():
+    two = ["rsa_pss_rsae_sha256", "rsa_pkcs1_sha256"]
+    bad = TlsAttempt("tls12-pkcs1", "alert", alert="decrypt_error", alert_by="client",
+                     alert_message="Signature failed to verify", schemes_used=two)
+    failing = TlsAttempt("tls12-pkcs1", "card_error", error="6982", schemes_used=two)
+    ok = TlsAttempt("tls12-pkcs1", "ok", cert_request=REQUEST, schemes_used=two)
+    got = tls_findings(probe(bad, failing, ok))
+    assert [f[3]["scheme"] for f in got] == ["rsa_pss_rsae_sha256, rsa_pkcs1_sha256"] * 3
+    nothing = TlsAttempt("tls12-pkcs1", "alert", alert="decrypt_error", alert_by="client",
+                         alert_message="signature failed")
+    assert tls_findings(probe(nothing))[0][3]["scheme"] == "?"
+    # The authority list comes from the first request that named authorities; the issuer from the certificate
+    # whose role is authentication, wherever it is in the list.
+    empty = CertRequest([], [], [])
+    result = probe(TlsAttempt("tls13", "closed", cert_request=empty),
+                   TlsAttempt("tls12", "closed", cert_request=CertRequest(["CN=X"], [b"x"], [])),
+                   card_issuer_accepted=False)
+    facts = SimpleNamespace(keys=keys(tls=result), model=None, certificates=[
+        SimpleNamespace(role="signature", info=SimpleNamespace(issuer_display="SIGNATURE CA")),
+        SimpleNamespace(role="authentication", info=None),
+        SimpleNamespace(role="authentication", info=SimpleNamespace(issuer_display="AUTH CA"))])
+    out: list[Finding] = []
+    judge_keys(facts, out, {})
+    assert [(f.code, f.params.get("ca_names"), f.params.get("issuer")) for f in out if f.step == "tls"] == [
+        ("TLS_CA_NOT_ACCEPTED", "CN=X", "AUTH CA"), ("TLS_HANDSHAKE_FAILED", None, None)]
