@@ -421,7 +421,7 @@ def iso_length(data: bytes) -> int | None:
     return pos + k + (1 if protocols - {0} else 0)
 
 
-@settings(max_examples=1500, deadline=None)
+@settings(max_examples=600, deadline=None)
 @st.composite
 def near_atrs(draw: st.DrawFn) -> bytes:
     """A well-formed ATR, cut short, lengthened, or with one byte changed: the inputs near the boundary."""
