@@ -38,7 +38,7 @@ class Prerequisite:
     what: str                               # what the message calls it
     installed_by: str                       # the setup step that installs it
     locate: Callable[[], str | None]        # its path when present, else None
-    debian_package: str | None = None       # the package scripts/setup must list (tests/unit/test_prerequisites.py)
+    debian_package: str | None = None       # the package scripts/setup must list (tests/unit/test_prerequisites_table.py)
 
 
 def find_command(name: str) -> str | None:
