@@ -266,3 +266,96 @@ def inventory() -> dict:
 
     return environment_json(collect_environment(load_layout(Path(__file__).resolve().parent / "data" / "env" /
                                                             "linux")))
+
+
+# -- what a rendered report must show, from the profile's own files ------------------------------------------------
+
+@dataclass
+class ProfileFacts:
+    """What the console and the page must show for the card of a profile, read from its card.toml (the
+    emulator's documented defaults where it is silent) and from its certificates with ``cryptography``:
+    nothing here comes from cpsdiag's own reading of the card."""
+
+    card_number: str
+    given_name: str
+    surname: str
+    national_id: str
+    tries: tuple[int, int] | None                   # (left, max); None: no PIN (contactless, card.md)
+    certificates: list[tuple[str, str, str]]       # (role, serial in upper-case hex, expiry "YYYY-MM-DD HH:MM")
+    fingerprints: list[str]                        # SHA-256, colon-separated upper-case hex
+
+
+def profile_facts(folder: Path) -> ProfileFacts:
+    import tomllib
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.x509.oid import NameOID
+
+    doc = tomllib.loads((folder / "card.toml").read_text())
+    holder = doc["holder"]
+    tries_max = doc.get("pin_max_tries", 3)                    # docs/emulator.md: default 3
+    certificates, fingerprints = [], []
+    for role in ("auth", "signature"):
+        if role in doc:
+            cert = x509.load_pem_x509_certificate((folder / doc[role]["certificate"]).read_bytes())
+            assert cert.subject.get_attributes_for_oid(NameOID.GIVEN_NAME)[0].value == holder["given_name"]
+            serial = f"{cert.serial_number:X}"
+            serial = serial.rjust(len(serial) + len(serial) % 2, "0")    # whole bytes, as `openssl x509 -serial`
+            certificates.append((role, serial, cert.not_valid_after_utc.strftime("%Y-%m-%d %H:%M")))
+            fingerprints.append(cert.fingerprint(hashes.SHA256()).hex(":").upper())
+    return ProfileFacts(str(doc["card_number"]), holder["given_name"], holder["surname"], holder["national_id"],
+                        None if doc.get("interface") == "contactless" else (doc.get("pin_tries_left", tries_max), tries_max),
+                        certificates, fingerprints)
+
+
+CONSOLE_LABELS = {
+    "en": {"number": "Card number", "given": "Given name", "surname": "Surname", "id": "Identifier",
+           "serial": "Serial number", "expires": "Expires on", "tries": "{left} of {max} tries left"},
+    "fr": {"number": "N° de carte", "given": "Prénom", "surname": "Nom", "id": "Identifiant",
+           "serial": "N° de série", "expires": "Expire le", "tries": "{left} essai(s) restant(s) sur {max}"},
+}
+
+
+def assert_console_shows_the_profile(text: str, facts: ProfileFacts, lang: str = "en") -> None:
+    """Each value on the line of its label (the column layout is free: any run of spaces between them)."""
+    labels = CONSOLE_LABELS[lang]
+    lines = [re.sub(r"[│╭╮╰╯─]", " ", line) for line in text.splitlines()]
+
+    def row(label: str, value: str) -> None:
+        pattern = re.compile(rf"(^|\s){re.escape(label)}\s+{re.escape(value)}(\s|$)")
+        assert any(pattern.search(line) for line in lines), f"no line '{label}  {value}' in:\n{text}"
+
+    row(labels["number"], facts.card_number)
+    row(labels["given"], facts.given_name)
+    row(labels["surname"], facts.surname)
+    row(labels["id"], facts.national_id)
+    if facts.tries is None:
+        tries = re.escape(labels["tries"]).replace(r"\{left\}", r"\d+").replace(r"\{max\}", r"\d+")
+        assert not re.search(tries, text), text
+    elif facts.tries[0]:                 # a blocked PIN is said in words, not as "0 of 3"
+        assert labels["tries"].format(left=facts.tries[0], max=facts.tries[1]) in text, text
+    for _role, serial, expiry in facts.certificates:
+        row(labels["serial"], serial)
+        row(labels["expires"], expiry)
+    # One serial line per certificate of the profile: a certificate shown twice, or one missing, would show.
+    serials = [line for line in lines if re.search(rf"(^|\s){re.escape(labels['serial'])}\s", line)]
+    assert len(serials) == len(facts.certificates), text
+
+
+def assert_page_shows_the_profile(texts: list[str], facts: ProfileFacts) -> None:
+    """The text of report.html (unredacted, English): each value in the cell after its label."""
+    pairs = list(zip(texts, texts[1:]))
+
+    def row(label: str, value: str) -> None:
+        assert any(a == label and b.startswith(value) for a, b in pairs), f"no cell {value!r} after {label!r}"
+
+    row("Card number", facts.card_number)
+    row("Given name", facts.given_name)
+    row("Surname", facts.surname)
+    row("Identifier", facts.national_id)
+    for _role, serial, expiry in facts.certificates:
+        row("Serial number", serial)
+        row("Expires on", expiry)
+    assert {b for a, b in pairs if a == "Serial number"} == {serial for _r, serial, _e in facts.certificates}
+    assert {b for a, b in pairs if a == "SHA-256"} == set(facts.fingerprints)

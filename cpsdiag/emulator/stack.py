@@ -105,6 +105,15 @@ def free_ports(count: int, tries: int = 50) -> int:
     raise StackError(f"no {count} consecutive free TCP ports for vpcd")
 
 
+def _accepts(path: Path) -> bool:
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+        try:
+            probe.connect(str(path))
+        except OSError:
+            return False
+    return True
+
+
 @dataclass
 class Pcscd:
     """pcscd in the foreground, reading only our vpcd reader configuration.
@@ -187,7 +196,8 @@ class Pcscd:
         with open(self.log_file, "ab") as log:
             self.process = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + timeout
-        while not self.socket_path.exists():
+        # The socket file appears when pcscd binds it, a moment before it listens: wait until it accepts.
+        while not _accepts(self.socket_path):
             status = self.process.poll()
             if status is not None:
                 self.process = None

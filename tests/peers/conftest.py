@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -11,6 +10,7 @@ import pytest
 
 from cpsdiag.tls.server import make_server_certificate
 from netsupport import free_port, wait_port
+from prerequisites import require
 
 
 @pytest.fixture(scope="module")
@@ -45,9 +45,7 @@ def servers():
 
 @pytest.fixture
 def nginx(tmp_path, server_cert, pki, stack, servers):
-    binary = shutil.which("nginx") or "/usr/sbin/nginx"
-    if not os.path.exists(binary):
-        pytest.skip("nginx not installed (Debian package nginx-light)")
+    binary = require("nginx")
 
     def start(protocols: str) -> int:
         port = free_port()
@@ -77,13 +75,12 @@ http {{
 
 @pytest.fixture
 def s_server(tmp_path, server_cert, stack, servers):
-    if shutil.which("openssl") is None:
-        pytest.skip("openssl not installed")
+    openssl = require("openssl")
 
     def start(ca_file: Path, *extra: str) -> int:
         port = free_port()
         cert, key, _ = server_cert
-        return servers.spawn(["openssl", "s_server", "-accept", f"127.0.0.1:{port}", "-cert", str(cert),
+        return servers.spawn([openssl, "s_server", "-accept", f"127.0.0.1:{port}", "-cert", str(cert),
                               "-key", str(key), "-Verify", "2", "-verify_return_error", "-CAfile", str(ca_file),
                               "-www", *extra], port)
 

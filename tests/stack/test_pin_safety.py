@@ -86,7 +86,7 @@ def test_cps4_sign_all(insert_card, pki):
                        ("signature", "pkcs1-sha256")}
 
 
-def test_the_pin_appears_nowhere(insert_card, pki, tmp_path, opensc_module):
+def test_the_pin_appears_nowhere(insert_card, pki, tmp_path, opensc_module, pykcs11):
     """A distinctive PIN through every command that takes one (check --sign, --sign-all, --tls, report,
     the PKCS#11 path), each presenting it once: it must be in no output, trace, report, bundle, log or file written."""
     import zipfile

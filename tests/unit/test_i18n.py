@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ast
 import gettext
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -13,6 +12,7 @@ import pytest
 from cpsdiag import i18n
 from cpsdiag.diag.catalog import CATALOG, render
 from cpsdiag.diag.findings import Finding, Severity
+from prerequisites import require
 
 PACKAGE = Path(__file__).resolve().parents[2] / "cpsdiag"
 PO = PACKAGE / "locale" / "fr" / "LC_MESSAGES" / "cpsdiag.po"
@@ -43,10 +43,9 @@ def test_every_marked_message_is_translated():
     assert not missing, "untranslated (run scripts/i18n, then translate in cpsdiag.po):\n" + "\n".join(missing)
 
 
-@pytest.mark.skipif(shutil.which("msgfmt") is None, reason="gettext not installed")
 def test_compiled_catalogue_is_up_to_date(tmp_path):
     fresh = tmp_path / "fresh.mo"
-    subprocess.run(["msgfmt", "--check", "-o", str(fresh), str(PO)], check=True)
+    subprocess.run([require("msgfmt"), "--check", "-o", str(fresh), str(PO)], check=True)
     old = gettext.GNUTranslations(open(MO, "rb"))._catalog          # type: ignore[attr-defined]
     new = gettext.GNUTranslations(open(fresh, "rb"))._catalog       # type: ignore[attr-defined]
     assert old == new, "cpsdiag.mo is stale: run scripts/i18n"

@@ -60,9 +60,22 @@ def test_masks_show_little_and_never_the_middle():
     assert mask("12345") == "****"
 
 
-def test_keyed_hash_is_stable_normalised_and_salted():
-    assert keyed_hash(SALT, "01 69 94 EA", "serial") == keyed_hash(SALT, "016994ea", "serial")
-    assert keyed_hash(SALT, "90000001") == keyed_hash(SALT, " 90000001 ")
+# Known answers for SALT (32 bytes 07), computed once with OpenSSL, outside cpsdiag, from the construction
+# docs/helpdesk-report.md documents (HMAC-SHA256 of the normalised value, first 16 hex digits):
+#   printf %s 90000001 | openssl dgst -sha256 -mac HMAC -macopt hexkey:$(printf '07%.0s' $(seq 32)) | cut -c 17-32
+KNOWN_HASHES = {"90000001": "87d6b3dedc8c68e3", "899900000011": "d09726fa131f34db", "016994EA": "ced259cc4b94c6d1",
+                "90000004": "e2ef60fbeca89c1d"}
+
+
+def test_keyed_hash_gives_the_known_answers_openssl_gave():
+    for value, expected in KNOWN_HASHES.items():
+        assert keyed_hash(SALT, value) == expected
+    # Normalised first: a serial's spaces, colons and case, and the spaces around any value, do not count.
+    assert keyed_hash(SALT, "01 69 94 ea", "serial") == keyed_hash(SALT, "01:69:94:EA", "serial") == KNOWN_HASHES["016994EA"]
+    assert keyed_hash(SALT, " 90000001 ") == KNOWN_HASHES["90000001"]
+
+
+def test_keyed_hash_is_salted():
     assert keyed_hash(SALT, "90000001") != keyed_hash(Salt(b"\x08" * 32, "installation"), "90000001")
     assert len(keyed_hash(SALT, "x")) == 16
 
@@ -103,7 +116,7 @@ def test_redaction_masks_every_identifying_value_and_adds_hashes():
         assert secret not in text, secret
     cert = done["certificates"][0]
     assert cert["holder"]["national_id"] == "89****11"
-    assert cert["holder"]["national_id_hmac"] == keyed_hash(SALT, "899900000011")
+    assert cert["holder"]["national_id_hmac"] == KNOWN_HASHES["899900000011"]
     assert cert["subject"] == "GN=C****+CN=89****11+SN=D****,title=Médecin,C=FR"
     assert cert["chain"]["path"] == ["89****11", "AC IGC-SANTE FORT PERSONNES"]
     assert done["findings"][0]["title"] == "Card read: number 9****1"
@@ -249,7 +262,7 @@ def test_the_inventorys_card_serials_are_masked_in_lists_and_in_texts():
     assert "90000004" not in text and "90000001" not in text and "cdupont" not in text
     lib = done["environment"]["cryptolib"]
     assert lib["cache_serials"] == ["9****1", "9****4"]
-    assert lib["cache_serials_hmac"] == [keyed_hash(SALT, "90000001"), keyed_hash(SALT, "90000004")]
+    assert lib["cache_serials_hmac"] == [KNOWN_HASHES["90000001"], KNOWN_HASHES["90000004"]]
     assert lib["cache_serials_hmac"][0] == done["card"]["card_number_hmac"]   # the same card, recognisably
     assert done["findings"][-1]["detail"] == "The cache holds files for card(s) 9****1, 9****4."
 
