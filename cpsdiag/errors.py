@@ -45,7 +45,8 @@ class PcscError(CpsdiagError):
     def __init__(self, operation: str, hresult: int, message: str = ""):
         self.operation = operation
         self.hresult = hresult & 0xFFFFFFFF
-        super().__init__(f"{operation}: {message or 'failed'} (0x{self.hresult:08X})")
+        self.message = f"{message or 'failed'} (0x{self.hresult:08X})"     # what went wrong, without the call
+        super().__init__(f"{operation}: {self.message}")
 
 
 class PcscLibraryMissing(PcscError):
@@ -56,6 +57,7 @@ class PcscLibraryMissing(PcscError):
         self.reason = reason
         CpsdiagError.__init__(self, f"cannot load {library}: {reason}")
         self.operation, self.hresult = "load", 0
+        self.message = f"cannot load {library}: {reason}"
 
 
 class PcscNoService(PcscError):

@@ -3,9 +3,11 @@
 Messages are written in English in the code and marked with ``_()`` (translated
 now) or ``N_()`` (translated later, at render time). The French catalogue is
 ``cpsdiag/locale/fr/LC_MESSAGES/cpsdiag.po`` (compiled to ``.mo`` by
-``scripts/i18n``). French is used when the locale is French (LC_ALL, then
-LC_MESSAGES, then LANG starting with "fr"), English otherwise; ``--lang``
-overrides.
+``scripts/i18n``). ``--lang`` chooses; without it the environment does, in
+gettext's order: the first of LANGUAGE, LC_ALL, LC_MESSAGES and LANG that is
+set decides. LANGUAGE is a list of preferences ("de:fr:en"): its first
+language cpsdiag speaks wins. A locale ("fr_FR.UTF-8") means French when it
+starts with "fr", English otherwise ("C", "POSIX" included).
 """
 
 from __future__ import annotations
@@ -21,13 +23,26 @@ LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 LANGUAGES = ("fr", "en")
 
 
+def _language_of(locale_name: str) -> str | None:
+    """"fr" or "en" for a locale or language name ("fr_FR.UTF-8", "en", "C"); None for another language."""
+    name = locale_name.strip().lower()
+    if name in ("c", "posix") or name.startswith(("c.", "posix.")):
+        return "en"
+    base = name.split("_")[0].split(".")[0].split("@")[0]
+    return next((lang for lang in LANGUAGES if base.startswith(lang)), None)    # "french", glibc's alias, too
+
+
 def detect_language(environ: Mapping[str, str] | None = None) -> str:
     env = os.environ if environ is None else environ
-    # The first variable that is set decides, as in POSIX locale resolution.
-    for var in ("LC_ALL", "LC_MESSAGES", "LANG"):
+    # The first variable that is set decides, as gettext's own lookup does.
+    for var in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
         value = env.get(var)
-        if value:
-            return "fr" if value.lower().startswith("fr") else "en"
+        if not value:
+            continue
+        if var == "LANGUAGE":
+            # A list of preferences: the first one cpsdiag speaks; none of them: English, the source language.
+            return next((lang for lang in map(_language_of, value.split(":")) if lang), "en")
+        return "fr" if _language_of(value) == "fr" else "en"
     return "en"
 
 
@@ -56,6 +71,12 @@ def language() -> str:
 
 def _(message: str) -> str:
     return _current.gettext(message)
+
+
+def pgettext(context: str, message: str) -> str:
+    """A message whose translation depends on what it is said of (French agrees in gender: "non installée"
+    of the Cryptolib, "non installé" of a program)."""
+    return _current.pgettext(context, message)
 
 
 def ngettext(singular: str, plural: str, n: int) -> str:

@@ -16,6 +16,7 @@ written): this measures cpsdiag, not the disk. Not a test: nothing is asserted.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import random
@@ -32,8 +33,19 @@ PER_FOLDER = 1000
 READERS = ["Gemalto PC Twin Reader (645D3A2F) 00 00", "Alcor Micro AU9540 00 00",
            "Identiv uTrust 3700 F CL Reader [uTrust 3700 F CL Reader] 00 00", "OMNIKEY 3121 00 00",
            "Cherry KC 1000 SC 00 00"]
-MIDDLEWARE = [[{"name": "Cryptolib CPS", "version": v, "installed": True}] for v in ("5.2.2", "5.2.1", "5.1.4")] + \
-    [[{"name": "Cryptolib CPS", "installed": False}], [{"name": "OpenSC", "version": "0.25.1", "installed": True}]]
+CRYPTOLIB = [(True, "5.2.2"), (True, "5.2.1"), (True, "5.1.4"), (False, None)]
+
+
+def workstation() -> dict:
+    """The environment section of the fake Windows workstation of the tests (tests/data/env/win32)."""
+    from cpsdiag.env import collect_environment, load_layout
+    from cpsdiag.report.jsonreport import environment_json
+
+    root = Path(__file__).resolve().parents[1] / "tests" / "data" / "env" / "win32"
+    return environment_json(collect_environment(load_layout(root)))
+
+
+WORKSTATION = workstation()
 FINDINGS = [("PCSC_OK", "ok", "pcsc"), ("READERS_OK", "ok", "readers"), ("CARD_IDENTIFIED", "ok", "card"),
             ("CARD_READ_OK", "ok", "read"), ("PIN_OK", "ok", "pin"), ("CARD_CONSISTENT", "ok", "consistency")]
 
@@ -86,18 +98,27 @@ def synthetic_report(n: int, now: datetime, rng: random.Random) -> dict:
                      "exclusive": False, "selected": True}],
         "card": {"reader": reader, "atr": "3B AC 00 40 2A 00 12 25 00 64 80 00 03 10 00 90 00", "protocol": "T=0",
                  "generation": generation, "interface": "contact", "model": f"{generation} (contact)",
-                 "identified": True, "atr_decoded": {"hex": "3B AC ...", "protocols": ["T=0"], "fi": 372, "di": 1,
-                                                     "historical_bytes": "00 12 25 00 64 80 00 03 10 00 90 00"},
+                 "identified": True, "atr_decoded": None,
                  "card_number": "9****1", "card_number_hmac": f"{n:016x}", "pan": "802****016",
                  "card_number_check_ok": True,
                  "pin": {"tries_left": 3, "max_tries": 3, "blocked": False, "verified": False, "source": "GET DATA"},
-                 "pkcs15": {"application": {"aid": "E8 28 BD 08 0F 80 25 00 00 01 FF 00 10", "label": "CPS"},
+                 "pkcs15": {"application": {"aid": "E8 28 BD 08 0F 80 25 00 00 01 FF 00 10", "label": "CPS",
+                                            "path": None},
                             "pins": [], "keys": [], "certificates": [], "problems": []}},
         "certificates": certs,
-        "environment": {"middleware": rng.choice(MIDDLEWARE), "os": {"name": "Windows", "version": "11"}},
+        "keys": None, "environment": environment(rng), "tls": None,
         "timings_ms": {"total": 1234.5}, "apdu": {"count": 33, "bytes_sent": 215, "bytes_received": 3230},
-        "redaction": {"applied": True, "salt": "installation", "salt_id": "8ec0747b"},
+        "redaction": {"applied": True, "method": "partial mask; HMAC-SHA256", "salt": "installation",
+                      "salt_id": "8ec0747b", "kinds": ["card_number", "name"], "fields": ["card.card_number"],
+                      "replacements_in_text": 4, "certificates_included": False, "trace": "certificate contents omitted"},
     }
+
+
+def environment(rng: random.Random) -> dict:
+    installed, version = rng.choice(CRYPTOLIB)
+    env = json.loads(json.dumps(WORKSTATION))
+    env["cryptolib"].update(installed=installed, version=version)
+    return env
 
 
 def make_fleet(folder: Path, count: int, zip_share: float, seed: int = 6) -> int:
@@ -111,8 +132,11 @@ def make_fleet(folder: Path, count: int, zip_share: float, seed: int = 6) -> int
         data = json.dumps(synthetic_report(n, now, rng), ensure_ascii=False, indent=2).encode()
         if rng.random() < zip_share:
             path = sub / f"report-{n:06d}.zip"
+            manifest = {"schema": "cpsdiag.bundle/1", "files": [
+                {"name": "report.json", "size": len(data), "sha256": hashlib.sha256(data).hexdigest()}]}
             with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
                 zf.writestr("report.json", data)
+                zf.writestr("manifest.json", json.dumps(manifest))
         else:
             path = sub / f"report-{n:06d}.json"
             path.write_bytes(data)
@@ -139,13 +163,19 @@ runpy.run_module("cpsdiag", run_name="__main__")
 
 
 def measure(folders: list[Path], *extra: str) -> tuple[float, float, int, int]:
-    """Wall seconds, peak RSS in MB, reports read and certificates listed, of one ``report summarize`` process."""
+    """Wall seconds, peak RSS in MB, reports read and certificates listed, of one ``report summarize`` process.
+
+    Every synthetic report must decode against the schema and every bundle match its manifest: a skipped or
+    tampered one would make the numbers meaningless, so the run stops.
+    """
     start = time.perf_counter()
     proc = subprocess.run([sys.executable, "-c", _CHILD, "report", "summarize", *map(str, folders), "--json", *extra],
                           capture_output=True)
     seconds = time.perf_counter() - start
     doc = json.loads(proc.stdout)
     peak_kb = int(proc.stderr.decode().rsplit("peak-kb ", 1)[1].split()[0])
+    if doc["skipped"] or doc["tampered"]:
+        raise SystemExit(f"synthetic reports refused: {doc['skipped_files'][:1]} {doc['tampered_files'][:1]}")
     return seconds, peak_kb / 1024, doc["reports"], len(doc["certificates"])
 
 

@@ -14,16 +14,24 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def messages() -> dict[str, list[str]]:
-    found: dict[str, list[str]] = {}
+def messages() -> dict[tuple[str | None, str], list[str]]:
+    """(context, message) -> where: _() and N_() have no context, pgettext(context, message) has one."""
+    found: dict[tuple[str | None, str], list[str]] = {}
     for path in sorted((ROOT / "cpsdiag").rglob("*.py")):
         if "emulator" in path.parts:
             continue
         rel = path.relative_to(ROOT)
         for node in ast.walk(ast.parse(path.read_text(), str(path))):
-            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("_", "N_")
-                    and node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)):
-                found.setdefault(node.args[0].value, []).append(f"{rel}:{node.lineno}")
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
+                continue
+            texts = [a.value for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
+            if node.func.id in ("_", "N_") and texts:
+                key: tuple[str | None, str] = (None, texts[0])
+            elif node.func.id == "pgettext" and len(texts) == 2:
+                key = (texts[0], texts[1])
+            else:
+                continue
+            found.setdefault(key, []).append(f"{rel}:{node.lineno}")
     return found
 
 
@@ -35,10 +43,12 @@ def quote(text: str) -> str:
 def main(out: str) -> None:
     lines = ['msgid ""', 'msgstr ""', '"Project-Id-Version: cpsdiag\\n"', '"MIME-Version: 1.0\\n"',
              '"Content-Type: text/plain; charset=UTF-8\\n"', '"Content-Transfer-Encoding: 8bit\\n"', ""]
-    for msgid, refs in sorted(messages().items(), key=lambda item: item[1][0]):
+    for (context, msgid), refs in sorted(messages().items(), key=lambda item: item[1][0]):
         lines.append("#: " + " ".join(refs))
         if "{" in msgid:
             lines.append("#, python-brace-format")
+        if context is not None:
+            lines.append(f"msgctxt {quote(context)}")
         lines += [f"msgid {quote(msgid)}", 'msgstr ""', ""]
     Path(out).write_text("\n".join(lines))
 

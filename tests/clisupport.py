@@ -10,9 +10,13 @@ from __future__ import annotations
 
 import json
 import os
+import pty
 import re
+import select
 import subprocess
 import sys
+import time
+import tty
 from collections import Counter
 from typing import Any
 
@@ -55,3 +59,56 @@ def cpsdiag_json(*args: str, **kwargs: Any) -> tuple[dict, subprocess.CompletedP
 def codes(doc: dict, step: str | None = None) -> Counter:
     """The finding codes of a report (of one step only, when given), with their counts."""
     return Counter(f["code"] for f in doc["findings"] if step is None or f["step"] == step)
+
+
+# -- on a terminal (a pseudo-terminal) ------------------------------------------------------------------
+
+TERMINAL = {"TERM": "xterm-256color", "COLUMNS": "120"}
+
+
+def _terminal() -> tuple[int, int]:
+    """A pseudo-terminal in raw mode: what the program writes arrives unchanged (no \\n -> \\r\\n)."""
+    master, slave = pty.openpty()
+    tty.setraw(slave)
+    return master, slave
+
+
+def run_on_terminal(*args: str, stdout_tty: bool = True, stderr_tty: bool = True, stdin: str | None = None,
+                    timeout: float = 120) -> tuple[int, bytes, bytes]:
+    """``python -m cpsdiag ARGS`` with stdout and/or stderr on terminals; (status, stdout bytes, stderr bytes)."""
+    ends: dict[str, tuple[int, int] | None] = {"out": _terminal() if stdout_tty else None,
+                                               "err": _terminal() if stderr_tty else None}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cpsdiag", *args], env=clean_environ(TERMINAL),
+        stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
+        stdout=ends["out"][1] if ends["out"] else subprocess.PIPE,
+        stderr=ends["err"][1] if ends["err"] else subprocess.PIPE)
+    for pair in ends.values():
+        if pair:
+            os.close(pair[1])
+    if stdin is not None:
+        proc.stdin.write(stdin.encode())
+        proc.stdin.close()
+    got = {"out": bytearray(), "err": bytearray()}
+    readers = {pair[0]: name for name, pair in ends.items() if pair}
+    readers.update({p.fileno(): name for name, p in (("out", proc.stdout), ("err", proc.stderr)) if p})
+    deadline = time.monotonic() + timeout
+    while readers:
+        left = deadline - time.monotonic()
+        assert left > 0, f"cpsdiag {args} still running after {timeout} s"
+        ready, _, _ = select.select(list(readers), [], [], left)
+        for fd in ready:
+            try:
+                chunk = os.read(fd, 65536)
+            except OSError:              # EIO: the terminal's last writer is gone
+                chunk = b""
+            if chunk:
+                got[readers[fd]] += chunk
+            else:
+                del readers[fd]
+    status = proc.wait(timeout=timeout)
+    for pair in ends.values():
+        if pair:
+            os.close(pair[0])
+    assert b"Traceback" not in got["err"], got["err"].decode(errors="replace")
+    return status, bytes(got["out"]), bytes(got["err"])

@@ -10,7 +10,6 @@ that must stop or kill pcscd are then skipped.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -21,25 +20,36 @@ import pytest
 from cpsdiag.emulator import stack as stk
 
 ROOT = Path(__file__).resolve().parents[1]
-OPENSC_MODULES = ("/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so", "/usr/lib/aarch64-linux-gnu/opensc-pkcs11.so",
-                  "/usr/lib/opensc-pkcs11.so")
-PCSCLITE = ("/usr/lib/x86_64-linux-gnu/libpcsclite.so.1", "/usr/lib/aarch64-linux-gnu/libpcsclite.so.1")
 # Small helpers shared by test modules of every folder (tests/netsupport.py).
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from prerequisites import require, strict  # noqa: E402
 
-STRICT = os.environ.get("CPSDIAG_TEST_STRICT") == "1"
+STRICT = strict()
 
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
-    """In strict mode (scripts/test as root) a skipped test is a failure: a missing peer must not pass as a skip."""
+    """In CI and strict mode (scripts/test as root) a skipped test is a failure: a missing peer must not pass."""
     outcome = yield
     report = outcome.get_result()
     if STRICT and report.skipped and not hasattr(report, "wasxfail"):
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
         report.outcome = "failed"
-        report.longrepr = f"skipped in strict mode (CPSDIAG_TEST_STRICT=1): {reason}"
+        report.longrepr = f"skipped in CI / strict mode (CI or CPSDIAG_TEST_STRICT=1): {reason}"
+
+
+def pytest_terminal_summary(terminalreporter):
+    """The count of skipped tests, always said (each one is listed with -rs); in CI any is a failure."""
+    skipped = len(terminalreporter.stats.get("skipped", []))
+    terminalreporter.write_line(f"skipped tests: {skipped}" + (" (listed above)" if skipped else ""))
+
+
+def pytest_sessionfinish(session, exitstatus):
+    # Skips raised outside a test's own run (at collection, say) do not pass through makereport above.
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if STRICT and reporter is not None and reporter.stats.get("skipped") and exitstatus == 0:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.fixture(autouse=True)
@@ -54,18 +64,24 @@ def english():
 
 @pytest.fixture(scope="session")
 def opensc_module() -> str:
-    """OpenSC's PKCS#11 module (Debian package opensc-pkcs11, pulled in by opensc)."""
-    path = next((p for p in OPENSC_MODULES if os.path.exists(p)), None)
-    if path is None:
-        pytest.skip("OpenSC's PKCS#11 module is not installed (Debian package opensc)")
-    return path
+    """OpenSC's PKCS#11 module where the dynamic loader finds it, whatever the machine's architecture."""
+    return require("opensc-module")
+
+
+@pytest.fixture(scope="session")
+def pykcs11() -> str:
+    """PyKCS11: cpsdiag's PKCS#11 path and the middleware probes of ``env`` go through it."""
+    return require("PyKCS11")
 
 
 @pytest.fixture(scope="session")
 def pki(tmp_path_factory):
     """Today's test PKI and every shipped profile with its certificates."""
-    from cpsdiag.emulator.pkigen import make_pki
+    from cpsdiag.emulator.pkigen import cached_pki, make_pki
 
+    if os.environ.get("CPSDIAG_MUTATION") == "1":
+        # scripts/mutation runs the tests once per mutant: the same generator, made once a day, not each time.
+        return cached_pki()
     return make_pki(tmp_path_factory.mktemp("pki"))
 
 
@@ -82,17 +98,16 @@ class Stack:
 
     def require_managed(self) -> stk.Pcscd:
         if self.pcscd is None:
-            pytest.skip("needs a pcscd of our own (run the tests as root)")
+            require("root")
+        assert self.pcscd is not None
         return self.pcscd
 
     def run_without_pcsc_library(self, *cpsdiag_args: str) -> subprocess.CompletedProcess:
         """``cpsdiag ARGS`` with libpcsclite.so.1 hidden by a bind mount, in a mount namespace of its own."""
         self.require_managed()
-        lib = next((p for p in PCSCLITE if os.path.exists(p)), None)
-        if lib is None or shutil.which("unshare") is None:
-            pytest.skip("libpcsclite.so.1 not at a known path, or no unshare")
+        lib, unshare = require("libpcsclite"), require("unshare")
         script = f"mount --bind /dev/null {lib} && exec {sys.executable} -m cpsdiag {' '.join(cpsdiag_args)}"
-        return subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-c", script],
+        return subprocess.run([unshare, "-m", "--propagation", "private", "sh", "-c", script],
                               capture_output=True, text=True, timeout=120)
 
     def ensure_pcscd(self) -> None:
@@ -107,11 +122,10 @@ _isolated = False
 def stack(tmp_path_factory):
     global _isolated
     logs = tmp_path_factory.mktemp("stack-logs")
-    try:
-        stk.vpcd_driver()
-    except stk.StackError as exc:
-        pytest.skip(str(exc))
-    if stk.can_isolate():
+    require("vpcd")
+    require("pcscd")
+    if os.geteuid() == 0:
+        require("ip")
         if not _isolated:
             stk.isolate()
             _isolated = True
@@ -121,7 +135,7 @@ def stack(tmp_path_factory):
         pcscd.stop()
     else:
         if not (stk.PCSCD_RUN_DIR / "pcscd.comm").exists():
-            pytest.skip("not root and no pcscd running: start pcscd with the vpcd driver, or run as root")
+            require("root")        # not root, and no system pcscd to use instead
         yield Stack(None, "Virtual PCD 00 00", 35963, logs)
 
 

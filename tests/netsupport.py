@@ -5,8 +5,9 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
 
 
 def free_port() -> int:
@@ -39,3 +40,20 @@ def http_server(handler: type) -> Iterator[int]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+@contextmanager
+def running_testssl_server(anchors: Path, folder: Path, versions: str = "1.2") -> Iterator[tuple[int, Path]]:
+    """``cpsdiag testssl-server`` trusting ``anchors``, listening; yields (port, the CA file clients trust)."""
+    from clisupport import spawn_cpsdiag
+
+    port = free_port()
+    ca = folder / "ca.pem"
+    server = spawn_cpsdiag("testssl-server", "--port", str(port), "--anchors", str(anchors), "--ca-out", str(ca),
+                           "--tls-versions", versions)
+    try:
+        wait_port(port)
+        yield port, ca
+    finally:
+        server.terminate()
+        server.wait(10)

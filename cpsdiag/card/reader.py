@@ -9,6 +9,7 @@ reading goes on; a card that goes away (PC/SC errors) ends it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Callable
 
 from cpsdiag.card import pkcs15
 from cpsdiag.card.efsn import CardSerial, parse_ef_sn
@@ -47,11 +48,16 @@ class CardData:
 
 
 class _Reader:
-    def __init__(self, commands: CardCommands):
+    def __init__(self, commands: CardCommands, on_step: Callable[[str, str], None] | None = None):
         self.cmd = commands
         self.data = CardData(commands.generation)
+        self.on_step = on_step
+        self.current: tuple[str, str] | None = None
 
     def attempt(self, step: str, target: str, fn):
+        if self.on_step is not None and (step, target) != self.current:
+            self.current = (step, target)
+            self.on_step(step, target)
         try:
             return fn()
         except (ApduError, MalformedDataError, CardProtocolError) as exc:
@@ -141,6 +147,8 @@ def _name(what: str, path: bytes) -> str:
     return f"{what} {path.hex().upper()}"
 
 
-def read_card(commands: CardCommands) -> CardData:
-    """Everything cpsdiag reads from a card without a PIN (``commands_for(generation, link)``)."""
-    return _Reader(commands).run()
+def read_card(commands: CardCommands, on_step: Callable[[str, str], None] | None = None) -> CardData:
+    """Everything cpsdiag reads from a card without a PIN (``commands_for(generation, link)``).
+
+    ``on_step(step, target)`` is told of each file or object as its reading starts (a progress display)."""
+    return _Reader(commands, on_step).run()

@@ -7,6 +7,8 @@ that ``cpsdiag --version`` and ``--help`` stay fast.
 from __future__ import annotations
 
 import importlib
+import sys
+from typing import Any
 
 import click
 
@@ -28,6 +30,17 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
 
 
 class LazyGroup(click.Group):
+    def main(self, args: Any = None, *rest: Any, **extra: Any) -> Any:
+        # No argument at all: the standalone executable may have been double-clicked (cpsdiag/launch.py).
+        if args is None and len(sys.argv) == 1:
+            from cpsdiag.launch import double_clicked
+
+            if double_clicked():
+                from cpsdiag.cli.desk import run_double_clicked
+
+                sys.exit(run_double_clicked(self))
+        return super().main(args, *rest, **extra)
+
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(COMMANDS)
 
@@ -36,6 +49,14 @@ class LazyGroup(click.Group):
             return None
         module, attr, _ = COMMANDS[name]
         return getattr(importlib.import_module(module), attr)
+
+    def main(self, args: Any = None, prog_name: str | None = None, complete_var: str | None = None,
+             standalone_mode: bool = True, **extra: Any) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        from cpsdiag.cli.common import standalone
+
+        standalone(lambda: super(LazyGroup, self).main(args, prog_name, complete_var, standalone_mode=False, **extra))
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = [(name, COMMANDS[name][2]) for name in self.list_commands(ctx)]

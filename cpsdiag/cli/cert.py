@@ -4,23 +4,24 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import click
 
 from cpsdiag.cli.check import anchors_option
-from cpsdiag.cli.common import debug_option, guarded, lang_option, parse_date
+from cpsdiag.cli.common import DATE, PEM_FILE, debug_option, guarded, lang_option
 
 
 @click.command()
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("files", nargs=-1, required=True, type=PEM_FILE)
 @anchors_option
-@click.option("--at", "at", metavar="DATE", help="Judge validity as of this date (ISO 8601).")
+@click.option("--at", "at", type=DATE, metavar="DATE", help="Judge validity as of this date (ISO 8601).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of the console view.")
 @lang_option
 @debug_option
 @guarded
-def cert(files: tuple[Path, ...], anchors: tuple[Path, ...], at: str | None, as_json: bool, lang: str | None,
+def cert(files: tuple[Path, ...], anchors: tuple[Path, ...], at: datetime | None, as_json: bool, lang: str | None,
          debug: bool) -> int:
     """Show who a certificate belongs to, its card data, validity and trust chain.
 
@@ -31,8 +32,7 @@ def cert(files: tuple[Path, ...], anchors: tuple[Path, ...], at: str | None, as_
     from cpsdiag.pki.anchors import load_extra_anchors
 
     extra = load_extra_anchors(anchors) if anchors else None
-    moment = parse_date(at)
-    results = [check_certificate_file(path, extra, moment) for path in files]
+    results = [check_certificate_file(path, extra, at) for path in files]
     if as_json:
         from cpsdiag.report.jsonreport import certfile_dict
 

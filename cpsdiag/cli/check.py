@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import sys
 import traceback
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import click
 
-from cpsdiag.cli.common import debug_option, guarded, lang_option, parse_date
+from cpsdiag.cli.common import (DATE, LIBRARY_FILE, PEM_FILE, FiniteFloatRange, ProxyType, UrlType, debug_option,
+                                guarded, lang_option)
 
 
 def anchors_option(fn):
-    return click.option("--anchors", "anchors", multiple=True, envvar="CPSDIAG_ANCHORS",
-                        type=click.Path(dir_okay=False, path_type=Path),
+    return click.option("--anchors", "anchors", multiple=True, envvar="CPSDIAG_ANCHORS", type=PEM_FILE,
                         help="Extra trust anchors (PEM bundle), e.g. ANS's TEST chain or an emulator's test PKI. "
                              "Repeatable.")(fn)
 
@@ -24,22 +26,22 @@ def check_options(fn):
         click.option("--reader", envvar="CPSDIAG_READER", metavar="NAME",
                      help="Reader to use (exact name or a unique part of it). Default: the first holding a CPS card."),
         anchors_option,
-        click.option("--at", "at", metavar="DATE", help="Judge certificate validity as of this date (ISO 8601)."),
+        click.option("--at", "at", type=DATE, metavar="DATE", help="Judge certificate validity as of this date (ISO 8601)."),
         click.option("--no-env", "no_env", is_flag=True,
                      help="Skip the workstation inventory (middleware, browsers, drivers); see `cpsdiag env`."),
-        click.option("--card-timeout", type=click.FloatRange(0.5, 300), default=20.0, show_default=True,
+        click.option("--card-timeout", type=FiniteFloatRange(0.5, 300), default=20.0, show_default=True,
                      envvar="CPSDIAG_CARD_TIMEOUT", help="Seconds a card command may take before the card is "
                                                          "reported mute."),
         click.option("--sign", is_flag=True,
                       help="Signature self-test with the authentication key (asks for the PIN)."),
         click.option("--sign-all", is_flag=True, help="Also test the non-repudiation signature key (asks for the PIN)."),
-        click.option("--tls", "tls_url", metavar="URL",
+        click.option("--tls", "tls_url", type=UrlType(), metavar="URL",
                      help="TLS client-authentication probe of an https:// URL with the card (asks for the PIN)."),
-        click.option("--tls-ca", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+        click.option("--tls-ca", type=PEM_FILE,
                      help="Trust this CA bundle for the server instead of the system's."),
-        click.option("--tls-timeout", type=click.FloatRange(1, 120), default=10.0, show_default=True,
+        click.option("--tls-timeout", type=FiniteFloatRange(1, 120), default=10.0, show_default=True,
                      help="Seconds to wait for the server."),
-        click.option("--proxy", metavar="URL",
+        click.option("--proxy", type=ProxyType(), metavar="URL",
                      help="HTTP proxy for network requests, http://[USER:PASSWORD@]HOST:PORT (default: the "
                           "workstation's settings: HTTPS_PROXY/NO_PROXY, Windows or macOS proxy settings)."),
         click.option("--no-proxy", "no_proxy", is_flag=True,
@@ -49,8 +51,10 @@ def check_options(fn):
                      help="Present the PIN even when only one try is left (a wrong PIN then blocks the card)."),
         click.option("--via", type=click.Choice(["apdu", "pkcs11"]), default="apdu", show_default=True,
                      help="Sign with the card's commands, or through a PKCS#11 module (the path browsers use)."),
-        click.option("--module", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+        click.option("--module", type=LIBRARY_FILE,
                      help="PKCS#11 module for --via pkcs11 (default: ANS's Cryptolib CPS if installed, else OpenSC)."),
+        click.option("--quiet", "-q", is_flag=True,
+                     help="No live display of the step running (it is shown only on a terminal anyway)."),
     ]
     for decorator in reversed(decorators):
         fn = decorator(fn)
@@ -76,24 +80,6 @@ def default_module() -> Path:
     raise UsageError("--via pkcs11: no PKCS#11 module found; give one with --module")
 
 
-def check_tls_ca(path: Path | None) -> None:
-    """--tls-ca must be a readable PEM bundle of certificates: said before the PIN is asked."""
-    from cpsdiag.errors import UsageError
-
-    if path is None:
-        return
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise UsageError(f"--tls-ca {path}: cannot read it ({exc.strerror or exc})") from None
-    from cryptography import x509
-
-    try:
-        x509.load_pem_x509_certificates(data)
-    except ValueError as exc:
-        raise UsageError(f"--tls-ca {path}: not a PEM bundle of certificates ({exc})") from None
-
-
 def proxy_settings(proxy: str | None, no_proxy: bool):
     """The proxies network requests use; a bad --proxy is a usage error (its password never repeated)."""
     from cpsdiag.errors import UsageError
@@ -114,13 +100,14 @@ def build_options(reader, anchors, at, no_env, card_timeout, sign, sign_all, tls
     from cpsdiag.i18n import _
     from cpsdiag.pinentry import prompt_source, stdin_source
 
-    # Bad URLs, bundles and proxies are usage errors before the card is touched and the PIN asked.
+    # Bad bundles and proxies are usage errors before the card is touched and the PIN asked (--tls and --proxy
+    # values were checked by their parameter types already).
+    if tls_ca is not None:
+        from cpsdiag.tls.trust import read_trust_store
+
+        read_trust_store(tls_ca)    # a file with no certificate is a usage error before the PIN is asked for
     proxies = None
     if tls_url is not None:
-        from cpsdiag.tls.probe import parse_url
-
-        parse_url(tls_url)
-        check_tls_ca(tls_ca)
         proxies = proxy_settings(proxy, no_proxy)
     elif proxy is not None or no_proxy:
         proxy_settings(proxy, no_proxy)
@@ -130,10 +117,32 @@ def build_options(reader, anchors, at, no_env, card_timeout, sign, sign_all, tls
         if via == "pkcs11" and module is None:
             module = default_module()
         keys = KeyOptions(sign=sign or sign_all, sign_all=sign_all, tls_url=tls_url, tls_ca=tls_ca,
-                          tls_timeout=tls_timeout, force_last_try=force_last_try, pin_source=source, via=via,
+                          tls_timeout=tls_timeout, force_last_try=force_last_try, pin_source=source,
+                          pin_from="stdin" if pin_stdin else "keyboard", via=via,
                           module=module, proxies=proxies)
-    return CheckOptions(reader=reader, anchors=anchors, at=parse_date(at), keys=keys, card_timeout=card_timeout,
+    return CheckOptions(reader=reader, anchors=anchors, at=at, keys=keys, card_timeout=card_timeout,
                         environment=not no_env)
+
+
+def diagnose(options: Any, *, as_json: bool, quiet: bool, debug: bool) -> Any:
+    """run_check, its steps shown live on a terminal; a bug becomes one INTERNAL_ERROR finding."""
+    from cpsdiag.cli.progress import progress_display
+    from cpsdiag.diag.check import internal_error, run_check
+    from cpsdiag.errors import UsageError
+
+    with progress_display(options, as_json, quiet) as (observer, options):
+        try:
+            result = run_check(options, observer)
+        except (UsageError, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except Exception as exc:
+            if debug:
+                traceback.print_exc()
+            return internal_error(None, exc)
+    if debug:       # the steps that failed unexpectedly are findings; --debug adds their tracebacks
+        for failure in result.facts.failures:
+            sys.stderr.write(failure.traceback)
+    return result
 
 
 @click.command()
@@ -142,11 +151,11 @@ def build_options(reader, anchors, at, no_env, card_timeout, sign, sign_all, tls
 @lang_option
 @debug_option
 @guarded
-def check(reader: str | None, anchors: tuple[Path, ...], at: str | None, no_env: bool, card_timeout: float,
+def check(reader: str | None, anchors: tuple[Path, ...], at: datetime | None, no_env: bool, card_timeout: float,
           sign: bool, sign_all: bool,
           tls_url: str | None, tls_ca: Path | None, tls_timeout: float, proxy: str | None, no_proxy: bool,
-          pin_stdin: bool, force_last_try: bool, via: str, module: Path | None, as_json: bool, lang: str | None,
-          debug: bool) -> int:
+          pin_stdin: bool, force_last_try: bool, via: str, module: Path | None, quiet: bool, as_json: bool,
+          lang: str | None, debug: bool) -> int:
     """Diagnose the PC/SC stack, the reader, the card, its PIN counter and its certificates.
 
     Without --sign or --tls it never asks for the PIN and never spends a PIN
@@ -155,25 +164,9 @@ def check(reader: str | None, anchors: tuple[Path, ...], at: str | None, no_env:
     once and never retried. Exit status: 0 when no finding is an error, 1
     otherwise, 2 for a usage error.
     """
-    from cpsdiag.diag.check import internal_error, run_check
-
     options = build_options(reader, anchors, at, no_env, card_timeout, sign, sign_all, tls_url, tls_ca, tls_timeout,
                             pin_stdin, force_last_try, via, module, proxy, no_proxy)
-    try:
-        result = run_check(options)
-        if debug:
-            for failure in result.facts.failures:
-                sys.stderr.write(failure.traceback)
-    except click.exceptions.Exit:
-        raise
-    except Exception as exc:
-        from cpsdiag.errors import UsageError
-
-        if isinstance(exc, UsageError):
-            raise
-        if debug:
-            traceback.print_exc()
-        result = internal_error(None, exc)
+    result = diagnose(options, as_json=as_json, quiet=quiet, debug=debug)
     if as_json:
         from cpsdiag.report.jsonreport import dumps
 

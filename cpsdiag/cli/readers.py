@@ -39,7 +39,7 @@ def readers(as_json: bool, lang: str | None, debug: bool) -> int:
         states = []
     except errors.PcscError as exc:
         findings.append(Finding("PCSC_NO_SERVICE", Severity.ERROR, "pcsc",
-                                {"operation": exc.operation, "message": str(exc)}))
+                                {"operation": exc.operation, "message": exc.message}))
         states = []
     else:
         if not states:
@@ -81,35 +81,31 @@ def atr(atr_hex: tuple[str, ...], as_json: bool, lang: str | None, debug: bool) 
 
     text = " ".join(atr_hex)
     findings: list[Finding] = []
-    decoded = model = None
     guessed = False
     try:
         decoded = parse_atr(text, where="command line")
     except MalformedDataError as exc:
-        findings.append(Finding("CARD_ATR_MALFORMED", Severity.ERROR, "card",
-                                {"atr": text, "error": str(exc)}))
+        # A typing error, or an ATR copied incompletely: the user's input, not a damaged card.
+        raise click.BadParameter(str(exc), param_hint="HEX") from None
+    model = identify(decoded)
+    if model is None:
+        model, guessed = guess(decoded), True
+        findings.append(Finding("CARD_UNKNOWN", Severity.ERROR if model is None else Severity.WARNING, "card",
+                                {"atr": decoded.hex}))
     else:
-        model = identify(decoded)
-        if model is None:
-            model, guessed = guess(decoded), True
-            findings.append(Finding("CARD_UNKNOWN", Severity.ERROR if model is None else Severity.WARNING, "card",
-                                    {"atr": decoded.hex}))
-        else:
-            findings.append(Finding("CARD_IDENTIFIED", Severity.OK, "card",
-                                    {"atr": decoded.hex, "label": model.label}))
+        findings.append(Finding("CARD_IDENTIFIED", Severity.OK, "card", {"atr": decoded.hex, "label": model.label}))
     if as_json:
         from dataclasses import asdict
 
         from cpsdiag.report.jsonreport import findings_list
 
-        doc = {"schema": "cpsdiag.atr/1", "atr": decoded.to_dict() if decoded else None,
+        doc = {"schema": "cpsdiag.atr/1", "atr": decoded.to_dict(),
                "card": asdict(model) if model else None, "guessed": guessed, "findings": findings_list(findings)}
         sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
     else:
         from cpsdiag.report.console import make_console, render_atr
 
         console = make_console()
-        if decoded is not None:
-            render_atr(decoded, model, guessed, console)
+        render_atr(decoded, model, guessed, console)
         _print_findings(findings, console)
     return 1 if any(f.severity is Severity.ERROR for f in findings) else 0

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import sys
 import traceback
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import click
 
 from cpsdiag.cli.check import check_options
-from cpsdiag.cli.common import debug_option, guarded, lang_option, parse_date
+from cpsdiag.cli.common import DATE, REPORT_FILE, REPORT_PATH, debug_option, guarded, lang_option
 
 
 class _ReportGroup(click.Group):
@@ -47,25 +48,6 @@ def report(ctx: click.Context, output: Path | None, include_certificates: bool, 
                 lang=lang, debug=debug)
 
 
-def _run_check(options: Any, debug: bool) -> Any:
-    """As ``check`` runs it: usage errors go up, anything unexpected becomes one INTERNAL_ERROR finding."""
-    from cpsdiag.diag.check import internal_error, run_check
-    from cpsdiag.errors import UsageError
-
-    try:
-        result = run_check(options)
-    except (UsageError, click.exceptions.Exit, click.exceptions.Abort):
-        raise
-    except Exception as exc:
-        if debug:
-            traceback.print_exc()
-        return internal_error(None, exc)
-    if debug:
-        for failure in result.facts.failures:
-            sys.stderr.write(failure.traceback)
-    return result
-
-
 def _output_path(output: Path | None) -> Path:
     from cpsdiag.errors import UsageError
     from cpsdiag.report.bundle import default_output
@@ -82,21 +64,16 @@ def _output_path(output: Path | None) -> Path:
 @guarded
 def make_bundle(output: Path | None, check: dict[str, Any], include_certificates: bool, no_redact: bool,
                 lang: str | None, debug: bool) -> int:
-    from cpsdiag.cli.check import build_options
+    from cpsdiag.cli.check import build_options, diagnose
     from cpsdiag.errors import UsageError
     from cpsdiag.report.bundle import build_bundle, source_from_result, write_bundle
-    from cpsdiag.report.jsonreport import report_dict
 
     path = _output_path(output)
     # check's own options, parsed by check's own code: whatever check gains, report runs it the same way.
-    result = _run_check(build_options(**check), debug)
+    quiet = check.pop("quiet")
+    result = diagnose(build_options(**check), as_json=False, quiet=quiet, debug=debug)
     try:
-        environment = ""
-        if result.facts.environment is not None:
-            from cpsdiag.env import environment_text
-
-            environment = environment_text(result.facts.environment)
-        source = source_from_result(result, report_dict(result), environment_text=environment)
+        source = source_from_result(result)
         bundle = build_bundle(source, redact=not no_redact, include_certificates=include_certificates)
     except Exception as exc:
         # A bug while building the bundle: no zip at all rather than one that might not be redacted.
@@ -115,12 +92,14 @@ def make_bundle(output: Path | None, check: dict[str, Any], include_certificates
 
 def _print_written(bundle: Any, path: Path, size: int) -> None:
     from cpsdiag.i18n import _
+    from cpsdiag.printable import escape_controls
     from cpsdiag.report.view import verdict_label
 
     marks = {"ok": "✔", "warning": "!", "error": "✖"}
-    verdict = str(bundle.report.get("verdict"))
+    verdict = bundle.report.verdict
     click.echo(f"{marks.get(verdict, '✖')} {verdict_label(verdict)}")
-    click.echo(_("Report written: {path} ({size:.1f} kB)").format(path=path.resolve(), size=size / 1000))
+    click.echo(_("Report written: {path} ({size:.1f} kB)").format(path=escape_controls(str(path.resolve())),
+                                                                 size=size / 1000))
     width = max(len(f.name) for f in bundle.files)
     for f in bundle.files:
         click.echo(f"  {f.name.ljust(width)}  {_(f.description)}")
@@ -136,21 +115,35 @@ def _print_written(bundle: Any, path: Path, size: int) -> None:
         click.echo(_("The card's certificates are not included (--include-certificates adds them)."))
 
 
+def _utf8_stdout() -> bool:
+    """Standard output takes UTF-8 (not so under LC_ALL=POSIX with PYTHONUTF8=0): else JSON is all \\u escapes."""
+    return str(getattr(sys.stdout, "encoding", "") or "").lower().replace("_", "-").startswith("utf")
+
+
 # -- report show --------------------------------------------------------------------------------------
 
 
-def _load(path: Path) -> dict[str, Any]:
+def _load(path: Path) -> Any:
+    """The report and the bundle's integrity; a file that is not a valid cpsdiag report is a usage error."""
     from cpsdiag.errors import UsageError
-    from cpsdiag.report.bundle import BundleError, load_report
+    from cpsdiag.report.bundle import BundleError, read_report
 
     try:
-        return load_report(path)
+        return read_report(path)
     except BundleError as exc:
         raise UsageError(str(exc)) from None
 
 
+def _tampered_notice(problems: tuple[str, ...]) -> Any:
+    from cpsdiag.diag.catalog import render
+    from cpsdiag.diag.findings import Finding, Severity
+    from cpsdiag.termtext import clean
+
+    return render(Finding("REPORT_TAMPERED", Severity.ERROR, "report", {"problems": clean("; ".join(problems))}))
+
+
 @report.command()
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("file", type=REPORT_FILE)
 @click.option("--json", "as_json", is_flag=True, help="Print the report's JSON instead.")
 @lang_option
 @debug_option
@@ -158,54 +151,71 @@ def _load(path: Path) -> dict[str, Any]:
 def show(file: Path, as_json: bool, lang: str | None, debug: bool) -> int:
     """Print a bundle (.zip) or a JSON report as `cpsdiag check` printed it.
 
-    Exit status: the report's own (0 or 1); 2 when FILE is not a cpsdiag report.
+    The bundle's files are checked against its manifest.json: a mismatch is
+    reported first (REPORT_TAMPERED) and the content is still shown. Exit
+    status: the report's own (0 or 1); 1 when the bundle was changed; 2 when
+    FILE is not a valid cpsdiag report.
     """
-    import json
-
     from cpsdiag.i18n import set_language
 
-    doc = _load(file)
-    if lang is None and doc.get("language") in ("fr", "en"):
-        set_language(doc["language"])
+    loaded = _load(file)
+    report = loaded.report
+    if lang is None and report.language in ("fr", "en"):
+        set_language(report.language)
+    notice = _tampered_notice(loaded.integrity.problems) if loaded.integrity.tampered else None
     if as_json:
-        sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
-    else:
-        from cpsdiag.report.console import make_console
-        from cpsdiag.report.console import render_report
+        from cpsdiag.report.jsonreport import to_json
 
-        render_report(doc, make_console())
-    status = doc.get("exit_status")
-    return status if status in (0, 1) else 1
+        sys.stdout.write(to_json(report, ascii_only=not _utf8_stdout()) + "\n")
+        if notice is not None:
+            click.echo(f"{notice.code}: {notice.title}. {notice.detail}", err=True)
+    else:
+        from cpsdiag.report.console import make_console, render_notices, render_report
+
+        console = make_console()
+        render_notices([notice] if notice is not None else [], console)
+        render_report(report, console)
+    if notice is not None:
+        return 1
+    return report.exit_status if report.exit_status in (0, 1) else 1
 
 
 # -- report summarize ---------------------------------------------------------------------------------
 
 
 @report.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.argument("paths", nargs=-1, required=True, type=REPORT_PATH)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document (schema cpsdiag.summary/1).")
 @click.option("--csv", "as_csv", is_flag=True, help="Print CSV rows: table,key,severity,count,...")
-@click.option("--at", "at", metavar="DATE", help="Count days to expiry from this date (default now).")
+@click.option("--at", "at", type=DATE, metavar="DATE", help="Count days to expiry from this date (default now).")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar on the terminal.")
 @lang_option
 @debug_option
 @guarded
-def summarize(paths: tuple[Path, ...], as_json: bool, as_csv: bool, at: str | None, lang: str | None,
+def summarize(paths: tuple[Path, ...], as_json: bool, as_csv: bool, at: datetime | None, quiet: bool, lang: str | None,
               debug: bool) -> int:
     """Count findings, card generations, readers and middleware over many bundles or JSON reports.
 
     Folders are walked recursively (*.zip, *.json). Lists the certificates
-    expiring within 30, 60 and 90 days. Exit status: 0 when every file was
-    read, 1 when some could not be, 2 for a usage error.
+    expiring within 30, 60 and 90 days. Files that are not valid reports are
+    skipped and counted; bundles whose files do not match their manifest are
+    counted and listed as tampered. Exit status: 0 when every file was read
+    and none was tampered with, 1 otherwise, 2 for a usage error.
     """
     from cpsdiag.errors import UsageError
     from cpsdiag.report.summarize import summarize as run, write_csv, write_json
 
     if as_json and as_csv:
         raise UsageError("--json and --csv: choose one")
-    summary = run(paths, at=parse_date(at))
+    if quiet or as_json or as_csv or not (sys.stdout.isatty() and sys.stderr.isatty()):
+        summary = run(paths, at=at)
+    else:
+        summary = _with_progress(paths, at, run)
     if as_json:
-        write_json(summary, sys.stdout)
+        write_json(summary, sys.stdout, ascii_only=not _utf8_stdout())
     elif as_csv:
+        if not _utf8_stdout():
+            sys.stdout.reconfigure(errors="replace")      # type: ignore[union-attr]
         write_csv(summary, sys.stdout)
     else:
         from cpsdiag.report.console import make_console
@@ -214,4 +224,21 @@ def summarize(paths: tuple[Path, ...], as_json: bool, as_csv: bool, at: str | No
         render_summary(summary, make_console())
     for source, reason in summary.skipped_sample:
         click.echo(f"skipped {source}: {reason}", err=True)
-    return 1 if summary.skipped else 0
+    for source, reason in summary.tampered_sample:
+        click.echo(f"tampered {source}: {reason}", err=True)
+    return 1 if summary.skipped or summary.tampered else 0
+
+
+def _with_progress(paths: tuple[Path, ...], when: Any, run: Any) -> Any:
+    """The summary, with Rich's progress bar on the terminal (stderr): files read out of files found."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from cpsdiag.i18n import _
+    from cpsdiag.report.console import make_console
+    from cpsdiag.report.summarize import iter_files
+
+    total = sum(1 for _file in iter_files(paths))
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=make_console(file=sys.stderr), transient=True) as progress:
+        task = progress.add_task(_("Reading reports"), total=total)
+        return run(paths, at=when, progress=lambda n: progress.update(task, completed=n))

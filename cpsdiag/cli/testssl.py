@@ -2,26 +2,27 @@
 
 from __future__ import annotations
 
-import signal
 from pathlib import Path
 
 import click
 
 from cpsdiag.cli.check import anchors_option
-from cpsdiag.cli.common import debug_option, guarded, lang_option
+from cpsdiag.cli.common import PEM_FILE, HostType, debug_option, guarded, lang_option
+from cpsdiag.stopping import Stopped, stop_on_signals
 
 
 @click.command("testssl-server")
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (0.0.0.0 for a LAN, ::1 or :: for IPv6).")
+@click.option("--host", default="127.0.0.1", show_default=True, type=HostType(),
+              help="Address to listen on (0.0.0.0 for a LAN, ::1 or :: for IPv6).")
 @click.option("--port", default=8443, show_default=True, type=click.IntRange(0, 65535))
 @anchors_option
 @click.option("--no-bundled-anchors", is_flag=True, help="Do not trust the bundled IGC-Santé authorities.")
 @click.option("--tls-versions", default="1.2,1.3", show_default=True,
               type=click.Choice(["1.2", "1.3", "1.2,1.3"]), help="TLS versions to accept.")
-@click.option("--cert", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+@click.option("--cert", type=PEM_FILE,
               help="Server certificate (PEM); default: an ephemeral one for the host.")
-@click.option("--key", type=click.Path(dir_okay=False, exists=True, path_type=Path), help="Its private key (PEM).")
-@click.option("--ca-out", type=click.Path(dir_okay=False, path_type=Path),
+@click.option("--key", type=PEM_FILE, help="Its private key (PEM).")
+@click.option("--ca-out", type=click.Path(dir_okay=False, writable=True, path_type=Path),
               help="Write the certificate clients must trust for this server (use it with --tls-ca).")
 @lang_option
 @debug_option
@@ -41,14 +42,17 @@ def testssl_server(host: str, port: int, anchors: tuple[Path, ...], no_bundled_a
         raise click.UsageError("--cert and --key go together")
     config = ServerConfig(host, port, anchors, not no_bundled_anchors, tuple(tls_versions.split(",")), cert, key,
                           ca_out)
-    server, ca = build_server(config, language())
-    real_port = server.server_address[1]
-    click.echo(f"testssl-server: {server_url(host, real_port)} (TLS {tls_versions}), server CA: {ca}", err=True)
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    # SIGTERM, SIGHUP and Ctrl-C close the server, which removes its ephemeral certificate's folder.
     try:
-        server.serve_forever()
-    except KeyboardInterrupt:
+        with stop_on_signals():
+            server, ca = build_server(config, language())
+            try:
+                real_port = server.server_address[1]
+                click.echo(f"testssl-server: {server_url(host, real_port)} (TLS {tls_versions}), server CA: {ca}",
+                           err=True)
+                server.serve_forever()
+            finally:
+                server.server_close()
+    except Stopped:
         pass
-    finally:
-        server.server_close()
     return 0

@@ -8,7 +8,7 @@ import threading
 
 import click
 
-from cpsdiag.cli.common import debug_option, guarded, lang_option
+from cpsdiag.cli.common import FiniteFloatRange, debug_option, guarded, lang_option
 
 from cpsdiag.i18n import N_
 
@@ -21,7 +21,7 @@ LABELS = {
 
 @click.command()
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
-@click.option("--duration", type=click.FloatRange(0.1), metavar="SECONDS", help="Stop after this long.")
+@click.option("--duration", type=FiniteFloatRange(0.1), metavar="SECONDS", help="Stop after this long.")
 @click.option("--count", type=click.IntRange(1), metavar="N", help="Stop after N card events.")
 @lang_option
 @debug_option
@@ -35,6 +35,7 @@ def watch(as_json: bool, duration: float | None, count: int | None, lang: str | 
     from cpsdiag import errors
     from cpsdiag.diag.findings import Finding, Severity
     from cpsdiag.i18n import _
+    from cpsdiag.stopping import interrupt_on_stop_signals
     from cpsdiag.watch import Watcher
 
     try:
@@ -44,7 +45,7 @@ def watch(as_json: bool, duration: float | None, count: int | None, lang: str | 
 
         code = "PCSC_LIBRARY_MISSING" if isinstance(exc, errors.PcscLibraryMissing) else "PCSC_NO_SERVICE"
         params = ({"library": exc.library, "reason": exc.reason} if code == "PCSC_LIBRARY_MISSING"
-                  else {"operation": exc.operation, "message": str(exc)})
+                  else {"operation": exc.operation, "message": exc.message})
         render_findings([Finding(code, Severity.ERROR, "pcsc", params)], make_console(stderr=True))
         return 1
     timer = threading.Timer(duration, watcher.stop) if duration else None
@@ -55,6 +56,7 @@ def watch(as_json: bool, duration: float | None, count: int | None, lang: str | 
     cards = 0
     status = 0
     labels = {k: _(v) for k, v in LABELS.items()}
+    interrupt_on_stop_signals()     # SIGTERM, SIGHUP: stop the watcher and print the summary, as Ctrl-C does
     try:
         for event in watcher:
             if as_json:

@@ -173,6 +173,22 @@ CATALOG: dict[str, Entry] = {
         N_("Take the card out and insert it again. If the error stays, the card is damaged: contact ANS."),
         extras=(_SUPPORT,),
     ),
+    "CERT_FILE_NOT_CERTIFICATE": Entry(
+        N_("{path} is not a certificate"),
+        N_("{error}"),
+        N_("cpsdiag reads certificates as PEM (-----BEGIN CERTIFICATE-----), DER (.cer, .crt) or PKCS#7 (.p7b) "
+           "files. Ask for the certificate again, exported from the card or the browser, not edited or copied by "
+           "hand."),
+    ),
+    "CERT_FILE_PRIVATE_KEY": Entry(
+        N_("{path} holds a private key"),
+        N_("The file holds a private key ({kind}). A private key must never be sent to anyone, a helpdesk "
+           "included: whoever has it can act as its owner. cpsdiag does not show it."),
+        N_("Treat this key as compromised: delete every copy of the file (mail, shared folders, this computer), "
+           "have the certificate that goes with it revoked and a new one issued, and ask the sender for the "
+           "certificate alone (a .pem, .cer or .p7b file). A CPS card's keys never leave the card: this key is "
+           "not a CPS card's."),
+    ),
     "CERT_EXPIRED": Entry(
         N_("The {role_label} certificate has expired"),
         N_("It expired on {not_after}, {days_ago} days ago."),
@@ -347,7 +363,7 @@ CATALOG: dict[str, Entry] = {
     ),
     "TLS_SERVER_UNTRUSTED": Entry(
         N_("The server's certificate is not trusted"),
-        N_("{subject}: {detail}"),
+        N_("{subject}: {why}."),
         N_("Check the address: you may not be talking to the expected server. For a test server, give its "
            "authority certificate with --tls-ca."),
     ),
@@ -382,6 +398,13 @@ CATALOG: dict[str, Entry] = {
         N_("{url}: {error}"),
         N_("Run again; if it persists, send this diagnosis to the service's support."),
     ),
+    "REPORT_TAMPERED": Entry(
+        N_("This report was changed after cpsdiag wrote it"),
+        N_("Its files do not match the SHA-256 values of its manifest.json ({problems}): what is shown below may "
+           "not be what cpsdiag found on the workstation."),
+        N_("Do not rely on it: ask for the report again, the zip file exactly as cpsdiag wrote it, sent without "
+           "being opened or edited."),
+    ),
     "INTERNAL_ERROR": Entry(
         N_("cpsdiag failed unexpectedly"),
         N_("{error}"),
@@ -394,6 +417,7 @@ ROLE_LABELS = {"authentication": N_("authentication"), "signature": N_("signatur
 # Parameters whose values are codes, shown translated.
 VALUE_LABELS = {
     "how": {"keyboard": N_("typed on the keyboard"), "pinpad": N_("typed on the reader's PIN pad"),
+            "stdin": N_("read from standard input (--pin-stdin)"),
             "already": N_("already presented by another program")},
     "direct": {"no_proxy_configured": N_("The connection went direct: no proxy is configured on this "
                                          "workstation. If its network needs one, give it with --proxy "
@@ -408,6 +432,17 @@ VALUE_LABELS = {
     "source": {"option": N_("the --proxy option"), "environment": N_("environment variables"),
                "windows": N_("Windows Internet settings"), "macos": N_("macOS network settings")},
     "pac": {"WPAD": N_("automatic detection (WPAD)")},
+    # Why a server is not trusted (cpsdiag.tls.trust.REASONS); these sentences name other parameters.
+    "why": {"self_signed": N_("the certificate is self-signed, and is not in {store}"),
+            "unknown_issuer": N_("it was issued by {authority}, an authority not in {store}"),
+            "expired": N_("the certificate expired on {not_after}"),
+            "not_yet_valid": N_("the certificate is valid only from {not_before}"),
+            "name_mismatch": N_("the certificate is for {names}, not for {host}"),
+            "no_certificate": N_("the server sent no certificate"),
+            "no_store": N_("no trust store was found on this computer"),
+            "store_unreadable": N_("the trust store cannot be read ({detail})"),
+            "rejected": N_("its chain to {store} does not verify ({verifier})")},
+    "store": {"system": N_("this computer's trust store")},
     "reason": {"pin_blocked": N_("the PIN is blocked."),
                "counter_unknown": N_("the PIN counter could not be read, so the PIN is not presented blindly "
                                      "(--force-last-try presents it anyway).")},
@@ -436,9 +471,13 @@ def render(finding: Any) -> Rendered:
                       for k, v in finding.params.items() if v is not None})
     if "role" in params:
         params["role_label"] = _(ROLE_LABELS.get(params["role"], params["role"]))
-    for name, labels in VALUE_LABELS.items():
-        if name in params and params[name] in labels:
-            params[name] = _(labels[params[name]])
+    labelled = [name for name, labels in VALUE_LABELS.items() if name in params and params[name] in labels]
+    for name in labelled:
+        params[name] = _(VALUE_LABELS[name][params[name]])
+    for name in labelled:
+        # A label may name other parameters; only labels are formatted twice, never a value from outside.
+        if "{" in params[name]:
+            params[name] = params[name].format_map(params)
     title = _(entry.title).format_map(params)
     if entry.title.startswith("{"):
         title = title[:1].upper() + title[1:]   # "{role_label} certificate..." starts a sentence

@@ -8,6 +8,7 @@ from cpsdiag import errors
 from cpsdiag.diag.collect import CheckFacts, CheckOptions, collect
 from cpsdiag.diag.findings import Finding, Judged, Severity
 from cpsdiag.diag.judge import judge
+from cpsdiag.diag.progress import NO_PROGRESS, Observer
 
 
 @dataclass
@@ -16,12 +17,14 @@ class CheckResult(Judged):
     findings: list[Finding]
 
 
-def run_check(options: CheckOptions) -> CheckResult:
-    """The whole no-PIN diagnosis. Raises UsageError for bad options (unreadable --anchors, unknown --reader)."""
+def run_check(options: CheckOptions, progress: Observer = NO_PROGRESS) -> CheckResult:
+    """The whole diagnosis, each step reported to ``progress`` as it starts.
+
+    Raises UsageError for bad options (unreadable --anchors, unknown --reader)."""
     from cpsdiag.pki.anchors import load_extra_anchors
 
     anchors = load_extra_anchors(options.anchors) if options.anchors else None
-    facts = collect(options, anchors)
+    facts = collect(options, anchors, progress)
     if facts.reader_error is not None:
         raise facts.reader_error
     return CheckResult(facts, judge(facts))

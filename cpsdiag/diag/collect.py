@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from cpsdiag import errors
+from cpsdiag.diag.progress import NO_PROGRESS, Observer, Step
 
 
 @dataclass(frozen=True)
@@ -161,12 +162,14 @@ def choose_reader(readers: list[ReaderFacts], wanted: str | None) -> str:
     return (with_card or readers)[0].name
 
 
-def collect(options: CheckOptions, anchors: list[Any] | None = None) -> CheckFacts:
+def collect(options: CheckOptions, anchors: list[Any] | None = None,
+            progress: Observer = NO_PROGRESS) -> CheckFacts:
     from cpsdiag.transport import pcsc
 
     facts = CheckFacts(at=options.at or datetime.now(timezone.utc))
     overall = time.perf_counter()
     try:
+        progress(Step("pcsc"))
         with _timed(facts, "pcsc"):
             facts.library = pcsc.check_library()
             context = pcsc.PcscContext(card_timeout=options.card_timeout)
@@ -175,10 +178,11 @@ def collect(options: CheckOptions, anchors: list[Any] | None = None) -> CheckFac
     else:
         try:
             with guarded_step(facts.failures, "card"):
-                _collect_card(facts, options, context, anchors)
+                _collect_card(facts, options, context, anchors, progress)
         finally:
             context.close()
     if options.environment:
+        progress(Step("environment"))
         with guarded_step(facts.failures, "environment"):
             _collect_environment(facts)
     facts.timings_ms["total"] = round((time.perf_counter() - overall) * 1000, 2)
@@ -196,7 +200,9 @@ def _collect_environment(facts: CheckFacts) -> None:
             live=False)
 
 
-def _collect_card(facts: CheckFacts, options: CheckOptions, context: Any, anchors: list[Any] | None) -> None:
+def _collect_card(facts: CheckFacts, options: CheckOptions, context: Any, anchors: list[Any] | None,
+                  progress: Observer) -> None:
+    progress(Step("readers"))
     with _timed(facts, "readers"):
         try:
             names = context.readers()
@@ -212,6 +218,7 @@ def _collect_card(facts: CheckFacts, options: CheckOptions, context: Any, anchor
     except errors.UsageError as exc:
         facts.reader_error = exc
         return
+    progress(Step("connect", facts.reader))
     with _timed(facts, "connect"):
         try:
             link = context.connect(facts.reader)
@@ -233,9 +240,13 @@ def _collect_card(facts: CheckFacts, options: CheckOptions, context: Any, anchor
         from cpsdiag.card.reader import read_card
 
         commands = commands_for(facts.model.generation, link)
+
+        def reading(step: str, target: str) -> None:
+            progress(Step("pin_counter" if step == "pin" else "read", target))
+
         with _timed(facts, "read"):
             try:
-                facts.card = read_card(commands)
+                facts.card = read_card(commands, on_step=reading)
             except errors.PcscError as exc:
                 facts.read_error = exc
                 return
@@ -247,7 +258,7 @@ def _collect_card(facts: CheckFacts, options: CheckOptions, context: Any, anchor
             with _timed(facts, "keys"):
                 try:
                     with guarded_step(facts.failures, "keys"):
-                        facts.keys = run_key_tests(link, commands, facts, options.keys)
+                        facts.keys = run_key_tests(link, commands, facts, options.keys, progress)
                 except errors.PcscError as exc:
                     facts.keys_error = exc
     finally:

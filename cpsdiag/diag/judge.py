@@ -78,7 +78,7 @@ def _judge_stack(facts: CheckFacts, out: list[Finding]) -> bool:
         return False
     if err is not None:
         out.append(Finding("PCSC_NO_SERVICE", ERROR, "pcsc",
-                           {"operation": err.operation, "message": str(err), "hresult": f"0x{err.hresult:08X}"}))
+                           {"operation": err.operation, "message": err.message, "hresult": f"0x{err.hresult:08X}"}))
         return False
     out.append(Finding("PCSC_OK", OK, "pcsc", {"library": facts.library}))
     if not facts.readers:
@@ -94,7 +94,7 @@ def _card_error(err: errors.PcscError, step: str, facts: CheckFacts) -> Finding:
     """What a PC/SC error while connecting to or reading the card means."""
     reader = facts.reader or ""
     if isinstance(err, errors.PcscNoService):
-        return Finding("PCSC_NO_SERVICE", ERROR, step, {"operation": err.operation, "message": str(err)})
+        return Finding("PCSC_NO_SERVICE", ERROR, step, {"operation": err.operation, "message": err.message})
     params: dict[str, Any] = {"reader": reader, "message": str(err), "hresult": f"0x{err.hresult:08X}"}
     if isinstance(err, errors.CardAbsent):
         others = [r.name for r in facts.readers if r.name != reader and r.card_present]

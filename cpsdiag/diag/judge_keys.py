@@ -34,7 +34,7 @@ def judge_keys(facts: Any, out: list[Finding], personal: dict[str, Any]) -> None
         return
     pin = keys.pin
     if pin is not None:
-        how = {"verified": "pinpad" if pin.via_pinpad else "keyboard", "already_verified": "already"}
+        how = {"verified": "pinpad" if pin.via_pinpad else keys.options.pin_from, "already_verified": "already"}
         if pin.outcome in ("verified", "already_verified"):
             out.append(Finding("PIN_VERIFIED", OK, "keys", {"how": how[pin.outcome]}))
         elif pin.outcome == "wrong":
@@ -137,9 +137,11 @@ def _judge_tls(result: Any, facts: Any, out: list[Finding]) -> None:
         return
     server = result.server
     if server is not None and not server.trusted:
-        out.append(Finding("TLS_SERVER_UNTRUSTED", ERROR, "tls",
-                           {"url": url, "subject": server.subject or "?", "detail": server.detail,
-                            "store": server.store, "issuer": result.server_issuer}))
+        out.append(Finding("TLS_SERVER_UNTRUSTED", ERROR, "tls", {
+            "url": url, "subject": server.subject or "?", "detail": server.detail, "store": server.store,
+            "why": server.reason or "rejected", "authority": server.issuer, "host": result.target.host,
+            "names": ", ".join(server.names) or None, "not_before": (server.not_before or "")[:10] or None,
+            "not_after": (server.not_after or "")[:10] or None, "verifier": server.verifier}))
     success = next((a for a in result.attempts if a.outcome == "ok" and not a.http_hint), None)
     needs_pss = any(a.outcome == "card_cannot_sign" for a in result.attempts)
     problems = False

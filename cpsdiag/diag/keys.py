@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from cpsdiag import errors
+from cpsdiag.diag.progress import NO_PROGRESS, Observer, Step
 from cpsdiag.tls.signer import DIGEST_INFO_PREFIX
 
 
@@ -28,6 +29,7 @@ class KeyOptions:
     tls_timeout: float = 10.0
     force_last_try: bool = False
     pin_source: Callable[[int, int], Any] | None = None     # cpsdiag.pinentry.PinSource
+    pin_from: str = "keyboard"                              # where pin_source reads it: "keyboard" | "stdin"
     via: str = "apdu"                                       # "apdu" | "pkcs11"
     module: Path | None = None                              # PKCS#11 module for via="pkcs11"
     proxies: Any = None                                     # cpsdiag.net.ProxySettings for the TLS probe
@@ -97,7 +99,7 @@ def _check(role: str, scheme: str, public_key: Any, fn: Callable[[bytes], bytes]
 
 
 def present_pin(card: Any, options: KeyOptions, contactless: bool, verify: Callable[[bytes], None],
-                pin_pad: Callable[[], None] | None) -> PinOutcome:
+                pin_pad: Callable[[], None] | None, progress: Observer = NO_PROGRESS) -> PinOutcome:
     """Decide from the counter, then present the PIN once (typed, or on the reader's pad)."""
     if contactless or not card.pins:
         return PinOutcome("not_needed")
@@ -113,6 +115,7 @@ def present_pin(card: Any, options: KeyOptions, contactless: bool, verify: Calla
         if status.tries_left == 1 and not options.force_last_try:
             return PinOutcome("last_try_refused", 1)
     via_pad = pin_pad is not None
+    progress(Step("pin", "pinpad" if via_pad else options.pin_from))
     try:
         if pin_pad is not None:
             pin_pad()
@@ -132,11 +135,13 @@ def present_pin(card: Any, options: KeyOptions, contactless: bool, verify: Calla
     return PinOutcome("verified", status.max_tries if status else None, via_pinpad=via_pad)
 
 
-def self_test(ops: Any, facts: Any, options: KeyOptions) -> list[SignatureCheck]:
+def self_test(ops: Any, facts: Any, options: KeyOptions, progress: Observer = NO_PROGRESS) -> list[SignatureCheck]:
     checks: list[SignatureCheck] = []
     for cf in facts.certificates:
-        if cf.info is None or cf.key is None:
+        if cf.info is None or cf.key is None or cf.role not in ("authentication", "signature") \
+                or (cf.role == "signature" and not options.sign_all):
             continue
+        progress(Step("signature", cf.role))
         public_key = cf.info.certificate.public_key()
         if cf.role == "authentication":
             checks.append(_check("authentication", "pkcs1-sha256", public_key, lambda m: ops.sign_pkcs1(
@@ -144,13 +149,14 @@ def self_test(ops: Any, facts: Any, options: KeyOptions) -> list[SignatureCheck]
             if "pss" in ops.schemes:
                 checks.append(_check("authentication", "pss-sha256", public_key, lambda m: ops.sign_pss(
                     "authentication", "sha256", hashlib.sha256(m).digest())))
-        elif cf.role == "signature" and options.sign_all:
+        else:
             checks.append(_check("signature", "pkcs1-sha256", public_key,
                                  lambda m: ops.sign_message("signature", m)))
     return checks
 
 
-def _apdu_path(link: Any, commands: Any, facts: Any, options: KeyOptions) -> tuple[Any, PinOutcome]:
+def _apdu_path(link: Any, commands: Any, facts: Any, options: KeyOptions,
+               progress: Observer) -> tuple[Any, PinOutcome]:
     from cpsdiag.card.keyops import ApduKeyOps
     from cpsdiag.card.pinpad import reader_features, verify_on_pad
 
@@ -164,12 +170,12 @@ def _apdu_path(link: Any, commands: Any, facts: Any, options: KeyOptions) -> tup
                 verify_on_pad(link, features, commands.s.cla, pin_object.reference,
                               pin_object.min_length or 4, pin_object.max_length or 8)
     verify = (lambda pin: commands.verify_pin(pin_object.reference, pin_object.path, pin)) if pin_object else None
-    outcome = present_pin(card, options, facts.contactless, verify, pad)
+    outcome = present_pin(card, options, facts.contactless, verify, pad, progress)
     keys = {cf.role: cf.key for cf in facts.certificates if cf.key is not None}
     return ApduKeyOps(commands, keys), outcome
 
 
-def _pkcs11_path(commands: Any, facts: Any, options: KeyOptions) -> tuple[Any, PinOutcome]:
+def _pkcs11_path(commands: Any, facts: Any, options: KeyOptions, progress: Observer) -> tuple[Any, PinOutcome]:
     from cpsdiag.pkcs11 import Pkcs11KeyOps
 
     card = facts.card
@@ -185,24 +191,25 @@ def _pkcs11_path(commands: Any, facts: Any, options: KeyOptions) -> tuple[Any, P
             status = commands.read_pin_status(pin_object.reference, pin_object.path)
             raise errors.PinIncorrect(status.tries_left) from None
 
-    return ops, present_pin(card, options, facts.contactless, verify, None)
+    return ops, present_pin(card, options, facts.contactless, verify, None, progress)
 
 
-def run_key_tests(link: Any, commands: Any, facts: Any, options: KeyOptions) -> KeyFacts:
+def run_key_tests(link: Any, commands: Any, facts: Any, options: KeyOptions,
+                  progress: Observer = NO_PROGRESS) -> KeyFacts:
     """PIN, then the self-test and the TLS probe, on a card already read (``facts.card``)."""
     out = KeyFacts(options, card_schemes=tuple(commands.schemes))
     try:
         if options.via == "pkcs11":
-            ops, out.pin = _pkcs11_path(commands, facts, options)
+            ops, out.pin = _pkcs11_path(commands, facts, options, progress)
             out.card_schemes = tuple(ops.schemes)
             out.module = ops.info
         else:
-            ops, out.pin = _apdu_path(link, commands, facts, options)
+            ops, out.pin = _apdu_path(link, commands, facts, options, progress)
     except errors.Pkcs11Error as exc:
         out.module_error = str(exc)
         return out
     try:
-        _use_keys(ops, facts, options, out)
+        _use_keys(ops, facts, options, out, progress)
     finally:
         close = getattr(ops, "close", None)
         if close is not None:
@@ -210,20 +217,20 @@ def run_key_tests(link: Any, commands: Any, facts: Any, options: KeyOptions) -> 
     return out
 
 
-def _use_keys(ops: Any, facts: Any, options: KeyOptions, out: KeyFacts) -> None:
+def _use_keys(ops: Any, facts: Any, options: KeyOptions, out: KeyFacts, progress: Observer) -> None:
     from cpsdiag.diag.collect import guarded_step
 
     if not out.keys_usable:
         return
     if options.sign or options.sign_all:
         with guarded_step(facts.failures, "keys"):
-            out.signatures = self_test(ops, facts, options)
+            out.signatures = self_test(ops, facts, options, progress)
     if options.tls_url:
         with guarded_step(facts.failures, "tls"):
-            _probe_tls(ops, facts, options, out)
+            _probe_tls(ops, facts, options, out, progress)
 
 
-def _probe_tls(ops: Any, facts: Any, options: KeyOptions, out: KeyFacts) -> None:
+def _probe_tls(ops: Any, facts: Any, options: KeyOptions, out: KeyFacts, progress: Observer) -> None:
     from cpsdiag.tls.probe import probe
     from cpsdiag.tls.signer import RoleSigner
 
@@ -233,4 +240,5 @@ def _probe_tls(ops: Any, facts: Any, options: KeyOptions, out: KeyFacts) -> None
         return
     issuer = auth.info.certificate.issuer.public_bytes()
     out.tls = probe(options.tls_url, RoleSigner(ops, "authentication"), auth.info.der, issuer_der=issuer,
-                    ca_file=options.tls_ca, timeout=options.tls_timeout, proxies=options.proxies)
+                    ca_file=options.tls_ca, timeout=options.tls_timeout, proxies=options.proxies,
+                    on_attempt=lambda target: progress(Step("tls", target)))

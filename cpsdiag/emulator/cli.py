@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sys
 from pathlib import Path
@@ -12,28 +13,15 @@ import click
 from . import profile as profiles
 
 
-def load_profile(name_or_path: str) -> profiles.Profile:
-    """Load a profile; a shipped profile whose PEM files were never generated uses today's cached test PKI."""
-    folder = profiles.resolve(name_or_path)
-    doc = profiles.read_toml(folder)
-    missing = [doc.get(s, {}).get("certificate") for s in ("auth", "signature") if isinstance(doc.get(s), dict)]
-    if "holder" in doc and any(name and not (folder / name).exists() for name in missing):
-        from .pkigen import cached_pki
+class ProfileUsage(click.ClickException):
+    """A profile that cannot be used: a usage error, exit status 2 like every other bad input."""
 
-        pki = cached_pki()
-        generated = pki.cards / folder.name
-        if (generated / "card.toml").exists() and generated.resolve() != folder.resolve():
-            # The generated copy is made from the cards of this checkout only.
-            if (profiles.project_cards_dir() / folder.name).resolve() == folder.resolve():
-                logging.getLogger("cpsdiag.emulator").info("certificates of %s: today's test PKI in %s",
-                                                           folder.name, pki.folder)
-                return profiles.load_folder(generated)
-    return profiles.load_folder(folder)
+    exit_code = 2
 
 
 @click.group(invoke_without_command=True)
 @click.option("--profile", "profile_name", metavar="PATH_OR_NAME",
-              help="Profile folder (or its card.toml), or the name of a profile in fixtures/cards.")
+              help="Profile folder (or its card.toml), or the name of a shipped profile.")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Host where vpcd listens.")
 @click.option("--port", default=35963, show_default=True, type=click.IntRange(1, 65535),
               help="vpcd port (slot 0 of Debian's vpcd is 35963, slot 1 is 35964).")
@@ -54,36 +42,25 @@ def emulator(ctx: click.Context, profile_name: str | None, host: str, port: int,
         raise click.UsageError("--profile is required (or use a subcommand: make-pki, validate)")
     logging.basicConfig(level=logging.DEBUG if verbose > 1 else logging.INFO, stream=sys.stderr,
                         format="emulator: %(message)s")
+    from cpsdiag.stopping import Stopped, stop_on_signals
+
+    if os.environ.pop("CPSDIAG_EXIT_WITH_PARENT", None) == "1":
+        # Started by `emulator run` or the pytest plugin: leave with them, even if they are killed outright.
+        from .pcscd_namespace import exit_with_parent
+
+        exit_with_parent()
+    from .card import VirtualCard
+
+    card = None
     try:
-        prof = load_profile(profile_name)
-    except profiles.ProfileError as exc:
-        raise click.ClickException(str(exc)) from None
-    from .card import VirtualCard, mask_secrets
-    from .vpcd import Stop, serve
-
-    card = VirtualCard(prof)
-    trace = None
-    if verbose:
-        def trace(cmd: bytes, rsp: bytes) -> None:
-            print(f"> {mask_secrets(cmd)}\n< {rsp.hex(' ')}", file=sys.stderr, flush=True)
-
-    def stop(signum, frame):
-        raise Stop()
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    click.echo(f"emulator: {prof.name} ({prof.generation} {prof.interface}, card {prof.card_number}), "
-               f"ATR {prof.atr.hex(' ').upper()}, vpcd {host}:{port}", err=True)
-    byte_seconds = 0.0
-    if prof.faults.slow:
-        from cpsdiag.iso7816.atr import parse_atr
-
-        byte_seconds = parse_atr(prof.atr).byte_time_seconds(prof.faults.clock_mhz * 1e6)
-        click.echo(f"emulator: slow card, {1 / byte_seconds:.0f} bytes/s at {prof.faults.clock_mhz:g} MHz", err=True)
-    try:
-        serve(card, host, port, trace, faults=prof.faults, byte_seconds=byte_seconds)
-    except Stop:
+        with stop_on_signals():
+            prof = _load(profile_name)
+            card = VirtualCard(prof)
+            _serve(card, prof, host, port, verbose)
+    except Stopped:
         pass
+    if card is None:
+        return
     c = card.counters
     click.echo(f"emulator: stopped after {c.apdus} APDUs ({c.bytes_in} bytes in, {c.bytes_out} bytes out)", err=True)
     if stats is not None:
@@ -92,10 +69,42 @@ def emulator(ctx: click.Context, profile_name: str | None, host: str, port: int,
         stats.write_text(json.dumps({"apdus": c.apdus, "bytes_in": c.bytes_in, "bytes_out": c.bytes_out}))
 
 
+def _load(name_or_path: str) -> profiles.Profile:
+    from cpsdiag.errors import CpsdiagError
+
+    try:
+        return profiles.load(name_or_path)
+    except profiles.ProfileError as exc:
+        raise ProfileUsage(str(exc)) from None
+    except CpsdiagError as exc:         # the test PKI cache cannot be written
+        raise click.ClickException(str(exc)) from None
+
+
+def _serve(card, prof: profiles.Profile, host: str, port: int, verbose: int) -> None:
+    """Serve the card until a stop signal (which raises Stopped)."""
+    from .card import mask_secrets
+    from .vpcd import serve
+
+    trace = None
+    if verbose:
+        def trace(cmd: bytes, rsp: bytes) -> None:
+            print(f"> {mask_secrets(cmd)}\n< {rsp.hex(' ')}", file=sys.stderr, flush=True)
+
+    click.echo(f"emulator: {prof.name} ({prof.generation} {prof.interface}, card {prof.card_number}), "
+               f"ATR {prof.atr.hex(' ').upper()}, vpcd {host}:{port}", err=True)
+    byte_seconds = 0.0
+    if prof.faults.slow:
+        from cpsdiag.iso7816.atr import parse_atr
+
+        byte_seconds = parse_atr(prof.atr).byte_time_seconds(prof.faults.clock_mhz * 1e6)
+        click.echo(f"emulator: slow card, {1 / byte_seconds:.0f} bytes/s at {prof.faults.clock_mhz:g} MHz", err=True)
+    serve(card, host, port, trace, faults=prof.faults, byte_seconds=byte_seconds)
+
+
 @emulator.command("make-pki")
 @click.argument("outdir", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--cards", "card_dirs", multiple=True, type=click.Path(file_okay=False, exists=True, path_type=Path),
-              help="Folder of profiles to generate certificates for (repeatable; default: fixtures/cards).")
+              help="Folder of profiles to generate certificates for (repeatable; default: the shipped profiles).")
 def make_pki_command(outdir: Path, card_dirs: tuple[Path, ...]) -> None:
     """Create a test PKI mirroring IGC-Santé and the certificates of every profile with a [holder] table.
 
@@ -107,7 +116,7 @@ def make_pki_command(outdir: Path, card_dirs: tuple[Path, ...]) -> None:
     try:
         out = make_pki(outdir, list(card_dirs) or None)
     except profiles.ProfileError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise ProfileUsage(str(exc)) from None
     click.echo(f"trust anchors: {out.anchors}")
     click.echo(f"profiles ({len(out.profiles)}): {out.cards}")
     for name in out.profiles:
@@ -118,10 +127,7 @@ def make_pki_command(outdir: Path, card_dirs: tuple[Path, ...]) -> None:
 @click.argument("profile_name", metavar="PATH_OR_NAME")
 def validate_command(profile_name: str) -> None:
     """Check a profile and print what the virtual card will hold."""
-    try:
-        prof = load_profile(profile_name)
-    except profiles.ProfileError as exc:
-        raise click.ClickException(str(exc)) from None
+    prof = _load(profile_name)
     from .layout import build
 
     image = build(prof)
@@ -133,75 +139,150 @@ def validate_command(profile_name: str) -> None:
         click.echo(f"  {path}" + (f"  {size} bytes" if size is not None else "  (DF)"))
 
 
+@emulator.command("new-profile")
+@click.argument("folder", type=click.Path(path_type=Path))
+@click.option("--generation", type=click.Choice(["CPS3", "CPS4"]), default="CPS3", show_default=True)
+@click.option("--interface", type=click.Choice(["contact", "contactless"]), default="contact", show_default=True,
+              help="contactless: the CPS3's ISO 14443 face (technical key only, no PIN).")
+@click.option("--given-name", default="CAMILLE", show_default=True)
+@click.option("--surname", default="EMULATEUR", show_default=True)
+@click.option("--id-type", type=click.Choice(["rpps", "adeli", "structure"]), default="rpps", show_default=True,
+              help="How the holder is identified: RPPS (11 digits), ADELI (9 characters), or within a structure "
+                   "(FINESS/registration number, for CPE and CPA).")
+@click.option("--id", "identifier", metavar="ID", help="The identifier, e.g. 99900000991, 999100991, "
+                                                       "999999990/CPET0001 (default: a test one of the type).")
+@click.option("--organization", metavar="NAME", help="The structure's name (CPE, CPA).")
+@click.option("--profession", type=int, metavar="CODE",
+              help="G15 profession code (10 Médecin, 21 Pharmacien, 60 Infirmier...; default 10; none on CPE/CPA).")
+@click.option("--card-type", type=click.Choice(["CPS", "CPF", "CPE", "CPA"], case_sensitive=False), default="CPS",
+              show_default=True)
+@click.option("--expires-in", metavar="DURATION", help="The certificates expire in this long: 30d, 6w.")
+@click.option("--expired", is_flag=True, help="The certificates expired yesterday.")
+@click.option("--pin", help="The PIN, 4 to 8 digits (default 1234).")
+@click.option("--max-tries", type=int, default=3, show_default=True, help="PIN tries of a fresh counter.")
+@click.option("--tries-left", type=int, help="PIN tries left (0: blocked; default: all of them).")
+@click.option("--card-number", default="90000991", show_default=True, help="1 to 9 digits.")
+@click.option("--revoked", is_flag=True,
+              help="Record the certificates as revoked (written in the profile; the test PKI does not publish "
+                   "revocation yet).")
+@click.option("--description", help="One line shown by validate (default: a summary of the options).")
+@click.option("--force", is_flag=True, help="Write over the profile in a folder that is not empty.")
+def new_profile_command(folder: Path, generation: str, interface: str, given_name: str, surname: str, id_type: str,
+                        identifier: str | None, organization: str | None, profession: int | None, card_type: str,
+                        expires_in: str | None, expired: bool, pin: str | None, max_tries: int,
+                        tries_left: int | None, card_number: str, revoked: bool, description: str | None,
+                        force: bool) -> None:
+    """Make a profile folder for a card of your own, its certificates issued by a test PKI made with it.
+
+    Example: cpsdiag emulator new-profile ./nurse --generation CPS4 --id-type adeli --profession 60
+    --expires-in 30d --tries-left 1
+    """
+    from .newprofile import CardSpec, SpecError, parse_duration, write
+
+    try:
+        spec = CardSpec(generation=generation, interface=interface, given_name=given_name, surname=surname,
+                        id_type=id_type, identifier=identifier, organization=organization, profession=profession,
+                        card_type=card_type.upper(), expired=expired, pin=pin, max_tries=max_tries,
+                        tries_left=tries_left, card_number=card_number, revoked=revoked, description=description,
+                        expires_in_days=parse_duration(expires_in) if expires_in is not None else None)
+        write(folder, spec, force=force)
+    except (SpecError, profiles.ProfileError) as exc:
+        raise ProfileUsage(str(exc)) from None
+    click.echo(f"{folder}: {spec.summary()}")
+    click.echo(f"  trust anchors: {folder / 'pki' / 'anchors.pem'}")
+    click.echo(f"  try it: cpsdiag emulator run --profile {folder} -- cpsdiag check")
+
+
 @emulator.command("run", context_settings={"ignore_unknown_options": True})
-@click.option("--profile", "profile_name", default="cps3-medecin", show_default=True, metavar="PATH_OR_NAME")
+@click.option("--profile", "profile_names", default=("cps3-medecin",), show_default=True, metavar="PATH_OR_NAME",
+              multiple=True, help="The card (repeat for several cards, each in a reader of its own).")
 @click.option("--isolate/--no-isolate", default=None,
-              help="Run pcscd in private mount and network namespaces (default: yes when root).")
-@click.option("-v", "--verbose", is_flag=True, help="Keep the emulator's APDU log and print where it is.")
+              help="--isolate: a private pcscd or nothing; --no-isolate: the pcscd running on the machine "
+                   "(Debian's \"Virtual PCD\" readers). Default: a private pcscd when the machine allows it, "
+                   "else the running one.")
+@click.option("-v", "--verbose", is_flag=True, help="Log the APDUs (PIN bytes masked) and print the log at the end.")
 @click.argument("command", nargs=-1, type=click.UNPROCESSED, required=True)
-def run_command(profile_name: str, isolate: bool | None, verbose: bool, command: tuple[str, ...]) -> None:
+def run_command(profile_names: tuple[str, ...], isolate: bool | None, verbose: bool,
+                command: tuple[str, ...]) -> None:
     """Start pcscd and the virtual card, run COMMAND against it, stop both.
 
     Example: cpsdiag emulator run --profile cps4-infirmier -- cpsdiag check
+
+    No root needed: pcscd runs alone in namespaces of its own, on free vpcd
+    ports, and COMMAND finds it through PCSCLITE_CSOCK_NAME; it also gets
+    CPSDIAG_READER and CPSDIAG_ANCHORS. SIGTERM, SIGHUP and SIGINT are passed
+    on to COMMAND, then everything started here is stopped and its temporary
+    folder removed. Exit status: COMMAND's, or 128 + the signal's number.
     """
-    import os
-    import subprocess
-    import tempfile
+    from cpsdiag.stopping import Stopped, stop_on_signals
 
-    from . import stack as stk
-
-    try:
-        prof = load_profile(profile_name)
-    except profiles.ProfileError as exc:
-        raise click.ClickException(str(exc)) from None
-    if isolate is None:
-        isolate = stk.can_isolate()
-    workdir = Path(tempfile.mkdtemp(prefix="cpsdiag-run-"))
-    pcscd = None
+    from .service import VirtualReaders
+    from .stack import StackError
 
     def say(text: str) -> None:
         click.echo(click.style(f"[emulator run] {text}", dim=True), err=True)
 
     try:
-        if isolate:
-            stk.isolate()
-            say("private mount and network namespaces, tmpfs on /run/pcscd")
-        if isolate or not (stk.PCSCD_RUN_DIR / "pcscd.comm").exists():
-            pcscd = stk.Pcscd(workdir=workdir)
-            pcscd.start()
-            reader, port = pcscd.reader, pcscd.port
-            say(f"pcscd started, pid {pcscd.process.pid}, reader \"{reader}\" on vpcd port {port}")
-        else:
-            reader, port = "Virtual PCD 00 00", 35963
-            say(f"using the running pcscd, reader \"{reader}\"")
-        emu = stk.Emulator(str(prof.folder), port, verbose=verbose, log_file=workdir / "emulator.log")
-        emu.start()
-        say(f"emulator started, pid {emu.process.pid}: {prof.name} ({prof.generation} {prof.interface}, "
-            f"card {prof.card_number})")
-        try:
-            stk.wait_for_card(reader)
-            say(f"card present in \"{reader}\"; running: {' '.join(command)}")
-            env = dict(os.environ, CPSDIAG_READER=reader)
-            anchors = prof.folder.parent.parent / "pki" / "anchors.pem"
-            if anchors.exists():
-                env["CPSDIAG_ANCHORS"] = str(anchors)
+        with stop_on_signals():
+            loaded = [_load(name) for name in profile_names]
+            readers = VirtualReaders(readers=len(loaded), isolate=isolate, say=say, verbose_cards=verbose)
             try:
-                status = subprocess.call(list(command), env=env)
-            except OSError as exc:
-                # What a shell says and returns for a command it cannot run.
-                say(f"cannot run {command[0]}: {exc.strerror}")
-                status = 127 if isinstance(exc, FileNotFoundError) else 126
-        finally:
-            pid = emu.process.pid if emu.process else "?"
-            emu.stop()
-            say(f"emulator stopped (pid {pid})")
-    except stk.StackError as exc:
+                readers.start()
+                cards = [readers.card(prof) for prof in loaded]
+                for card in cards:
+                    card.insert()
+                    say(f"card present in \"{card.reader}\": {card.data.name} ({card.generation} "
+                        f"{card.data.interface}, card {card.card_number}), emulator pid {card.pid}")
+                status = _run_wrapped(list(command), dict(os.environ, **cards[0].env), say)
+                if verbose:
+                    for card in cards:
+                        click.echo(f"-- emulator log of {card.reader} --\n{card.log()}", err=True)
+            finally:
+                readers.close()
+    except StackError as exc:
         raise click.ClickException(str(exc)) from None
-    finally:
-        if pcscd is not None and pcscd.process is not None:
-            pid = pcscd.process.pid
-            pcscd.stop()
-            say(f"pcscd stopped (pid {pid})")
-    if verbose:
-        click.echo(f"emulator log: {workdir / 'emulator.log'}", err=True)
+    except Stopped as stop:
+        say(f"stopped by {signal.Signals(stop.signum).name}; everything started here is stopped")
+        status = stop.exit_status
     sys.exit(status)
+
+
+def _run_wrapped(command: list[str], env: dict[str, str], say) -> int:
+    """Run the command; a stop signal is passed on to it, and it is waited for (killed if it lingers)."""
+    import subprocess
+
+    from cpsdiag.stopping import Stopped
+
+    say(f"running: {' '.join(command)}")
+    try:
+        proc = subprocess.Popen(command, env=env)
+    except OSError as exc:
+        # What a shell says and returns for a command it cannot run.
+        say(f"cannot run {command[0]}: {exc.strerror}")
+        return 127 if isinstance(exc, FileNotFoundError) else 126
+    try:
+        return proc.wait()
+    except Stopped as stop:
+        # Ctrl-C in a terminal reaches the whole foreground process group, COMMAND included: give it a
+        # moment to stop on its own before sending it another one. SIGTERM and SIGHUP usually reach only us.
+        if stop.signum != signal.SIGINT or _still_running(proc, 2.0):
+            proc.send_signal(stop.signum)
+        if _still_running(proc, 10.0):
+            say(f"{command[0]} still running 10 s after {signal.Signals(stop.signum).name}: killing it")
+            proc.kill()
+            proc.wait()
+        raise
+    finally:
+        if proc.poll() is None:       # any other way out: never leave the command behind
+            proc.kill()
+            proc.wait()
+
+
+def _still_running(proc, seconds: float) -> bool:
+    import subprocess
+
+    try:
+        proc.wait(seconds)
+        return False
+    except subprocess.TimeoutExpired:
+        return True

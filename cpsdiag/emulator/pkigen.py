@@ -12,16 +12,19 @@ it runs, so tests never break because of the calendar.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 import shutil
+import tempfile
 from dataclasses import dataclass
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
 from cpsdiag.errors import CpsdiagError
 
 from . import der
-from .profile import ProfileError, project_cards_dir, read_toml
+from .profile import ProfileError, inside, read_toml, shipped_profiles
 
 ORG = "CPSDIAG EMULATEUR"
 OU = "IGC-SANTE EMULATION"
@@ -40,11 +43,18 @@ OID_SMARTCARD_LOGON = "1.3.6.1.4.1.311.20.2.2"
 OID_UPN = "1.3.6.1.4.1.311.20.2.3"
 
 HOLDER_KEYS = {"given_name", "surname", "national_id", "profession_code", "title", "card_type", "test_card",
-               "issuer", "not_before_days", "validity_days", "organization", "organizational_unit", "state"}
+               "issuer", "not_before_days", "not_after_days", "validity_days", "organization",
+               "organizational_unit", "state", "revoked"}
 
-# Subject titles for the professions the shipped profiles use, from the G15 table.
-_TITLES = {10: "Médecin", 21: "Pharmacien", 40: "Chirurgien-Dentiste", 50: "Sage-Femme", 60: "Infirmier",
-           70: "Masseur-Kinésithérapeute"}
+
+
+def profession_title(profession: int | None, card_type: int) -> str | None:
+    """The subject title real cards carry for a profession: the G15 label, or G16 on a CPF (student)."""
+    from cpsdiag.pki.codes import PROFESSIONS, PROFESSIONS_IN_TRAINING
+
+    if profession is None:
+        return None
+    return (PROFESSIONS_IN_TRAINING if card_type == 1 else PROFESSIONS).get(profession)
 
 
 class PkiError(CpsdiagError):
@@ -149,13 +159,15 @@ def _holder(doc: dict[str, Any], file: Path) -> dict[str, Any]:
     profession = holder.get("profession_code")
     if profession is not None and (not isinstance(profession, int) or isinstance(profession, bool)):
         raise ProfileError(file, "holder.profession_code", "must be an integer (G15 code)")
-    title = holder.get("title") or _TITLES.get(profession or -1)
+    title = holder.get("title") or profession_title(profession, card_type)
     if not title:
-        raise ProfileError(file, "holder.title", "missing (needed when profession_code is not one of "
-                           + ", ".join(map(str, sorted(_TITLES))) + ")")
-    for key in ("not_before_days", "validity_days"):
+        raise ProfileError(file, "holder.title", "missing (needed when profession_code is absent or not a known "
+                           "G15 profession)")
+    for key in ("not_before_days", "not_after_days", "validity_days"):
         if key in holder and (not isinstance(holder[key], int) or isinstance(holder[key], bool)):
             raise ProfileError(file, f"holder.{key}", "must be an integer number of days")
+    if not isinstance(holder.get("revoked", False), bool):
+        raise ProfileError(file, "holder.revoked", "must be true or false")
     return {**holder, "card_type": card_type, "issuer": issuer, "title": title}
 
 
@@ -177,8 +189,15 @@ def _leaf(holder: dict[str, Any], role: str, card_number: str, ca: Authority, no
         x509.NameAttribute(NameOID.COMMON_NAME, holder["national_id"]),
         x509.NameAttribute(NameOID.SURNAME, holder["surname"]),
     ]))
-    start = (now + dt.timedelta(days=holder.get("not_before_days", -365))).replace(microsecond=0)
-    end = start + dt.timedelta(days=holder.get("validity_days", 1095))
+    validity = dt.timedelta(days=holder.get("validity_days", 1095))
+    if "not_after_days" in holder:
+        # The end of that day (UTC): "expires in 30 days" reads as 30 days left all through the day it was made.
+        day = (now + dt.timedelta(days=holder["not_after_days"])).date()
+        end = dt.datetime.combine(day, dt.time(23, 59, 59), tzinfo=dt.timezone.utc)
+        start = end - validity
+    else:
+        start = (now + dt.timedelta(days=holder.get("not_before_days", -365))).replace(microsecond=0)
+        end = start + validity
     auth = role == "auth"
     ku = dict(digital_signature=auth, content_commitment=not auth, key_encipherment=False, data_encipherment=False,
               key_agreement=False, key_cert_sign=False, crl_sign=False, encipher_only=False, decipher_only=False)
@@ -237,17 +256,9 @@ class PkiOutput:
     profiles: list[str]
 
 
-def make_pki(outdir: Path, source_dirs: list[Path] | None = None, now: dt.datetime | None = None) -> PkiOutput:
-    """Write the CA certificates and, for every profile with a [holder] table, its PEM files."""
-    from cryptography.hazmat.primitives import serialization
-
-    now = (now or dt.datetime.now(dt.timezone.utc)).replace(microsecond=0)
-    sources = source_dirs or [project_cards_dir()]
-    outdir = Path(outdir)
-    pki_dir, cards_dir = outdir / "pki", outdir / "cards"
+def make_authorities(pki_dir: Path, now: dt.datetime) -> tuple[dict[str, Authority], Path]:
+    """The root and the PERSONNES intermediates, written to pki_dir; returns the intermediates and anchors.pem."""
     pki_dir.mkdir(parents=True, exist_ok=True)
-    cards_dir.mkdir(parents=True, exist_ok=True)
-
     root = _make_ca(ROOT_CN, _rsa(), None, now)
     cas = {level: _make_ca(cn, _rsa(), root, now) for level, cn in INTERMEDIATE_CN.items()}
     _write_pem(pki_dir / "acr.pem", _cert_pem(root.cert))
@@ -257,44 +268,126 @@ def make_pki(outdir: Path, source_dirs: list[Path] | None = None, now: dt.dateti
         _write_pem(pki_dir / f"{INTERMEDIATE_FILE[level]}.key", _key_pem(ca.key), secret=True)
     anchors = pki_dir / "anchors.pem"
     _write_pem(anchors, b"".join(_cert_pem(a.cert) for a in (root, *cas.values())))
+    return cas, anchors
 
+
+def issue_card(folder: Traversable, target: Path, cas: dict[str, Authority], anchors: Path,
+               now: dt.datetime) -> bool:
+    """Write into target the card.toml of folder and the PEM files it names, issued for its [holder].
+
+    Returns False (and writes nothing) for a profile without a [holder] table.
+    """
+    from cryptography.hazmat.primitives import serialization
+
+    toml_file = folder.joinpath("card.toml")
+    doc = read_toml(folder)
+    if "holder" not in doc:
+        return False
+    holder = _holder(doc, toml_file)
+    card_number = str(doc.get("card_number", ""))
+    target.mkdir(parents=True, exist_ok=True)
+    if (target / "card.toml").resolve() != Path(str(toml_file)).resolve():
+        (target / "card.toml").write_bytes(toml_file.read_bytes())
+    roles = ["auth"] if doc.get("interface") == "contactless" else ["auth", "signature"]
+    for role in roles:
+        names = doc.get(role)
+        if not isinstance(names, dict) or not {"certificate", "key"} <= names.keys():
+            raise ProfileError(toml_file, role, "needs 'certificate' and 'key' file names to write")
+        cert_file = inside(target, names["certificate"], toml_file, f"{role}.certificate")
+        key_file = inside(target, names["key"], toml_file, f"{role}.key")
+        cert, key = _leaf(holder, role, card_number, cas[holder["issuer"]], now)
+        _write_pem(cert_file, cert.public_bytes(serialization.Encoding.PEM))
+        _write_pem(key_file, _key_pem(key), secret=True)
+    if "anchors" in doc:
+        own = inside(target, doc["anchors"], toml_file, "anchors")
+        if own.resolve() != anchors.resolve():
+            _write_pem(own, anchors.read_bytes())
+    return True
+
+
+def make_pki(outdir: Path, source_dirs: list[Traversable] | None = None, now: dt.datetime | None = None) -> PkiOutput:
+    """Write the CA certificates and, for every profile with a [holder] table, its PEM files.
+
+    The profiles come from ``source_dirs`` (folders of profile folders), by default the shipped ones.
+    """
+    now = (now or dt.datetime.now(dt.timezone.utc)).replace(microsecond=0)
+    sources = source_dirs or [shipped_profiles()]
+    outdir = Path(outdir)
+    pki_dir, cards_dir = outdir / "pki", outdir / "cards"
+    cards_dir.mkdir(parents=True, exist_ok=True)
+    cas, anchors = make_authorities(pki_dir, now)
     made: list[str] = []
     for source in sources:
-        for toml_file in sorted(Path(source).glob("*/card.toml")):
-            folder = toml_file.parent
-            doc = read_toml(folder)
-            if "holder" not in doc:
-                continue
-            holder = _holder(doc, toml_file)
-            card_number = str(doc.get("card_number", ""))
-            target = cards_dir / folder.name
-            target.mkdir(exist_ok=True)
-            shutil.copyfile(toml_file, target / "card.toml")
-            roles = ["auth"] if doc.get("interface") == "contactless" else ["auth", "signature"]
-            for role in roles:
-                names = doc.get(role)
-                if not isinstance(names, dict) or not {"certificate", "key"} <= names.keys():
-                    raise ProfileError(toml_file, role, "needs 'certificate' and 'key' file names to write")
-                cert, key = _leaf(holder, role, card_number, cas[holder["issuer"]], now)
-                _write_pem(target / names["certificate"], cert.public_bytes(serialization.Encoding.PEM))
-                _write_pem(target / names["key"], _key_pem(key), secret=True)
-            made.append(folder.name)
+        folders = sorted((entry for entry in source.iterdir() if entry.joinpath("card.toml").is_file()),
+                         key=lambda entry: entry.name)
+        for folder in folders:
+            if issue_card(folder, cards_dir / folder.name, cas, anchors, now):
+                made.append(folder.name)
     return PkiOutput(outdir, anchors, pki_dir / "acr.pem", cards_dir, made)
 
 
+def _shipped_digest() -> str:
+    """Short digest of the shipped profiles: an upgraded package gets certificates made from its own profiles."""
+    digest = hashlib.sha256()
+    for entry in sorted(shipped_profiles().iterdir(), key=lambda entry: entry.name):
+        toml_file = entry.joinpath("card.toml")
+        if toml_file.is_file():
+            digest.update(entry.name.encode() + b"\0" + toml_file.read_bytes() + b"\0")
+    return digest.hexdigest()[:12]
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "cpsdiag" / "pki"
+
+
+def _abandoned(name: str) -> bool:
+    """A ".making-<pid>-..." folder whose process is gone (killed outright while making the PKI)."""
+    parts = name.split("-")
+    if len(parts) < 3 or parts[0] != ".making" or not parts[1].isdigit():
+        return False
+    try:
+        os.kill(int(parts[1]), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
 def cached_pki(now: dt.datetime | None = None) -> PkiOutput:
-    """Today's test PKI in the user's cache, made once a day for the shipped profiles."""
+    """Today's test PKI for the shipped profiles in the user's cache, made once a day.
+
+    It is written to a temporary folder then renamed into place, so that
+    processes starting at the same moment never read half-written keys.
+    """
     now = now or dt.datetime.now(dt.timezone.utc)
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "cpsdiag" / "pki"
-    folder = base / now.strftime("%Y-%m-%d")
-    marker = folder / "complete"
-    if not marker.exists():
-        if base.is_dir():
+    base = cache_dir()
+    today = now.strftime("%Y-%m-%d")
+    folder = base / f"{today}-{_shipped_digest()}"
+    if not (folder / "complete").exists():
+        try:
+            base.mkdir(parents=True, exist_ok=True)
             for old in base.iterdir():
-                if old.is_dir() and old.name != folder.name:
+                # Earlier days only: another cpsdiag version may be using today's PKI of its own profiles.
+                stale = _abandoned(old.name) if old.name.startswith(".") else not old.name.startswith(today)
+                if old.is_dir() and stale:
                     shutil.rmtree(old, ignore_errors=True)
-        make_pki(folder, now=now)
-        marker.write_text("ok\n")
+            staging = Path(tempfile.mkdtemp(prefix=f".making-{os.getpid()}-", dir=base))
+        except OSError as exc:
+            raise PkiError(f"cannot write the test PKI cache in {base}: {exc.strerror} "
+                           "(set XDG_CACHE_HOME to a writable folder)") from None
+        try:
+            make_pki(staging, now=now)
+            (staging / "complete").write_text("ok\n")
+            if folder.exists() and not (folder / "complete").exists():
+                shutil.rmtree(folder, ignore_errors=True)     # left half-made by a crash
+            try:
+                staging.rename(folder)
+            except OSError:
+                if not (folder / "complete").exists():   # not merely another process that finished first
+                    raise
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
     cards = folder / "cards"
     return PkiOutput(folder, folder / "pki" / "anchors.pem", folder / "pki" / "acr.pem", cards,
                      sorted(p.name for p in cards.iterdir()))

@@ -11,10 +11,12 @@ import os
 import re
 import tomllib
 from dataclasses import dataclass, field
+from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
-from cpsdiag.errors import CpsdiagError
+from cpsdiag.errors import UsageError
 
 from .faults import Faults, parse_faults
 
@@ -28,11 +30,13 @@ ATRS = {
 KEY_SIZES = {"CPS3": (1024, 2048), "CPS4": (2048,)}
 
 TOP_KEYS = {"generation", "interface", "atr", "card_number", "pin", "puk", "pin_tries_left", "pin_max_tries",
-            "auth", "signature", "faults", "holder", "description"}
+            "auth", "signature", "faults", "holder", "description", "anchors"}
 KEYPAIR_KEYS = {"certificate", "key"}
 
 
-class ProfileError(CpsdiagError):
+class ProfileError(UsageError):
+    """A profile cannot be used as written: a usage error (exit status 2), never a traceback."""
+
     def __init__(self, file: Path | str, field_name: str | None, message: str):
         self.file = str(file)
         self.field = field_name
@@ -65,20 +69,29 @@ class Profile:
     signature: KeyPair | None
     faults: Faults = field(default_factory=Faults)
     description: str = ""
+    anchors: Path | None = None     # the CA certificates that issued the card's certificates, if the profile says
 
 
-def project_cards_dir() -> Path:
-    """fixtures/cards of the source checkout this package runs from."""
-    return Path(__file__).resolve().parents[2] / "fixtures" / "cards"
+def shipped_profiles() -> Traversable:
+    """The profiles shipped in the package (card.toml only: their certificates are made by the test PKI)."""
+    return resources.files(__package__).joinpath("profiles")
+
+
+def shipped_names() -> list[str]:
+    return sorted(entry.name for entry in shipped_profiles().iterdir()
+                  if entry.joinpath("card.toml").is_file())
 
 
 def search_path() -> list[Path]:
-    dirs = [Path(p) for p in os.environ.get("CPSDIAG_CARDS", "").split(os.pathsep) if p]
-    return dirs + [project_cards_dir()]
+    """Folders of profiles of the user's own, from CPSDIAG_CARDS (os.pathsep-separated)."""
+    return [Path(p) for p in os.environ.get("CPSDIAG_CARDS", "").split(os.pathsep) if p]
 
 
 def resolve(name_or_path: str) -> Path:
-    """A profile folder from a path or a bare name looked up in CPSDIAG_CARDS then fixtures/cards."""
+    """A profile folder from a path, or a bare name looked up in CPSDIAG_CARDS then in the shipped profiles.
+
+    A shipped profile resolves to its copy in today's cached test PKI, which holds its certificates.
+    """
     candidate = Path(name_or_path)
     if candidate.is_file() and candidate.name == "card.toml":
         return candidate.parent
@@ -89,19 +102,46 @@ def resolve(name_or_path: str) -> Path:
     for base in search_path():
         if (base / name_or_path / "card.toml").is_file():
             return base / name_or_path
-    known = sorted({p.parent.name for base in search_path() for p in base.glob("*/card.toml")})
+    if name_or_path in shipped_names():
+        from .pkigen import cached_pki
+
+        return cached_pki().cards / name_or_path
+    known = sorted({p.parent.name for base in search_path() for p in base.glob("*/card.toml")} | set(shipped_names()))
     raise ProfileError(name_or_path, None, "unknown profile name; known: " + (", ".join(known) or "none"))
 
 
-def read_toml(folder: Path) -> dict[str, Any]:
-    file = folder / "card.toml"
+def read_toml(folder: Traversable) -> dict[str, Any]:
+    file = folder.joinpath("card.toml")
     try:
-        with open(file, "rb") as fh:
-            return tomllib.load(fh)
+        text = file.read_bytes().decode("utf-8")
     except OSError as exc:
         raise ProfileError(file, None, f"cannot read: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise ProfileError(file, None, f"not a UTF-8 text file (byte {exc.object[exc.start]:#04x} at offset "
+                           f"{exc.start}); a profile is a TOML file") from None
+    try:
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ProfileError(file, None, f"not valid TOML: {exc}") from None
+
+
+def inside(folder: Path, name: Any, file: Path, field_name: str) -> Path:
+    """Where a file a profile names lives: a relative path that stays inside the profile's folder."""
+    if not isinstance(name, str) or not name:
+        raise ProfileError(file, field_name, "missing file name")
+    candidate = folder / name
+    if Path(name).is_absolute() or not candidate.resolve().is_relative_to(folder.resolve()):
+        raise ProfileError(file, field_name, f"{name!r} is outside the profile folder; files of a profile "
+                           "must be inside its folder")
+    return candidate
+
+
+def profile_file(folder: Path, name: Any, file: Path, field_name: str) -> Path:
+    """A file a profile names, which must exist inside the profile's folder."""
+    candidate = inside(folder, name, file, field_name)
+    if not candidate.is_file():
+        raise ProfileError(file, field_name, f"file not found: {candidate}")
+    return candidate
 
 
 def _require(doc: dict[str, Any], key: str, kind: type, file: Path) -> Any:
@@ -134,15 +174,8 @@ def _keypair(doc: dict[str, Any], section: str, folder: Path, generation: str) -
     for key in table:
         if key not in KEYPAIR_KEYS:
             raise ProfileError(file, f"{section}.{key}", "unknown key (expected 'certificate' and 'key')")
-    paths = {}
-    for key in ("certificate", "key"):
-        name = table.get(key)
-        if not isinstance(name, str) or not name:
-            raise ProfileError(file, f"{section}.{key}", "missing PEM file name")
-        paths[key] = (folder / name)
-        if not paths[key].is_file():
-            raise ProfileError(file, f"{section}.{key}", f"file not found: {paths[key]}")
-    cert_file, key_file = paths["certificate"], paths["key"]
+    cert_file, key_file = (profile_file(folder, table.get(key), file, f"{section}.{key}")
+                           for key in ("certificate", "key"))
     try:
         cert = x509.load_pem_x509_certificate(cert_file.read_bytes())
     except ValueError as exc:
@@ -212,6 +245,7 @@ def load_folder(folder: Path) -> Profile:
     description = doc.get("description", "")
     if not isinstance(description, str):
         raise ProfileError(file, "description", "must be a string")
+    anchors = profile_file(folder, doc["anchors"], file, "anchors") if "anchors" in doc else None
     auth = _keypair(doc, "auth", folder, generation)
     signature = None
     if interface == "contact":
@@ -221,5 +255,5 @@ def load_folder(folder: Path) -> Profile:
     return Profile(
         name=folder.name, folder=folder, generation=generation, interface=interface, atr=atr,
         card_number=card_number, pin=pin, puk=puk, pin_tries_left=tries, pin_max_tries=max_tries,
-        auth=auth, signature=signature, faults=faults, description=description,
+        auth=auth, signature=signature, faults=faults, description=description, anchors=anchors,
     )

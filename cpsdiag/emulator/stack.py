@@ -1,17 +1,22 @@
 """Start and stop a real PC/SC stack around the virtual card: pcscd with the vpcd driver, and the emulator.
 
-Used by the test suite, the demo, the benchmark and ``cpsdiag emulator run``.
-When running as root the stack can be isolated in private mount and network
-namespaces, so that it never meets a pcscd already running on the machine
-(only one pcscd can run per mount namespace: its socket path is fixed).
+Used by the test suite, the demo, the benchmark, ``cpsdiag emulator run`` and
+the pytest plugin. Only one pcscd can run per mount namespace (its socket path
+is fixed), so a pcscd of our own never runs in the machine's namespaces:
+either this whole process moves into private mount and network namespaces
+(``isolate()``, root only: the test suite), or pcscd alone runs in a mount
+namespace of its own (``Pcscd(private=True)``, root or not: see
+pcscd_namespace.py) and clients reach it through ``PCSCLITE_CSOCK_NAME``.
 """
 
 from __future__ import annotations
 
 import ctypes
 import os
+import random
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -34,6 +39,15 @@ _MS_PRIVATE = 1 << 18
 
 class StackError(RuntimeError):
     pass
+
+
+class NoNamespace(StackError):
+    """The kernel or the container refuses the namespaces a private pcscd needs."""
+
+
+# Ports for a private pcscd's vpcd slots are drawn below Linux's ephemeral range (32768-60999 by
+# default), so that the kernel does not hand them to outgoing connections meanwhile.
+PRIVATE_PORTS = range(20000, 32000)
 
 
 def vpcd_driver() -> str:
@@ -85,41 +99,127 @@ def can_isolate() -> bool:
     return os.geteuid() == 0 and shutil.which("ip") is not None
 
 
+def free_ports(count: int, tries: int = 50) -> int:
+    """The first of ``count`` consecutive TCP ports nobody listens on (vpcd binds them on all interfaces)."""
+    for _ in range(tries):
+        first = random.randrange(PRIVATE_PORTS.start, PRIVATE_PORTS.stop - count)
+        held = []
+        try:
+            for port in range(first, first + count):
+                sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                held.append(sock)
+                sock.bind(("", port))
+            return first
+        except OSError:
+            continue
+        finally:
+            for sock in held:
+                sock.close()
+    raise StackError(f"no {count} consecutive free TCP ports for vpcd")
+
+
+def _accepts(path: Path) -> bool:
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+        try:
+            probe.connect(str(path))
+        except OSError:
+            return False
+    return True
+
+
 @dataclass
 class Pcscd:
-    """pcscd in the foreground, reading only our vpcd reader configuration."""
+    """pcscd in the foreground, reading only our vpcd reader configuration.
+
+    Each vpcd entry of the configuration gives two readers (slots) on two
+    consecutive ports: ``readers`` = 2 gives "cpsdiag VPCD 00 00" and "00 01",
+    4 adds "cpsdiag VPCD 2 00 00" and "… 00 01", and so on.
+
+    ``private``: pcscd runs in a mount namespace of its own (after a user
+    namespace when not root) whose /run/pcscd is ``workdir/run``; clients
+    need ``client_env()`` in their environment.
+    """
 
     port: int = 35963
     workdir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="cpsdiag-pcscd-")))
     process: subprocess.Popen | None = None
     with_reader: bool = True        # False: a daemon with no reader configured at all
+    readers: int = 2
+    private: bool = False
 
     @property
     def reader(self) -> str:
         return f"{READER_BASENAME} 00 00"
 
     @property
+    def slots(self) -> list[tuple[str, int]]:
+        """(reader name, vpcd port) of every reader this pcscd offers."""
+        if not self.with_reader:
+            return []
+        names = [READER_BASENAME] + [f"{READER_BASENAME} {n}" for n in range(2, (self.readers + 1) // 2 + 1)]
+        slots = [(f"{name} 00 {slot:02d}", self.port + 2 * entry + slot)
+                 for entry, name in enumerate(names) for slot in (0, 1)]
+        return slots[:self.readers]
+
+    @property
     def log_file(self) -> Path:
         return self.workdir / "pcscd.log"
 
-    def start(self, timeout: float = 10.0) -> None:
+    @property
+    def run_dir(self) -> Path:
+        return self.workdir / "run" if self.private else PCSCD_RUN_DIR
+
+    @property
+    def socket_path(self) -> Path:
+        return self.run_dir / "pcscd.comm"
+
+    def client_env(self) -> dict[str, str]:
+        """What a PC/SC client's environment needs to reach this pcscd (libpcsclite reads it once per process)."""
+        return {"PCSCLITE_CSOCK_NAME": str(self.socket_path)} if self.private else {}
+
+    def _config(self) -> Path:
         conf = self.workdir / ("reader.conf.d" if self.with_reader else "no-reader.conf.d")
         conf.mkdir(exist_ok=True)
         if self.with_reader:
-            (conf / "cpsdiag-vpcd").write_text(
-                f'FRIENDLYNAME "{READER_BASENAME}"\nDEVICENAME   /dev/null:0x{self.port:X}\n'
-                f"LIBPATH      {vpcd_driver()}\nCHANNELID    0x{self.port:X}\n"
-            )
+            entries = []
+            names = dict.fromkeys(name.rsplit(" 00 ", 1)[0] for name, _ in self.slots)
+            for entry, name in enumerate(names):
+                port = self.port + 2 * entry
+                driver = vpcd_driver()
+                if entry:
+                    # vpcd keeps its two slots in static variables: a second configuration entry loading the
+                    # same library would take over the first one's slots. A copy under another name is
+                    # loaded as a library of its own.
+                    driver = shutil.copy(driver, self.workdir / f"libifdvpcd-{entry + 1}.so")
+                entries.append(f'FRIENDLYNAME "{name}"\nDEVICENAME   /dev/null:0x{port:X}\n'
+                               f"LIBPATH      {driver}\nCHANNELID    0x{port:X}\n")
+            (conf / "cpsdiag-vpcd").write_text("\n".join(entries))
+        return conf
+
+    def start(self, timeout: float = 10.0) -> None:
+        conf = self._config()
         # Never -a/--apdu: pcscd would log every APDU, PINs included.
-        self.process = subprocess.Popen([pcscd_binary(), "--foreground", "--config", str(conf)],
-                                        stdout=open(self.log_file, "ab"), stderr=subprocess.STDOUT,
-                                        start_new_session=True)
+        cmd = [pcscd_binary(), "--foreground", "--config", str(conf)]
+        if self.private:
+            from .pcscd_namespace import NO_NAMESPACE
+
+            self.run_dir.mkdir(exist_ok=True)
+            self.socket_path.unlink(missing_ok=True)
+            cmd = [sys.executable, "-m", "cpsdiag.emulator.pcscd_namespace", str(self.run_dir), "--", *cmd]
+        with open(self.log_file, "ab") as log:
+            self.process = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + timeout
-        while not (PCSCD_RUN_DIR / "pcscd.comm").exists():
-            if self.process.poll() is not None:
-                raise StackError(f"pcscd exited with status {self.process.returncode}: "
-                                 + self.log_file.read_text(errors="replace")[-500:])
+        # The socket file appears when pcscd binds it, a moment before it listens: wait until it accepts.
+        while not _accepts(self.socket_path):
+            status = self.process.poll()
+            if status is not None:
+                self.process = None
+                tail = self.log_file.read_text(errors="replace")[-500:].strip()
+                if self.private and status == NO_NAMESPACE:
+                    raise NoNamespace(tail)
+                raise StackError(f"pcscd exited with status {status}: {tail}")
             if time.monotonic() > deadline:
+                self.stop()
                 raise StackError("pcscd did not create its socket in time")
             time.sleep(0.02)
 
@@ -140,7 +240,7 @@ class Pcscd:
             self.process.wait()
         self.process = None
         for stale in ("pcscd.comm", "pcscd.pid"):
-            (PCSCD_RUN_DIR / stale).unlink(missing_ok=True)
+            (self.run_dir / stale).unlink(missing_ok=True)
 
 
 @dataclass
@@ -161,7 +261,14 @@ class Emulator:
         if self.stats_file is not None:
             cmd += ["--stats", str(self.stats_file)]
         out = open(self.log_file, "ab") if self.log_file else subprocess.DEVNULL
-        self.process = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        # The card leaves with whoever inserted it, even if that process is killed outright.
+        env = dict(os.environ, CPSDIAG_EXIT_WITH_PARENT="1")
+        try:
+            self.process = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+                                            env=env)
+        finally:
+            if out is not subprocess.DEVNULL:
+                out.close()
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
@@ -192,4 +299,25 @@ def wait_for_card(reader: str, present: bool = True, timeout: float = 15.0) -> N
                 scard.SCardReleaseContext(ctx)
         if time.monotonic() > deadline:
             raise StackError(f"reader {reader!r}: card {'not ' if present else 'still '}present after {timeout:.0f} s")
+        time.sleep(0.05)
+
+
+def wait_for_readers(names: list[str], timeout: float = 10.0) -> None:
+    """Block until pcscd lists every reader in ``names`` (vpcd could not open a port: it never does)."""
+    from smartcard import scard
+
+    deadline = time.monotonic() + timeout
+    listed: list[str] = []
+    while True:
+        rc, ctx = scard.SCardEstablishContext(scard.SCARD_SCOPE_USER)
+        if rc == scard.SCARD_S_SUCCESS:
+            try:
+                rc, listed = scard.SCardListReaders(ctx, [])
+                if rc == scard.SCARD_S_SUCCESS and set(names) <= set(listed):
+                    return
+            finally:
+                scard.SCardReleaseContext(ctx)
+        if time.monotonic() > deadline:
+            raise StackError(f"pcscd does not list the readers {', '.join(sorted(set(names) - set(listed or [])))} "
+                             f"(listed: {', '.join(listed or []) or 'none'})")
         time.sleep(0.05)

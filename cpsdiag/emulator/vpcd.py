@@ -29,10 +29,6 @@ class Card(Protocol):
     def reset(self) -> None: ...
 
 
-class Stop(Exception):
-    """Raised from a signal handler to leave the serve loop."""
-
-
 def _recv_exact(sock: socket.socket, n: int) -> bytes:
     buf = bytearray()
     while len(buf) < n:

@@ -65,22 +65,35 @@ def _same_mount_namespace(system: System, pid: str) -> bool:
         return True
 
 
-def processes(system: System, names: set[str]) -> list[int]:
+def processes(system: System, names: set[str], ours=_same_mount_namespace) -> list[int]:
     """Linux: pids of the processes whose command name is one of ``names`` (from /proc)."""
     pids = []
     for entry in system.listdir("/proc"):
         if not entry.isdigit():
             continue
         comm = (system.read_text(f"/proc/{entry}/comm") or "").strip()
-        if comm in names and _same_mount_namespace(system, entry):
+        if comm in names and ours(system, entry):
             pids.append(int(entry))
     return sorted(pids)
 
 
 def _linux_service(system: System) -> ServiceFacts:
     binary = next((b for b in PCSCD_BINARIES if system.exists(b)), None)
-    pids = processes(system, {"pcscd"})
-    socket = next((s for s in PCSCD_SOCKETS if system.exists(s)), None)
+    custom = None if system.fake else system.env("PCSCLITE_CSOCK_NAME")
+    if custom:
+        # The client library goes where this variable says (cpsdiag emulator run, its pytest plugin): to a
+        # pcscd in a mount namespace of its own, whose /run/pcscd/pcscd.comm is that very socket.
+        def serves(system: System, pid: str) -> bool:
+            try:
+                return os.path.samefile(f"/proc/{pid}/root/run/pcscd/pcscd.comm", custom)
+            except OSError:
+                return False
+
+        pids = processes(system, {"pcscd"}, serves)
+        socket = custom if system.exists(custom) else None
+    else:
+        pids = processes(system, {"pcscd"})
+        socket = next((s for s in PCSCD_SOCKETS if system.exists(s)), None)
     mode = None
     unit = next((u for u in ("/etc/systemd/system/pcscd.socket",) if system.path(u).is_symlink()), None)
     if unit and os.readlink(system.path(unit)) == "/dev/null":

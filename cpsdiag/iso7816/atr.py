@@ -675,7 +675,7 @@ def _from_hex(text: str, where: str | None) -> bytes:
             # Refuse huge inputs as soon as they are too long, without converting them.
             if 2 * len(out) + len(token) > 2 * MAX_ATR_LENGTH + 1:
                 raise too_long()
-        elif ch in _SEPARATORS:
+        elif ch in _SEPARATORS or ch.isspace():    # no-break spaces of an ATR copied from a web page
             flush()
         else:
             raise MalformedDataError(

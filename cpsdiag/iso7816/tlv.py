@@ -19,6 +19,7 @@ class Tlv:
     offset: int              # offset of the tag in the parsed buffer
     what: str = "BER-TLV"
     where: str | None = None
+    value_offset: int | None = None  # offset of the value in the parsed buffer (children count from there)
 
     @property
     def constructed(self) -> bool:
@@ -35,7 +36,8 @@ class Tlv:
         return first >> 6
 
     def children(self) -> list[Tlv]:
-        return parse(self.value, what=self.what, where=self.where, base=self.offset)
+        base = self.value_offset if self.value_offset is not None else self.offset
+        return parse(self.value, what=self.what, where=self.where, base=base)
 
     def find(self, tag: int) -> Tlv | None:
         for child in self.children():
@@ -83,7 +85,7 @@ def parse(data: bytes, *, what: str = "BER-TLV", where: str | None = None, base:
         if i + length > n:
             raise MalformedDataError(what, f"value of {length} bytes runs past the end ({n - i} left)",
                                      where=where, offset=base + start)
-        out.append(Tlv(tag, bytes(data[i:i + length]), base + start, what, where))
+        out.append(Tlv(tag, bytes(data[i:i + length]), base + start, what, where, base + i))
         i += length
     return out
 

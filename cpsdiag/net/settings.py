@@ -108,8 +108,13 @@ def read_windows(system: Any) -> ProxySource | None:
         servers, errors = parse_wininet_servers(server_text, rf"{key}\ProxyServer")
     bypass = tuple(e.strip() for e in override.split(";") if e.strip()) if isinstance(override, str) else ()
     auto_detect = isinstance(connection, bytes) and len(connection) > 8 and bool(connection[8] & _AUTO_DETECT)
-    return ProxySource("windows", servers, bypass, pac_url=pac.strip() if isinstance(pac, str) and pac.strip()
-                       else None, auto_detect=auto_detect, errors=tuple(errors), where=key)
+    return ProxySource("windows", servers, bypass, pac_url=_pac(pac), auto_detect=auto_detect, errors=tuple(errors),
+                       where=key)
+
+
+def _pac(value: Any) -> str | None:
+    """A PAC script's URL as reports show it: never fetched, and a user name or password in it masked."""
+    return mask_url(value.strip()) if isinstance(value, str) and value.strip() else None
 
 
 def _truthy(value: Any) -> bool:
@@ -177,7 +182,7 @@ def read_macos(system: Any) -> ProxySource | None:
             except BadUrl as exc:
                 errors.append(f"SOCKSProxy: {exc}")
     exceptions = d.get("ExceptionsList")
-    pac = d.get("ProxyAutoConfigURLString") if _truthy(d.get("ProxyAutoConfigEnable")) else None
+    pac = _pac(d.get("ProxyAutoConfigURLString")) if _truthy(d.get("ProxyAutoConfigEnable")) else None
     return ProxySource("macos", servers, tuple(exceptions) if isinstance(exceptions, list) else (),
                        exclude_simple=_truthy(d.get("ExcludeSimpleHostnames")), pac_url=pac or None,
                        auto_detect=_truthy(d.get("ProxyAutoDiscoveryEnable")), errors=tuple(errors),

@@ -17,7 +17,9 @@ from urllib.parse import quote, unquote, urlsplit
 from cpsdiag.errors import CpsdiagError
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
-_NAME = re.compile(r"^[a-z0-9_](?:[a-z0-9_-]{0,62})(?:\.[a-z0-9_](?:[a-z0-9_-]{0,62}))*\.?$")
+MAX_HOST_LENGTH = 253                     # RFC 1035: a full domain name in text form
+# A DNS label: 1 to 63 letters, digits, "-" (not first nor last) and "_" (service names use it).
+_LABEL = re.compile(r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?")
 # Characters a request target may carry as they are (RFC 3986 pchar, "/" and "?"); the rest is %-encoded.
 _SAFE = "/?:@!$&'()*+,;=-._~%"
 
@@ -61,6 +63,11 @@ def host_text(host: str) -> str:
     return f"[{host}]" if ":" in host else host
 
 
+def bad_label(ascii_name: str) -> str | None:
+    """The first label of a host name (in its ASCII form) that DNS cannot carry, or None when every one can."""
+    return next((label for label in ascii_name.lower().rstrip(".").split(".") if not _LABEL.fullmatch(label)), None)
+
+
 def normalise_host(host: str) -> tuple[str, bool]:
     """(ASCII host, is an IP address); raises BadUrl for a host that is neither a name nor an address."""
     text = unquote(host.strip())
@@ -76,8 +83,11 @@ def normalise_host(host: str) -> tuple[str, bool]:
     except UnicodeError:
         raise BadUrl(f"{host!r} is not a valid host name (empty or over-long label, or a character "
                      "a host name cannot hold)") from None
-    if not ascii_name or not _NAME.match(ascii_name):
-        raise BadUrl(f"{host!r} is not a valid host name")
+    if len(ascii_name) > MAX_HOST_LENGTH:
+        raise BadUrl(f"a host name of {len(ascii_name)} characters (at most {MAX_HOST_LENGTH})")
+    bad = bad_label(ascii_name) if ascii_name else ""
+    if bad is not None:
+        raise BadUrl(f"{host!r} is not a valid host name" + (f" (the part {bad!r})" if bad else ""))
     return ascii_name, False
 
 

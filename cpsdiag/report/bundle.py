@@ -1,9 +1,10 @@
 """The helpdesk bundle: one zip with the report (JSON and HTML), the APDU trace, the environment, a manifest.
 
-Everything written is derived from one report dict (redacted first unless
+Everything written is derived from one report record (redacted first unless
 ``--no-redact``), so no file can show what another hides. The manifest lists
-the SHA-256 of every other file, so that a helpdesk can tell a bundle was not
-edited on the way.
+the SHA-256 of every other file; reading a bundle back (``read_report``)
+checks them, so that a helpdesk can tell a bundle was edited on the way, and
+decodes report.json strictly against the schema (``schema.decode_report``).
 """
 
 from __future__ import annotations
@@ -16,12 +17,19 @@ import zipfile
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import IO, TYPE_CHECKING, Iterable, Sequence
+
+import msgspec
 
 from cpsdiag import __version__
 from cpsdiag.i18n import N_, _
 from cpsdiag.report.redact import Salt, load_salt, not_redacted_block, redact_report
+from cpsdiag.report.schema import Report, SchemaError, decode_report
 from cpsdiag.report.trace import certificate_file_ids, redact_trace, trace_text
+
+if TYPE_CHECKING:
+    from cpsdiag.diag.check import CheckResult
+    from cpsdiag.transport.base import ApduRecord
 
 BUNDLE_SCHEMA = "cpsdiag.bundle/1"
 REPORT_SCHEMA = "cpsdiag.report/1"
@@ -57,23 +65,26 @@ class BundleFile:
 @dataclass(frozen=True)
 class Bundle:
     files: tuple[BundleFile, ...]
-    report: dict[str, Any]             # as written in report.json
+    report: Report                     # as written in report.json
     redacted: bool
     certificates_included: bool
 
 
 @dataclass(frozen=True)
 class BundleSource:
-    """What a live check gives the bundle: the report dict, the raw trace, the card's certificates."""
+    """What a live check gives the bundle: the report, the raw trace, the card's certificates."""
 
-    report: dict[str, Any]
-    trace: Sequence[Any] = ()                          # cpsdiag.transport.base.ApduRecord
+    report: Report
+    trace: Sequence[ApduRecord] = ()
     certificates: tuple[tuple[str, bytes], ...] = ()    # (role, DER)
-    environment_text: str = ""
 
 
-def source_from_result(result: Any, report: dict[str, Any], environment_text: str = "") -> BundleSource:
-    """The bundle's input from a live ``CheckResult`` and its report dict."""
+def source_from_result(result: CheckResult, report: Report | None = None) -> BundleSource:
+    """The bundle's input from a live ``CheckResult`` (and its report, when already built)."""
+    if report is None:
+        from cpsdiag.report.jsonreport import build_report
+
+        report = build_report(result)
     facts = result.facts
     certs: list[tuple[str, bytes]] = [(cf.role, cf.der) for cf in facts.certificates if cf.der]
     card = facts.card
@@ -82,7 +93,7 @@ def source_from_result(result: Any, report: dict[str, Any], environment_text: st
         known = {der for _role, der in certs}
         certs += [("unknown", c.der) for c in getattr(card, "certificates", []) if c.der and c.der not in known]
     trace = facts.trace.records if facts.trace is not None else ()
-    return BundleSource(report, tuple(trace), tuple(certs), environment_text)
+    return BundleSource(report, tuple(trace), tuple(certs))
 
 
 # -- building ----------------------------------------------------------------------------------------
@@ -91,20 +102,21 @@ def source_from_result(result: Any, report: dict[str, Any], environment_text: st
 def build_bundle(source: BundleSource, redact: bool = True, include_certificates: bool = False,
                  salt: Salt | None = None) -> Bundle:
     from cpsdiag.report.html import render_html
+    from cpsdiag.report.jsonreport import to_json
 
     if redact:
         done = redact_report(source.report, salt or load_salt(), include_certificates)
         report, redactor = done.report, done.redactor
     else:
-        report, redactor = dict(source.report), None
-        report["redaction"] = not_redacted_block(include_certificates)
+        report, redactor = msgspec.structs.replace(source.report, redaction=not_redacted_block(include_certificates)), \
+            None
     entries = redact_trace(source.trace, redactor, certificate_file_ids(source.report),
                            [der for _role, der in source.certificates])
-    environment = source.environment_text or environment_from_report(report.get("environment"))
+    environment = environment_from_report(report)
     if redactor is not None:
         environment = redactor.text(environment)
     files = [
-        BundleFile(REPORT, (json.dumps(report, ensure_ascii=False, indent=2) + "\n").encode(), DESCRIPTIONS[REPORT]),
+        BundleFile(REPORT, (to_json(report) + "\n").encode(), DESCRIPTIONS[REPORT]),
         BundleFile(HTML, render_html(report).encode(), DESCRIPTIONS[HTML]),
         BundleFile(TRACE, trace_text(entries, report).encode(), DESCRIPTIONS[TRACE]),
         BundleFile(ENVIRONMENT, environment.encode(), DESCRIPTIONS[ENVIRONMENT]),
@@ -133,57 +145,27 @@ def pem(der: bytes) -> str:
     return "-----BEGIN CERTIFICATE-----\n" + "\n".join(lines) + "\n-----END CERTIFICATE-----\n"
 
 
-def manifest(files: list[BundleFile], report: dict[str, Any]) -> str:
-    redaction = report.get("redaction") or {}
+def manifest(files: list[BundleFile], report: Report) -> str:
+    redaction = report.redaction or None
     doc = {
         "schema": BUNDLE_SCHEMA,
         "tool": {"name": "cpsdiag", "version": __version__},
-        "generated_at": report.get("generated_at"),
-        "redacted": bool(redaction.get("applied")),
-        "certificates_included": bool(redaction.get("certificates_included")),
+        "generated_at": report.generated_at,
+        "redacted": bool(redaction and redaction.applied),
+        "certificates_included": bool(redaction and redaction.certificates_included),
         "files": [{"name": f.name, "size": len(f.data), "sha256": f.sha256, "description": f.description}
                   for f in files],
     }
     return json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
 
 
-def environment_from_report(section: Any) -> str:
-    """environment.txt when the caller gave no text: the report's environment section, indented."""
-    if not section:
+def environment_from_report(report: Report) -> str:
+    """environment.txt: the rows of the report's environment section, as every view shows them."""
+    if report.environment is None:
         return _("The workstation inventory was not collected by this version of cpsdiag.") + "\n"
-    lines: list[str] = []
+    from cpsdiag.env.render import environment_text
 
-    def walk(node: Any, indent: int) -> None:
-        pad = "  " * indent
-        if isinstance(node, dict):
-            for key, value in node.items():
-                if isinstance(value, (dict, list)) and value:
-                    lines.append(f"{pad}{key}:")
-                    walk(value, indent + 1)
-                else:
-                    lines.append(f"{pad}{key}: {_scalar(value)}")
-        elif isinstance(node, list):
-            for value in node:
-                if isinstance(value, (dict, list)) and value:
-                    lines.append(f"{pad}-")
-                    walk(value, indent + 1)
-                else:
-                    lines.append(f"{pad}- {_scalar(value)}")
-        else:
-            lines.append(f"{pad}{_scalar(node)}")
-
-    walk(section, 0)
-    return "\n".join(lines) + "\n"
-
-
-def _scalar(value: Any) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, (dict, list)):
-        return "-"
-    return str(value)
+    return environment_text(report.environment)
 
 
 # -- writing and reading -----------------------------------------------------------------------------
@@ -218,37 +200,92 @@ def write_bundle(bundle: Bundle, path: Path) -> int:
     return path.stat().st_size
 
 
-def load_report(path: Path | str) -> dict[str, Any]:
-    """The report of a bundle (.zip) or of a JSON file written by ``check --json``; BundleError otherwise.
+class Manifest(msgspec.Struct, frozen=True):
+    """What ``read_report`` needs of manifest.json (cpsdiag.bundle/1)."""
+
+    class Entry(msgspec.Struct, frozen=True):
+        name: str
+        sha256: str
+
+    schema: str
+    files: list[Entry]
+
+
+@dataclass(frozen=True)
+class Integrity:
+    """What the manifest says of the bundle's files: ``problems`` empty when every SHA-256 matches."""
+
+    checked: bool                      # False for a JSON report (check --json): it has no manifest
+    problems: tuple[str, ...] = ()
+
+    @property
+    def tampered(self) -> bool:
+        return bool(self.problems)
+
+
+@dataclass(frozen=True)
+class LoadedReport:
+    report: Report
+    integrity: Integrity
+    raw: bytes                          # report.json as stored
+
+
+def load_report(path: Path | str) -> Report:
+    """The report of a bundle (.zip) or of a JSON file written by ``check --json``; BundleError otherwise."""
+    return read_report(path).report
+
+
+def read_report(path: Path | str, verify: bool = True) -> LoadedReport:
+    """The report of a bundle or a JSON report, decoded against the schema, and the bundle's integrity.
 
     The file is opened once and told apart by its first bytes (summarize reads
     thousands of them: zipfile.is_zipfile would open each one a second time).
+    A file that is not a cpsdiag report, or whose report.json breaks the
+    schema, raises BundleError naming the file and what is wrong; a bundle
+    whose files do not match its manifest is returned, its ``integrity``
+    saying which.
     """
+    integrity = Integrity(False)
     try:
         with open(path, "rb") as fh:
             head = fh.read(4)
             if head in (b"PK\x03\x04", b"PK\x05\x06"):
-                raw = _zipped_report(path, fh)
+                raw, integrity = _zipped_report(path, fh, verify)
             else:
                 if os.fstat(fh.fileno()).st_size > MAX_REPORT_BYTES:
                     raise BundleError(f"{path}: too large to be a cpsdiag report")
                 raw = head + fh.read()
-        doc = json.loads(raw)
     except BundleError:
         raise
     except OSError as exc:
         raise BundleError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError) as exc:
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError) as exc:
         raise BundleError(f"{path}: damaged zip ({exc})") from None
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise BundleError(f"{path}: not JSON ({exc})") from None
-    if not isinstance(doc, dict) or doc.get("schema") != REPORT_SCHEMA:
-        found = doc.get("schema") if isinstance(doc, dict) else type(doc).__name__
-        raise BundleError(f"{path}: not a cpsdiag report (schema {found!r}, expected {REPORT_SCHEMA})")
-    return doc
+    try:
+        report = decode_report(raw)
+    except SchemaError as exc:
+        raise BundleError(_schema_problem(path, raw, str(exc))) from None
+    return LoadedReport(report, integrity, raw)
 
 
-def _zipped_report(path: Path | str, fh: Any) -> bytes:
+def _schema_problem(path: Path | str, raw: bytes, problem: str) -> str:
+    """"not a cpsdiag report" when it says it is something else, else what breaks the schema and where."""
+    if problem.startswith("not JSON"):
+        return f"{path}: {problem}"
+    if problem.startswith("$.schema:") or "field schema" in problem or problem.startswith("$: Expected object"):
+        try:
+            found = msgspec.json.decode(raw, type=_Head).schema
+        except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
+            found = None
+        return f"{path}: not a cpsdiag report (schema {found!r}, expected {REPORT_SCHEMA})"
+    return f"{path}: not a valid {REPORT_SCHEMA} document: {problem}"
+
+
+class _Head(msgspec.Struct):
+    schema: object = None
+
+
+def _zipped_report(path: Path | str, fh: IO[bytes], verify: bool) -> tuple[bytes, Integrity]:
     fh.seek(0)
     with zipfile.ZipFile(fh) as zf:
         try:
@@ -257,4 +294,34 @@ def _zipped_report(path: Path | str, fh: Any) -> bytes:
             raise BundleError(f"{path}: no {REPORT} in this zip (not a cpsdiag bundle)") from None
         if info.file_size > MAX_REPORT_BYTES:
             raise BundleError(f"{path}: {REPORT} is too large to be a cpsdiag report")
-        return zf.read(info)
+        raw = zf.read(info)
+        return raw, (_verify(zf) if verify else Integrity(False))
+
+
+def _verify(zf: zipfile.ZipFile) -> Integrity:
+    """Every file against the SHA-256 manifest.json gives it; files missing from either side are problems too."""
+    try:
+        info = zf.getinfo(MANIFEST)
+    except KeyError:
+        return Integrity(True, (f"{MANIFEST} is missing",))
+    try:
+        if info.file_size > MAX_REPORT_BYTES:
+            raise ValueError("too large")
+        listed = msgspec.json.decode(zf.read(info), type=Manifest)
+    except (ValueError, msgspec.DecodeError, RecursionError, zipfile.BadZipFile) as exc:
+        return Integrity(True, (f"{MANIFEST} cannot be read ({str(exc)[:200]})",))
+    problems: list[str] = []
+    names = set(zf.namelist()) - {MANIFEST}
+    for entry in listed.files:
+        if entry.name not in names:
+            problems.append(f"{entry.name} is listed in {MANIFEST} but missing")
+            continue
+        names.discard(entry.name)
+        digest = hashlib.sha256()
+        with zf.open(entry.name) as member:
+            for chunk in iter(lambda: member.read(1 << 16), b""):
+                digest.update(chunk)
+        if digest.hexdigest() != entry.sha256.lower():
+            problems.append(f"{entry.name} does not match its SHA-256 in {MANIFEST}")
+    problems += [f"{name} is not listed in {MANIFEST}" for name in sorted(names)]
+    return Integrity(True, tuple(problems))

@@ -1,6 +1,6 @@
 """report.html: one self-contained page (inline CSS and SVG, no script, no external asset) that prints well.
 
-Rendered from the report dict alone, in the current language: the verdict
+Rendered from the report record alone (its texts made safe first), in the current language: the verdict
 first, then the steps, the card and holder panel, the certificates with a
 validity timeline, the environment, and what to do. Every status carries a
 mark and a word, never colour alone, so a black and white print reads the same.
@@ -11,16 +11,17 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta, timezone
 from html import escape
-from typing import Any
-
 from cpsdiag import __version__
 from cpsdiag.diag.catalog import ROLE_LABELS
 from cpsdiag.i18n import N_, _, language
+from cpsdiag.record import displayable
+from cpsdiag.report.schema import Certificate, Report
 from cpsdiag.report.view import (PanelRow, holder_panel, parse_time, parsed_certificates, remedies,
                                  rendered_findings, trace_summary, utc_minutes, verdict_label)
 
 MARKS = {"ok": "✔", "info": "ℹ", "warning": "!", "error": "✖"}
 SEVERITY_WORDS = {"ok": N_("OK"), "info": N_("Information"), "warning": N_("Warning"), "error": N_("Error")}
+ALERT = ' class="status-error"'
 COLOURS = {"ok": "#1b6e20", "info": "#01579b", "warning": "#a84300", "error": "#b71c1c", "muted": "#9e9e9e"}
 
 CSS = """
@@ -83,7 +84,7 @@ footer { margin-top: 2.5rem; color: #666; font-size: .85rem; border-top: 1px sol
 """
 
 
-def _e(value: Any) -> str:
+def _e(value: object) -> str:
     return escape("" if value is None else str(value), quote=True)
 
 
@@ -95,37 +96,34 @@ def _with_code(text: str) -> str:
 # -- sections --------------------------------------------------------------------------------------
 
 
-def _verdict(report: dict[str, Any]) -> str:
-    verdict = str(report.get("verdict"))
-    verdict = verdict if verdict in ("ok", "warning", "error") else "error"
+def _verdict(report: Report) -> str:
+    verdict = report.verdict
     return (f'<h1 class="verdict verdict-{verdict}" id="verdict"><span class="mark" aria-hidden="true">'
             f'{MARKS[verdict]}</span> {_e(verdict_label(verdict))}</h1>')
 
 
-def _meta(report: dict[str, Any]) -> str:
-    tool = report.get("tool") or {}
-    parts = [f"cpsdiag {_e(tool.get('version') or __version__)} — {_e(_('CPS card diagnosis'))}",
-             _e(_("made on {date}").format(date=utc_minutes(report.get("generated_at"))))]
-    if report.get("validity_date") and utc_minutes(report.get("validity_date")) != utc_minutes(
-            report.get("generated_at")):
-        parts.append(_e(_("certificates judged on {date}").format(date=utc_minutes(report.get("validity_date")))))
+def _meta(report: Report) -> str:
+    parts = [f"cpsdiag {_e(report.tool.version or __version__)} — {_e(_('CPS card diagnosis'))}",
+             _e(_("made on {date}").format(date=utc_minutes(report.generated_at)))]
+    if report.validity_date and utc_minutes(report.validity_date) != utc_minutes(report.generated_at):
+        parts.append(_e(_("certificates judged on {date}").format(date=utc_minutes(report.validity_date))))
     out = f'<p class="meta">{" · ".join(parts)}</p>'
-    redaction = report.get("redaction")
+    redaction = report.redaction or None
     if redaction is not None:
-        if redaction.get("applied"):
+        if redaction.applied:
             text = _("Redacted: names, identifiers, card numbers and certificate serials are masked and replaced "
                      "by a code that only matches reports of the same card.")
             cls = "privacy"
         else:
             text = _("NOT redacted (--no-redact): this report names the holder and shows their identifiers.")
             cls = "privacy exposed"
-        if redaction.get("certificates_included"):
+        if redaction.certificates_included:
             text += " " + _("The card's certificates are included.")
         out += f'<p class="{cls}">{_e(text)}</p>'
     return out
 
 
-def _steps(report: dict[str, Any]) -> str:
+def _steps(report: Report) -> str:
     items = []
     for r in rendered_findings(report):
         detail = f'<div class="detail">{_with_code(r.detail)}</div>' if r.detail else ""
@@ -136,7 +134,7 @@ def _steps(report: dict[str, Any]) -> str:
             f'{_summary_line(report)}</section>')
 
 
-def _summary_line(report: dict[str, Any]) -> str:
+def _summary_line(report: Report) -> str:
     line = trace_summary(report)
     return f'<p class="meta">{_e(line)}</p>' if line else ""
 
@@ -152,55 +150,54 @@ def _panel_table(rows: list[PanelRow]) -> str:
     return f'<table class="panel">{"".join(out)}</table>'
 
 
-def _holder(report: dict[str, Any]) -> str:
+def _holder(report: Report) -> str:
     rows = holder_panel(report)
     body = _panel_table(rows) if rows is not None else f'<p>{_e(_("No card was read."))}</p>'
-    readers = report.get("readers") or []
+    readers = report.readers
     if readers:
         lines = []
         for r in readers:
-            state = _("card present") if r.get("card_present") else _("no card")
-            if r.get("exclusive"):
+            state = _("card present") if r.card_present else _("no card")
+            if r.exclusive:
                 state += " " + _("(held exclusively by another program)")
-            chosen = " ◀" if r.get("selected") else ""
-            lines.append(f"<tr><td>{_e(r.get('name'))}{chosen}</td><td>{_e(state)}</td>"
-                         f'<td class="hex">{_e(r.get("atr") or "")}</td></tr>')
+            chosen = " ◀" if r.selected else ""
+            lines.append(f"<tr><td>{_e(r.name)}{chosen}</td><td>{_e(state)}</td>"
+                         f'<td class="hex">{_e(r.atr or "")}</td></tr>')
         body += (f'<h3>{_e(_("Readers"))}</h3><table class="list"><tr><th>{_e(_("Reader"))}</th>'
                  f'<th>{_e(_("Card"))}</th><th>ATR</th></tr>{"".join(lines)}</table>')
     return f'<section id="card"><h2>{_e(_("Card and holder"))}</h2>{body}</section>'
 
 
-def _role(cert: dict[str, Any]) -> str:
+def _role(cert: Certificate) -> str:
     """The certificate's name as the console panel gives it; its card label when the role is not a usual one."""
-    role = str(cert.get("role"))
+    role = cert.role
     titles = {"authentication": _("Authentication certificate"), "signature": _("Signature certificate")}
     if role in titles:
         return titles[role]
-    label = str(cert.get("label") or _(ROLE_LABELS.get(role, role)))
+    label = str(cert.label or _(ROLE_LABELS.get(role, role)))
     return label[:1].upper() + label[1:]
 
 
-def _cert_state(cert: dict[str, Any], at: datetime) -> str:
-    start, end = parse_time(cert.get("not_before")), parse_time(cert.get("not_after"))
+def _cert_state(cert: Certificate, at: datetime) -> str:
+    start, end = parse_time(cert.not_before), parse_time(cert.not_after)
     if start and at < start:
         return "muted"
     if end and at > end:
         return "error"
-    days = cert.get("days_left")
+    days = cert.days_left
     if isinstance(days, int) and days <= 30:
         return "warning"
     return "ok"
 
 
-def timeline_svg(report: dict[str, Any]) -> str:
+def timeline_svg(report: Report) -> str:
     """The certificates' validity periods on one time axis, with the date they were judged at."""
-    certs = [c for c in parsed_certificates(report)
-             if parse_time(c.get("not_before")) and parse_time(c.get("not_after"))]
-    at = parse_time(report.get("validity_date")) or parse_time(report.get("generated_at"))
+    certs = [c for c in parsed_certificates(report) if parse_time(c.not_before) and parse_time(c.not_after)]
+    at = parse_time(report.validity_date) or parse_time(report.generated_at)
     if not certs or at is None:
         return ""
-    starts = [parse_time(c["not_before"]) for c in certs]
-    ends = [parse_time(c["not_after"]) for c in certs]
+    starts = [parse_time(c.not_before) for c in certs]
+    ends = [parse_time(c.not_after) for c in certs]
     lo = min([*starts, at])          # type: ignore[type-var]
     hi = max([*ends, at])            # type: ignore[type-var]
     pad = (hi - lo) * 0.04 or timedelta(days=30)
@@ -230,7 +227,7 @@ def timeline_svg(report: dict[str, Any]) -> str:
         state = _cert_state(cert, at)
         colour = COLOURS[state]
         x0, x1 = x(start), x(end)          # type: ignore[arg-type]
-        days = cert.get("days_left")
+        days = cert.days_left
         until = _("until {date}").format(date=end.strftime("%Y-%m-%d"))  # type: ignore[union-attr]
         if isinstance(days, int):
             until += " · " + (_("{days} days left").format(days=days) if days >= 0 else _("expired"))
@@ -254,8 +251,8 @@ def timeline_svg(report: dict[str, Any]) -> str:
     return "".join(parts)
 
 
-def _certificates(report: dict[str, Any]) -> str:
-    certs = report.get("certificates") or []
+def _certificates(report: Report) -> str:
+    certs = report.certificates
     if not certs:
         return f'<section id="certificates"><h2>{_e(_("Certificates"))}</h2><p>{_e(_("No certificate was read."))}' \
                f"</p></section>"
@@ -264,63 +261,46 @@ def _certificates(report: dict[str, Any]) -> str:
               if svg else "")
     tables = []
     for cert in certs:
-        title = _role(cert) + (f" — {cert['label']}" if cert.get("label") and cert["label"] != _role(cert) else "")
-        if "serial" not in cert:
-            tables.append(f"<h3>{_e(title)}</h3><p class=\"status-error\">{_e(cert.get('error') or '')}</p>")
+        title = _role(cert) + (f" — {cert.label}" if cert.label and cert.label != _role(cert) else "")
+        if not cert.parsed:
+            tables.append(f"<h3>{_e(title)}</h3><p class=\"status-error\">{_e(cert.error or '')}</p>")
             continue
         rows: list[tuple[str, str]] = [
-            (_("Subject"), cert.get("subject") or "-"),
-            (_("Issuer"), cert.get("issuer") or "-"),
-            (_("Serial number"), cert.get("serial") or "-"),
-            (_("Valid from"), utc_minutes(cert.get("not_before"))),
-            (_("Expires on"), utc_minutes(cert.get("not_after"))),
-            (_("Key"), " ".join(str(p) for p in (cert.get("key_type"), cert.get("key_size")) if p)),
-            (_("Key usage"), ", ".join([*(cert.get("key_usage") or []), *(cert.get("extended_key_usage") or [])])
-             or "-"),
-            ("SHA-256", cert.get("sha256") or "-"),
+            (_("Subject"), cert.subject or "-"),
+            (_("Issuer"), cert.issuer or "-"),
+            (_("Serial number"), cert.serial or "-"),
+            (_("Valid from"), utc_minutes(cert.not_before)),
+            (_("Expires on"), utc_minutes(cert.not_after)),
+            (_("Key"), " ".join(str(p) for p in (cert.key_type, cert.key_size) if p)),
+            (_("Key usage"), ", ".join([*(cert.key_usage or []), *(cert.extended_key_usage or [])]) or "-"),
+            ("SHA-256", cert.sha256 or "-"),
         ]
-        chain = cert.get("chain") or {}
-        trust = (_("SUCCESS") + f"  ({chain.get('anchor')})" if chain.get("trusted")
-                 else _("FAILURE") + (f"  ({chain.get('detail')})" if chain.get("detail") else ""))
+        chain = cert.chain or None
+        trusted = chain is not None and chain.trusted
+        trust = (_("SUCCESS") + f"  ({chain.anchor})" if chain is not None and chain.trusted
+                 else _("FAILURE") + (f"  ({chain.detail})" if chain is not None and chain.detail else ""))
         body = "".join(f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in rows)
-        cls = "status-ok" if chain.get("trusted") else "status-error"
+        cls = "status-ok" if trusted else "status-error"
         body += f'<tr><th>{_e(_("Verification"))}</th><td class="{cls}">{_e(trust)}</td></tr>'
         tables.append(f'<h3>{_e(title)}</h3><table class="kv">{body}</table>')
     return f'<section id="certificates"><h2>{_e(_("Certificates"))}</h2>{figure}{"".join(tables)}</section>'
 
 
-def _kv(node: Any, depth: int = 0) -> str:
-    """Any JSON value as nested tables: the environment section's layout is its own."""
-    if isinstance(node, dict):
-        if not node:
-            return "-"
-        rows = "".join(f"<tr><th>{_e(k)}</th><td>{_kv(v, depth + 1)}</td></tr>" for k, v in node.items())
-        return f'<table class="kv">{rows}</table>'
-    if isinstance(node, list):
-        if not node:
-            return "-"
-        if all(not isinstance(v, (dict, list)) for v in node):
-            return _e(", ".join(_scalar(v) for v in node))
-        return "".join(_kv(v, depth + 1) for v in node)
-    return _e(_scalar(node))
+def _environment(report: Report) -> str:
+    from cpsdiag.env.render import sections
+
+    if report.environment is None:
+        missing = _("The workstation inventory was not collected by this version of cpsdiag.")
+        return f'<section id="environment"><h2>{_e(_("Environment"))}</h2><p>{_e(missing)}</p></section>'
+    parts = []
+    for section in sections(report.environment):
+        rows = "".join(f"<tr><th>{_e(r.label)}</th><td{ALERT if r.alert else ''}>{_e(r.value)}</td></tr>"
+                       for r in section.rows)
+        parts.append(f'<h3>{_e(section.title)}</h3><table class="kv">{rows}</table>')
+    return f'<section id="environment"><h2>{_e(_("Environment"))}</h2>{"".join(parts)}</section>'
 
 
-def _scalar(value: Any) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, bool):
-        return _("yes") if value else _("no")
-    return str(value)
-
-
-def _environment(report: dict[str, Any]) -> str:
-    env = report.get("environment")
-    missing = _("The workstation inventory was not collected by this version of cpsdiag.")
-    body = _kv(env) if env else f"<p>{_e(missing)}</p>"
-    return f'<section id="environment"><h2>{_e(_("Environment"))}</h2>{body}</section>'
-
-
-def _remedies(report: dict[str, Any]) -> str:
+def _remedies(report: Report) -> str:
     todo = remedies(rendered_findings(report))
     if not todo:
         body = f'<p>{_e(_("Nothing to do."))}</p>'
@@ -331,17 +311,17 @@ def _remedies(report: dict[str, Any]) -> str:
     return f'<section id="remedies"><h2>{_e(_("What to do"))}</h2>{body}</section>'
 
 
-def _footer(report: dict[str, Any]) -> str:
-    timings = report.get("timings_ms") or {}
-    parts = [f"{_e(k)} {float(v):.0f} ms" for k, v in timings.items() if isinstance(v, (int, float))]
+def _footer(report: Report) -> str:
+    parts = [f"{_e(k)} {float(v):.0f} ms" for k, v in report.timings_ms.items()]
     text = _e(_("Timings")) + ": " + ", ".join(parts) if parts else ""
-    return f"<footer><p>{text}</p><p>schema {_e(report.get('schema'))}</p></footer>"
+    return f"<footer><p>{text}</p><p>schema {_e(report.schema)}</p></footer>"
 
 
-def render_html(report: dict[str, Any]) -> str:
+def render_html(report: Report) -> str:
     """The whole page. The verdict is the first thing in the body."""
+    report = displayable(report)
     lang = language()
-    title = f"{verdict_label(str(report.get('verdict')))} — cpsdiag"
+    title = f"{verdict_label(report.verdict)} — cpsdiag"
     return (
         f'<!DOCTYPE html>\n<html lang="{_e(lang)}"><head><meta charset="utf-8">'
         f'<meta name="viewport" content="width=device-width, initial-scale=1">'

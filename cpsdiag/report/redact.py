@@ -11,11 +11,12 @@ configuration folder. The same card gives the same hash on the same machine
 be reversed by hashing the public RPPS directory, which a plain SHA-256 of an
 11-digit number could.
 
-The report is walked as a generic tree, so sections added later (the
-workstation inventory...) are covered: identifying values are found by their
-key wherever they are, then every string of the report, the APDU trace and the
-environment text is searched for them (as text, RFC 4514-escaped, as bytes in
-UTF-8, Latin-1 and UTF-16, and as BCD digits at any nibble).
+Identifying values are found by the marks of the schema (``Doc(...,
+"card_number")`` on a field of ``cpsdiag.report.schema``, and the finding
+parameters the ``params`` field lists), never by a list of key names: a field
+renamed keeps its mark. Then every string of the report, the APDU trace and
+the environment text is searched for them (as text, RFC 4514-escaped, as
+bytes in UTF-8, Latin-1 and UTF-16, and as BCD digits at any nibble).
 """
 
 from __future__ import annotations
@@ -28,35 +29,18 @@ import secrets
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Iterable, Iterator
+
+import msgspec
+from msgspec import UNSET, Struct
+
+from cpsdiag.record import HMAC_SUFFIX, field_meta, identifying_fields
+from cpsdiag.report.schema import Redaction, Report
 
 SALT_FILE = "redaction-salt"
 HASH_HEX_DIGITS = 16          # 64 bits: enough to match reports, short enough to read
-HASH_SUFFIX = "_hmac"
+HASH_SUFFIX = HMAC_SUFFIX
 
-# Keys whose value identifies the holder or the card, wherever they appear, and the kind of value.
-IDENTIFYING_KEYS: dict[str, str] = {
-    "given_name": "name",
-    "surname": "name",
-    "auth_holder": "name",
-    "signature_holder": "name",
-    "national_id": "identifier",
-    "identifier": "identifier",
-    "login_id": "identifier",
-    "card_number": "card_number",
-    "cert_card_number": "card_number",
-    "pan": "card_number",
-    "card_serial": "card_number",       # the workstation inventory's name for the card in the reader
-    "cache_serials": "card_number",     # cards the Cryptolib's cache holds files for (a list)
-    "serials": "card_number",           # the same, joined, in a finding's parameters
-    "serial": "serial",
-    "sha256": "fingerprint",
-}
-# Keys that identify only inside a given parent (a structure's name is its employer, its unit a FINESS number).
-CONTEXT_KEYS: dict[tuple[str, str], str] = {
-    ("structure", "name"): "name",
-    ("structure", "unit"): "identifier",
-}
 # Hex values are masked and hashed without their separators, so that "01 69" and "01:69" agree.
 _HEX_KINDS = frozenset({"serial", "fingerprint"})
 _RFC4514_SPECIAL = '\\"+,;<>'
@@ -153,17 +137,11 @@ def keyed_hash(salt: Salt, value: str, kind: str = "identifier") -> str:
 # -- finding identifying values in any tree -----------------------------------------------------
 
 
-def _kind_of(parent: str | None, key: str) -> str | None:
-    if parent is not None and (parent, key) in CONTEXT_KEYS:
-        return CONTEXT_KEYS[(parent, key)]
-    return IDENTIFYING_KEYS.get(key)
-
-
-def _scalar(value: Any) -> bool:
+def _scalar(value: object) -> bool:
     return isinstance(value, (str, int)) and not isinstance(value, bool) and bool(str(value).strip())
 
 
-def _identifying(value: Any) -> bool:
+def _identifying(value: object) -> bool:
     """A value an identifying key holds that can be masked: text or number, or a list of them."""
     return _scalar(value) or (isinstance(value, list) and bool(value) and all(_scalar(v) for v in value))
 
@@ -175,25 +153,51 @@ def _parts(value: str, kind: str) -> list[str]:
     return [value]
 
 
-def identifying_values(tree: Any) -> Iterator[tuple[str, str, str]]:
-    """(path, kind, value) of every identifying value in a JSON-like tree."""
+def _fields(node: Struct) -> Iterator[tuple[str, object, str | None, dict[str, str] | None]]:
+    """(name, value, identifying kind, identifying parameters) of each field of a record that has a value."""
+    kinds = identifying_fields(type(node))
+    meta = field_meta(type(node))
+    for name in node.__struct_fields__:
+        value = getattr(node, name)
+        if value is not UNSET:
+            yield name, value, kinds.get(name), meta[name].get("identifying_params")
 
-    def walk(node: Any, path: str, parent: str | None) -> Iterator[tuple[str, str, str]]:
-        if isinstance(node, dict):
-            for key, value in node.items():
-                key = str(key)
-                here = f"{path}.{key}" if path else key
-                kind = _kind_of(parent, key)
-                if kind is not None and _identifying(value):
+
+def identifying_values(record: object) -> Iterator[tuple[str, str, str]]:
+    """(path, kind, value) of every identifying value of a record (a subject's own values are ``subjects``')."""
+
+    def walk(node: object, path: str) -> Iterator[tuple[str, str, str]]:
+        if isinstance(node, Struct):
+            for name, value, kind, params in _fields(node):
+                here = f"{path}.{name}" if path else name
+                if kind is not None and kind != "subject" and _identifying(value):
                     for item in (value if isinstance(value, list) else [value]):
                         yield from ((here, kind, part) for part in _parts(str(item), kind))
+                elif params is not None and isinstance(value, dict):
+                    for key, item in value.items():
+                        if key in params and _identifying(item):
+                            for one in (item if isinstance(item, list) else [item]):
+                                yield from ((f"{here}.{key}", params[key], p) for p in _parts(str(one), params[key]))
                 else:
-                    yield from walk(value, here, key)
+                    yield from walk(value, here)
         elif isinstance(node, list):
             for i, value in enumerate(node):
-                yield from walk(value, f"{path}[{i}]", parent)
+                yield from walk(value, f"{path}[{i}]")
 
-    yield from walk(tree, "", None)
+    yield from walk(record, "")
+
+
+def subjects(record: object) -> Iterator[str]:
+    """The values of the fields marked ``subject`` (the card certificates' distinguished names)."""
+    if isinstance(record, Struct):
+        for _name, value, kind, _params in _fields(record):
+            if kind == "subject" and isinstance(value, str):
+                yield value
+            else:
+                yield from subjects(value)
+    elif isinstance(record, list):
+        for value in record:
+            yield from subjects(value)
 
 
 def rfc4514_escape(value: str) -> str:
@@ -392,38 +396,26 @@ def mask_subject(subject: str) -> str:
 
 @dataclass(frozen=True)
 class RedactedReport:
-    report: dict[str, Any]
+    report: Report
     redactor: Redactor
 
 
-def redactor_for(report: dict[str, Any], salt: Salt, extra: Iterable[tuple[str, str]] = (),
-                 home: str | None = None) -> Redactor:
+def redactor_for(report: Report, salt: Salt, extra: Iterable[tuple[str, str]] = (), home: str | None = None
+                 ) -> Redactor:
     """A redactor that knows every identifying value of ``report`` (plus ``extra`` (kind, value) pairs)."""
     values = [(kind, value) for _path, kind, value in identifying_values(report)]
     # Any other value of a subject (a UID, a pseudonym, an e-mail...) identifies the holder as well.
-    values += [("name", v) for subject in _subjects(report) for rdn in parse_rfc4514(subject)
+    values += [("name", v) for subject in subjects(report) for rdn in parse_rfc4514(subject)
                for t, v in rdn if t.upper() not in SUBJECT_KEEP]
     return Redactor(salt, [*values, *extra], home=home)
 
 
-def _subjects(node: Any) -> Iterator[str]:
-    """Subjects of the card's certificates (dicts that also describe a holder)."""
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if key == "subject" and isinstance(value, str) and "holder" in node:
-                yield value
-            else:
-                yield from _subjects(value)
-    elif isinstance(node, list):
-        for value in node:
-            yield from _subjects(value)
-
-
-def redact_report(report: dict[str, Any], salt: Salt, include_certificates: bool = False,
+def redact_report(report: Report, salt: Salt, include_certificates: bool = False,
                   extra: Iterable[tuple[str, str]] = (), home: str | None = None) -> RedactedReport:
     """A copy of ``report`` with identifying values masked and hashed, and a ``redaction`` block saying so.
 
-    Identifying fields get a mask and a sibling ``<field>_hmac``; a ``subject``
+    Fields marked identifying get a mask and their ``<field>_hmac`` sibling
+    (so do the identifying finding parameters); a field marked ``subject``
     keeps its attribute types with identifying values masked; every other
     string has the identifying values it contains masked.
     """
@@ -431,62 +423,59 @@ def redact_report(report: dict[str, Any], salt: Salt, include_certificates: bool
     fields: list[str] = []
     kinds: set[str] = set()
 
-    def replace(node: Any, path: str, parent: str | None) -> Any:
-        if isinstance(node, dict):
-            out: dict[str, Any] = {}
-            for key, value in node.items():
-                key = str(key)
-                here = f"{path}.{key}" if path else key
-                kind = _kind_of(parent, key)
-                if kind is not None and _identifying(value):
-                    if isinstance(value, list):
-                        out[key] = [mask(str(v), kind) for v in value]
-                        out[f"{key}{HASH_SUFFIX}"] = [keyed_hash(salt, str(v), kind) for v in value]
-                    elif len(_parts(str(value), kind)) > 1:
-                        parts = _parts(str(value), kind)
-                        out[key] = ", ".join(mask(p, kind) for p in parts)
-                        out[f"{key}{HASH_SUFFIX}"] = [keyed_hash(salt, p, kind) for p in parts]
-                    else:
-                        out[key] = mask(str(value), kind)
-                        out[f"{key}{HASH_SUFFIX}"] = keyed_hash(salt, str(value), kind)
+    def hidden(value: object, kind: str, here: str) -> tuple[str | list[str], str | list[str]]:
+        fields.append(here)
+        kinds.add(kind)
+        if isinstance(value, list):
+            return [mask(str(v), kind) for v in value], [keyed_hash(salt, str(v), kind) for v in value]
+        parts = _parts(str(value), kind)
+        if len(parts) > 1:
+            return ", ".join(mask(p, kind) for p in parts), [keyed_hash(salt, p, kind) for p in parts]
+        return mask(str(value), kind), keyed_hash(salt, str(value), kind)
+
+    def replace(node: object, path: str) -> object:
+        if isinstance(node, Struct):
+            changes: dict[str, object] = {}
+            for name, value, kind, params in _fields(node):
+                here = f"{path}.{name}" if path else name
+                if kind == "subject" and isinstance(value, str):
+                    changes[name] = redactor.text(mask_subject(value))
                     fields.append(here)
-                    kinds.add(kind)
-                elif key == "subject" and isinstance(value, str) and "holder" in node:
-                    # A card certificate's subject (a TLS server's subject is not the holder's: text rules only).
-                    out[key] = redactor.text(mask_subject(value))
-                    fields.append(here)
+                elif kind is not None and kind != "subject" and _identifying(value):
+                    changes[name], changes[f"{name}{HASH_SUFFIX}"] = hidden(value, kind, here)
+                elif params is not None and isinstance(value, dict):
+                    out: dict[str, object] = {}
+                    for key, item in value.items():
+                        if key in params and _identifying(item):
+                            out[key], out[f"{key}{HASH_SUFFIX}"] = hidden(item, params[key], f"{here}.{key}")
+                        else:
+                            out[key] = replace(item, f"{here}.{key}")
+                    changes[name] = out
                 else:
-                    out[key] = replace(value, here, key)
-            return out
+                    changes[name] = replace(value, here)
+            return msgspec.structs.replace(node, **changes)
         if isinstance(node, list):
-            return [replace(v, f"{path}[{i}]", parent) for i, v in enumerate(node)]
+            return [replace(v, f"{path}[{i}]") for i, v in enumerate(node)]
         if isinstance(node, str):
             return redactor.text(node)
         return node
 
-    masked = replace(report, "", None)
-    masked["redaction"] = redaction_block(salt, sorted(kinds), fields, redactor.replacements, include_certificates)
-    return RedactedReport(masked, redactor)
+    masked = replace(report, "")
+    block = redaction_block(salt, sorted(kinds), fields, redactor.replacements, include_certificates)
+    return RedactedReport(msgspec.structs.replace(masked, redaction=block), redactor)
 
 
 def redaction_block(salt: Salt, kinds: list[str], fields: list[str], replacements: int,
-                    include_certificates: bool) -> dict[str, Any]:
-    block: dict[str, Any] = {
-        "applied": True,
-        "method": f"partial mask; HMAC-SHA256 keyed with a per-installation salt, first {HASH_HEX_DIGITS} hex "
-                  f"digits in <field>{HASH_SUFFIX}",
-        "salt": salt.origin,
-        "salt_id": salt.id,
-        "kinds": kinds,
-        "fields": fields,
-        "replacements_in_text": replacements,
-        "certificates_included": include_certificates,
-        "trace": "certificate contents omitted; identifying bytes shown as **",
-    }
-    if salt.problem:
-        block["salt_problem"] = salt.problem
-    return block
+                    include_certificates: bool) -> Redaction:
+    return Redaction(
+        applied=True,
+        method=f"partial mask; HMAC-SHA256 keyed with a per-installation salt, first {HASH_HEX_DIGITS} hex "
+               f"digits in <field>{HASH_SUFFIX}",
+        salt=salt.origin, salt_id=salt.id, kinds=kinds, fields=fields, replacements_in_text=replacements,
+        certificates_included=include_certificates,
+        trace="certificate contents omitted; identifying bytes shown as **",
+        salt_problem=salt.problem if salt.problem else UNSET)
 
 
-def not_redacted_block(include_certificates: bool) -> dict[str, Any]:
-    return {"applied": False, "reason": "--no-redact", "certificates_included": include_certificates}
+def not_redacted_block(include_certificates: bool) -> Redaction:
+    return Redaction(applied=False, reason="--no-redact", certificates_included=include_certificates)

@@ -5,6 +5,11 @@ report is parsed, counted and dropped; only the counters (bounded by the
 number of distinct codes, readers, versions) and the certificates expiring
 within 90 days are kept. Counts are per report: a card reported twice counts
 twice, but an expiring certificate is listed once (its latest report).
+
+Each report is decoded against the schema: one that breaks it is skipped
+and counted, never a reason to stop. A bundle whose files do not match its
+manifest is counted (it is still a report) and listed as tampered. Every
+text kept from a report loses its control characters on the way in.
 """
 
 from __future__ import annotations
@@ -18,10 +23,16 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterable, Iterator, TextIO
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator, TextIO
 
-from cpsdiag.report.bundle import BundleError, load_report
+from cpsdiag.report.bundle import BundleError, read_report
+from cpsdiag.env.record import EnvironmentSection
+from cpsdiag.report.schema import Card, Report
 from cpsdiag.report.view import parse_time
+from cpsdiag.termtext import clean
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 SUMMARY_SCHEMA = "cpsdiag.summary/1"
 WINDOWS = (30, 60, 90)
@@ -48,6 +59,8 @@ class FleetSummary:
     reports: int = 0
     skipped: int = 0
     skipped_sample: list[tuple[str, str]] = field(default_factory=list)
+    tampered: int = 0
+    tampered_sample: list[tuple[str, str]] = field(default_factory=list)
     verdicts: Counter[str] = field(default_factory=Counter)
     findings: Counter[tuple[str, str]] = field(default_factory=Counter)
     severities: Counter[str] = field(default_factory=Counter)
@@ -61,33 +74,38 @@ class FleetSummary:
         if len(self.skipped_sample) < SKIPPED_SAMPLE:
             self.skipped_sample.append((source, reason))
 
-    def add(self, report: dict[str, Any], source: str) -> None:
-        self.reports += 1
-        self.verdicts[str(report.get("verdict"))] += 1
-        for f in report.get("findings") or []:
-            self.findings[(str(f.get("code")), str(f.get("severity")))] += 1
-            self.severities[str(f.get("severity"))] += 1
-        card = report.get("card")
-        self.generations[NO_CARD if not card else str(card.get("generation") or UNKNOWN)] += 1
-        self.readers[reader_model(selected_reader(report))] += 1
-        for name in set(middleware_versions(report.get("environment"))):
-            self.middleware[name] += 1
-        self._certificates(report, source, card or {})
+    def flag_tampered(self, source: str, problems: tuple[str, ...]) -> None:
+        self.tampered += 1
+        if len(self.tampered_sample) < SKIPPED_SAMPLE:
+            self.tampered_sample.append((source, "; ".join(problems)))
 
-    def _certificates(self, report: dict[str, Any], source: str, card: dict[str, Any]) -> None:
-        for cert in report.get("certificates") or []:
-            end = parse_time(cert.get("not_after"))
+    def add(self, report: Report, source: str) -> None:
+        self.reports += 1
+        self.verdicts[report.verdict] += 1
+        for f in report.findings:
+            self.findings[(clean(f.code), f.severity)] += 1
+            self.severities[f.severity] += 1
+        card = report.card
+        self.generations[NO_CARD if card is None else clean(card.generation or UNKNOWN)] += 1
+        self.readers[reader_model(selected_reader(report))] += 1
+        for name in set(middleware_versions(report.environment)):
+            self.middleware[clean(name)] += 1
+        self._certificates(report, source, card)
+
+    def _certificates(self, report: Report, source: str, card: Card | None) -> None:
+        for cert in report.certificates:
+            end = parse_time(cert.not_after)
             if end is None:
                 continue
             days = math.floor((end - self.at).total_seconds() / 86400)
             if days > WINDOWS[-1]:
                 continue
-            serial = str(cert.get("serial") or "")
+            serial = clean(cert.serial or "")
             # The keyed hash of a redacted serial names the certificate as well as the serial itself.
-            key = str(cert.get("serial_hmac") or serial or f"{source}#{cert.get('role')}")
-            entry = ExpiringCertificate(days, str(cert.get("not_after")), str(cert.get("role")),
-                                        str(cert.get("card_number") or card.get("card_number") or "-"), serial or "-",
-                                        source, str(report.get("generated_at") or ""))
+            key = str(cert.serial_hmac or serial or f"{source}#{cert.role}")
+            number = cert.card_number or (card.card_number if card is not None else None) or "-"
+            entry = ExpiringCertificate(days, clean(str(cert.not_after)), clean(cert.role), clean(number),
+                                        serial or "-", source, clean(report.generated_at or ""))
             known = self.certificates.get(key)
             if known is None or (entry.generated_at, entry.file) > (known.generated_at, known.file):
                 self.certificates[key] = entry
@@ -103,15 +121,13 @@ class FleetSummary:
         return out
 
 
-def selected_reader(report: dict[str, Any]) -> str | None:
-    card = report.get("card") or {}
-    if card.get("reader"):
-        return str(card["reader"])
-    for r in report.get("readers") or []:
-        if r.get("selected"):
-            return str(r.get("name"))
-    readers = report.get("readers") or []
-    return str(readers[0].get("name")) if readers else None
+def selected_reader(report: Report) -> str | None:
+    if report.card is not None and report.card.reader:
+        return clean(report.card.reader)
+    for r in report.readers:
+        if r.selected:
+            return clean(r.name)
+    return clean(report.readers[0].name) if report.readers else None
 
 
 _SLOT = re.compile(r"(?:\s+\d{1,2})+$")                  # PC/SC's " 00 00" (Linux) or " 0" (Windows)
@@ -130,43 +146,23 @@ def reader_model(name: str | None) -> str:
 _MODULE_NAMES = {"cryptolib-legacy": "Cryptolib CPS (legacy module)", "opensc": "OpenSC"}
 
 
-def middleware_versions(environment: Any) -> list[str]:
+def middleware_versions(environment: EnvironmentSection | None) -> list[str]:
     """"name version" of each middleware the environment section reports.
 
     Read (docs/helpdesk-report.md): ``environment.cryptolib`` {installed,
     version} and the card modules of ``environment.modules`` (OpenSC...,
-    version from their PKCS#11 probe), as ``cpsdiag env`` writes them; or an
-    ``environment.middleware`` list of {name, version, installed} / mapping
-    name -> that object or a version string.
+    version from their PKCS#11 probe), as ``cpsdiag env`` writes them.
     """
-    if not isinstance(environment, dict):
+    if environment is None:
         return [NOT_REPORTED]
-    found = environment.get("middleware")
-    items: list[tuple[str, Any]] = []
-    if isinstance(found, list):
-        items = [(str(m.get("name") or m.get("product") or m.get("label") or "?"), m)
-                 for m in found if isinstance(m, dict)]
-    elif isinstance(found, dict):
-        items = [(str(v.get("name") or k) if isinstance(v, dict) else str(k), v) for k, v in found.items()]
-    else:
-        if isinstance(environment.get("cryptolib"), dict):
-            items.append(("Cryptolib CPS", environment["cryptolib"]))
-        for m in environment.get("modules") or []:
-            if isinstance(m, dict) and (m.get("kind") in _MODULE_NAMES or m.get("kind") == "other"):
-                probe = m.get("probe") or {}
-                items.append((_MODULE_NAMES.get(m["kind"]) or str(m.get("name") or "?"),
-                              {"version": probe.get("library_version")}))
-    out = []
-    for name, value in items:
-        if isinstance(value, dict):
-            if value.get("installed") is False:
-                out.append(f"{name} (not installed)")
-                continue
-            version = value.get("version")
-        else:
-            version = value
-        out.append(f"{name} {version}" if version else f"{name} (version unknown)")
-    return out or [NOT_REPORTED]
+    lib = environment.cryptolib
+    items: list[tuple[str, bool, str | None]] = [("Cryptolib CPS", lib.installed, lib.version)]
+    for m in environment.modules:
+        if m.kind in _MODULE_NAMES or m.kind == "other":
+            items.append((_MODULE_NAMES.get(m.kind) or m.name or "?", True,
+                          m.probe.library_version if m.probe is not None else None))
+    return [f"{name} (not installed)" if not installed else f"{name} {version}" if version
+            else f"{name} (version unknown)" for name, installed, version in items]
 
 
 # -- reading -------------------------------------------------------------------------------------------
@@ -192,36 +188,44 @@ def iter_files(paths: Iterable[Path | str]) -> Iterator[str]:
                 continue
 
 
-def summarize(paths: Iterable[Path | str], at: datetime | None = None) -> FleetSummary:
+def summarize(paths: Iterable[Path | str], at: datetime | None = None,
+              progress: Callable[[int], None] | None = None) -> FleetSummary:
+    """Counts over every report found; ``progress(files seen)`` is called after each file."""
     summary = FleetSummary(at=at or datetime.now(timezone.utc))
-    for path in iter_files(paths):
+    for n, path in enumerate(iter_files(paths), 1):
+        shown = clean(path)
         try:
-            report = load_report(path)
+            loaded = read_report(path)
         except BundleError as exc:
             # The manifest.json of an unzipped bundle is not a report, and not a failure either.
-            if os.path.basename(path) == "manifest.json" and "not a cpsdiag report" in str(exc):
-                continue
-            summary.skip(path, str(exc).removeprefix(f"{path}: "))
-            continue
-        summary.add(report, path)
+            if not (os.path.basename(path) == "manifest.json" and "not a cpsdiag report" in str(exc)):
+                summary.skip(shown, clean(str(exc).removeprefix(f"{path}: ")))
+        else:
+            summary.add(loaded.report, shown)
+            if loaded.integrity.tampered:
+                summary.flag_tampered(shown, tuple(clean(p) for p in loaded.integrity.problems))
+        if progress is not None:
+            progress(n)
     return summary
 
 
 # -- output ---------------------------------------------------------------------------------------------
 
 
-def _cert_dict(c: ExpiringCertificate) -> dict[str, Any]:
+def _cert_dict(c: ExpiringCertificate) -> dict[str, object]:
     return {"days_left": c.days_left, "not_after": c.not_after, "role": c.role, "card": c.card, "serial": c.serial,
             "file": c.file, "generated_at": c.generated_at}
 
 
-def _head(summary: FleetSummary) -> dict[str, Any]:
+def _head(summary: FleetSummary) -> dict[str, object]:
     return {
         "schema": SUMMARY_SCHEMA,
         "at": summary.at.astimezone(timezone.utc).isoformat().replace("+00:00", "Z"),
         "reports": summary.reports,
         "skipped": summary.skipped,
         "skipped_files": [{"file": f, "reason": r} for f, r in summary.skipped_sample],
+        "tampered": summary.tampered,
+        "tampered_files": [{"file": f, "reason": r} for f, r in summary.tampered_sample],
         "verdicts": dict(summary.verdicts.most_common()),
         "severities": dict(summary.severities.most_common()),
         "findings": [{"code": code, "severity": sev, "count": n}
@@ -233,17 +237,17 @@ def _head(summary: FleetSummary) -> dict[str, Any]:
     }
 
 
-def summary_dict(summary: FleetSummary) -> dict[str, Any]:
+def summary_dict(summary: FleetSummary) -> dict[str, object]:
     """The ``cpsdiag.summary/1`` document."""
     return {**_head(summary), "certificates": [_cert_dict(c) for c in summary.expiring()]}
 
 
-def write_json(summary: FleetSummary, out: TextIO) -> None:
+def write_json(summary: FleetSummary, out: TextIO, ascii_only: bool = False) -> None:
     """summary_dict() as JSON, the certificate list written one entry at a time (the only part that can be long)."""
-    head = json.dumps(_head(summary), ensure_ascii=False, indent=2)
+    head = json.dumps(_head(summary), ensure_ascii=ascii_only, indent=2)
     out.write(head[:-2] + ',\n  "certificates": [')
     for i, c in enumerate(summary.expiring()):
-        out.write(("," if i else "") + "\n    " + json.dumps(_cert_dict(c), ensure_ascii=False))
+        out.write(("," if i else "") + "\n    " + json.dumps(_cert_dict(c), ensure_ascii=ascii_only))
     out.write("\n  ]\n}\n" if summary.certificates else "]\n}\n")
 
 
@@ -257,6 +261,7 @@ def write_csv(summary: FleetSummary, out: TextIO) -> None:
 
     row("reports", "read", summary.reports)
     row("reports", "skipped", summary.skipped)
+    row("reports", "tampered", summary.tampered)
     for key, n in summary.verdicts.most_common():
         row("verdict", key, n)
     for (code, sev), n in sorted(summary.findings.items(), key=lambda kv: (-kv[1], kv[0])):
@@ -278,7 +283,7 @@ def _window(days: int) -> int:
     return next(w for w in WINDOWS if days <= w)
 
 
-def render_summary(summary: FleetSummary, console: Any) -> None:
+def render_summary(summary: FleetSummary, console: Console) -> None:
     from rich.table import Table
     from rich.text import Text
 
@@ -286,6 +291,9 @@ def render_summary(summary: FleetSummary, console: Any) -> None:
 
     console.print(Text(_("{reports} reports read, {skipped} files skipped").format(
         reports=summary.reports, skipped=summary.skipped), style="bold"))
+    if summary.tampered:
+        console.print(Text(_("{n} bundles were changed after they were written (their files do not match their "
+                             "manifest): see the list below.").format(n=summary.tampered), style="bold red"))
 
     def counts(title: str, rows: list[tuple[str, ...]], headers: tuple[str, ...]) -> None:
         table = Table(title=title, title_justify="left", title_style="bold", box=None, padding=(0, 2))

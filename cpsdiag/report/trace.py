@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Iterable
 
 from cpsdiag import __version__
 from cpsdiag.iso7816.sw import describe
 from cpsdiag.report.redact import Redactor
+from cpsdiag.report.schema import Report
+
+if TYPE_CHECKING:
+    from cpsdiag.transport.base import ApduRecord
 
 INS_NAMES = {0xA4: "SELECT", 0xB0: "READ BINARY", 0xB1: "READ BINARY", 0xC0: "GET RESPONSE", 0xCA: "GET DATA",
              0xCB: "GET DATA", 0x20: "VERIFY", 0x22: "MANAGE SECURITY ENVIRONMENT", 0x2A: "PERFORM SECURITY OPERATION",
@@ -39,11 +43,12 @@ class TraceEntry:
     seconds: float
 
 
-def certificate_file_ids(report: dict[str, Any]) -> set[bytes]:
+def certificate_file_ids(report: Report) -> set[bytes]:
     """The file identifiers (last two bytes of the path) of the card's certificate files."""
-    paths: list[str] = [str(c.get("path") or "") for c in report.get("certificates") or []]
-    card = report.get("card") or {}
-    paths += [str(c.get("path") or "") for c in ((card.get("pkcs15") or {}).get("certificates") or [])]
+    paths: list[str] = [c.path or "" for c in report.certificates]
+    card = report.card
+    if card is not None and card.pkcs15 is not None:
+        paths += [c.path or "" for c in card.pkcs15.certificates]
     out = set()
     for path in paths:
         compact = re.sub(r"[\s:]", "", path)
@@ -72,7 +77,7 @@ def _looks_like_certificate(data: bytes) -> bool:
     return len(data) >= 8 and data[0] == 0x30 and data[1] in (0x82, 0x83) and data[4 if data[1] == 0x82 else 5] == 0x30
 
 
-def redact_trace(records: Iterable[Any], redactor: Redactor | None, certificate_fids: set[bytes] = frozenset(),
+def redact_trace(records: Iterable[ApduRecord], redactor: Redactor | None, certificate_fids: set[bytes] = frozenset(),
                  certificate_blobs: Iterable[bytes] = ()) -> list[TraceEntry]:
     """The trace with certificate contents left out and identifying bytes masked (``redactor`` None: as recorded).
 
@@ -135,19 +140,17 @@ def _wrapped(prefix: str, hexed: str) -> list[str]:
     return [prefix + " ".join(tokens[i:i + HEX_BYTES_PER_LINE]) for i in range(0, len(tokens), HEX_BYTES_PER_LINE)]
 
 
-def trace_text(entries: list[TraceEntry], report: dict[str, Any]) -> str:
+def trace_text(entries: list[TraceEntry], report: Report) -> str:
     """apdu-trace.txt: every exchange, its time, its status word and what it means (technical, in English)."""
-    card = report.get("card") or {}
-    apdu = report.get("apdu") or {}
-    redaction = report.get("redaction") or {}
+    card, apdu = report.card, report.apdu
     total_ms = sum(e.seconds for e in entries) * 1000
     lines = [f"cpsdiag {__version__}: APDU trace",
-             f"Reader: {card.get('reader') or '-'}   Protocol: {card.get('protocol') or '-'}   "
-             f"ATR: {card.get('atr') or '-'}",
-             f"{len(entries)} commands, {apdu.get('bytes_sent', 0)} bytes sent, {apdu.get('bytes_received', 0)} "
+             f"Reader: {card.reader if card else '-'}   Protocol: {(card.protocol if card else None) or '-'}   "
+             f"ATR: {(card.atr if card else None) or '-'}",
+             f"{len(entries)} commands, {apdu.bytes_sent} bytes sent, {apdu.bytes_received} "
              f"bytes received (status words included), {total_ms:.2f} ms at the card.",
              "PIN data (VERIFY, CHANGE REFERENCE DATA, RESET RETRY COUNTER) is always shown as **."]
-    if redaction.get("applied"):
+    if report.redaction and report.redaction.applied:
         lines.append("Redacted: certificate contents are left out; bytes of identifying values are shown as **.")
     else:
         lines.append("NOT redacted (--no-redact): responses are shown as the card sent them.")

@@ -1,7 +1,7 @@
-"""What the console and HTML views show, computed from a ``cpsdiag.report/1`` dict alone.
+"""What the console and HTML views show, computed from a ``cpsdiag.report/1`` record alone.
 
 The console (``check`` and ``report show``), ``report summarize`` and the
-HTML page all work from the report dict, so they cannot disagree: nothing
+HTML page all work from the report record (``schema.Report``), so they cannot disagree: nothing
 here needs live objects, and a bundle read years later shows what the check
 showed.
 """
@@ -10,16 +10,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
 
 from cpsdiag.diag.catalog import Rendered
 from cpsdiag.i18n import N_, _, language
 from cpsdiag.report.redact import parse_rfc4514
+from cpsdiag.report.schema import Certificate, Report
+from cpsdiag.report.schema import Finding as FindingRecord
 
 SEVERITIES = ("ok", "info", "warning", "error")
 VERDICT_LABELS = {"ok": N_("OK: the card and the workstation are ready"),
                   "warning": N_("Works, with warnings"),
                   "error": N_("Problem found")}
+# `cpsdiag cert` judges certificate files: its verdict speaks of them, not of a card or a workstation.
+CERTFILE_VERDICT_LABELS = {"ok": N_("OK: the certificates are valid and trusted"),
+                           "warning": N_("Valid, with warnings"),
+                           "error": N_("Problem found")}
 # The issuer attributes Test SSL shows: RFC 4514 short names and their OIDs.
 _ISSUER_TYPES = {"O": ("O", "2.5.4.10"), "OU": ("OU", "2.5.4.11"), "CN": ("CN", "2.5.4.3")}
 
@@ -36,24 +41,22 @@ def verdict_label(verdict: str) -> str:
     return _(VERDICT_LABELS.get(verdict, VERDICT_LABELS["error"]))
 
 
-def rendered_findings(report: dict[str, Any]) -> list[Rendered]:
+def rendered_findings(report: Report) -> list[Rendered]:
     """The findings' texts: as stored when the report is in the current language, else from the catalogue."""
-    same_language = report.get("language") == language()
+    same_language = report.language == language()
     out = []
-    for f in report.get("findings") or []:
-        severity = str(f.get("severity"))
-        stored = Rendered(str(f.get("code")), severity if severity in SEVERITIES else "error", str(f.get("step")),
-                          f.get("title") or "", f.get("detail") or "", f.get("remedy"))
+    for f in report.findings:
+        stored = Rendered(f.code, f.severity, f.step, f.title, f.detail, f.remedy)
         out.append(stored if same_language else _rerender(f, stored))
     return out
 
 
-def _rerender(f: dict[str, Any], stored: Rendered) -> Rendered:
+def _rerender(f: FindingRecord, stored: Rendered) -> Rendered:
     from cpsdiag.diag.catalog import render
     from cpsdiag.diag.findings import Finding, Severity
 
     try:
-        return render(Finding(stored.code, Severity(stored.severity), stored.step, dict(f.get("params") or {})))
+        return render(Finding(stored.code, Severity(stored.severity), stored.step, dict(f.params)))
     except (ValueError, KeyError, IndexError):
         return stored          # a code this version does not know: the report's own words
 
@@ -69,7 +72,7 @@ def remedies(rendered: list[Rendered]) -> list[Rendered]:
     return out
 
 
-def parse_time(value: Any) -> datetime | None:
+def parse_time(value: object) -> datetime | None:
     """An ISO time from a report (trailing Z allowed), as an aware UTC datetime; None when it is not one."""
     if not isinstance(value, str):
         return None
@@ -80,158 +83,121 @@ def parse_time(value: Any) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
-def utc_minutes(iso: str | None) -> str:
+def utc_minutes(iso: object) -> str:
     """2028-11-22T21:42:04Z -> 2028-11-22 21:42 UTC, as the console prints dates."""
-    if not iso:
+    if not isinstance(iso, str) or not iso:
         return "-"
-    try:
-        moment = datetime.fromisoformat(iso.replace("Z", "+00:00"))
-    except ValueError:
+    moment = parse_time(iso)
+    if moment is None:
         return iso
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(timezone.utc)
-    return moment.strftime("%Y-%m-%d %H:%M UTC")
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 
 
-def issuer_part(cert: dict[str, Any], short: str) -> str:
+def issuer_part(cert: Certificate, short: str) -> str:
     """Values of one issuer attribute in certificate order (Test SSL's ORGANISATION, AUTORITE, CLASSE)."""
     names = _ISSUER_TYPES[short]
-    rdns = parse_rfc4514(str(cert.get("issuer") or ""))
+    rdns = parse_rfc4514(cert.issuer or "")
     values = [v for rdn in reversed(rdns) for t, v in rdn if t in names]
     return " / ".join(values) if values else "-"
 
 
-def parsed_certificates(report: dict[str, Any]) -> list[dict[str, Any]]:
+def parsed_certificates(report: Report) -> list[Certificate]:
     """Certificates that could be parsed (an unreadable one has only role, label, path and error)."""
-    return [c for c in report.get("certificates") or [] if "serial" in c]
+    return [c for c in report.certificates if c.parsed]
 
 
-def main_certificate(report: dict[str, Any]) -> dict[str, Any] | None:
+def main_certificate(report: Report) -> Certificate | None:
     certs = parsed_certificates(report)
-    return next((c for c in certs if c.get("role") == "authentication"), certs[0] if certs else None)
+    return next((c for c in certs if c.role == "authentication"), certs[0] if certs else None)
 
 
-def card_was_read(report: dict[str, Any]) -> bool:
-    # card.pkcs15 is filled exactly when the card's files were read (jsonreport.card_dict).
-    card = report.get("card") or {}
-    return card.get("pkcs15") is not None
+def card_was_read(report: Report) -> bool:
+    # card.pkcs15 is filled exactly when the card's files were read (jsonreport.card_record).
+    return report.card is not None and report.card.pkcs15 is not None
 
 
-def identity_rows(cert: dict[str, Any]) -> list[PanelRow]:
+def identity_rows(cert: Certificate) -> list[PanelRow]:
     """What ANS's Test SSL page shows: the issuing authority, then the holder."""
     rows = [PanelRow(_("IGC CPS"), section=True),
             PanelRow(_("Organisation"), issuer_part(cert, "O")),
             PanelRow(_("Authority"), issuer_part(cert, "OU")),
             PanelRow(_("Class"), issuer_part(cert, "CN"))]
-    h = cert.get("holder") or {}
+    h = cert.holder or None
+    if h is None:
+        return rows
     rows += [PanelRow(_("Identity"), section=True),
-             PanelRow(_("Given name"), h.get("given_name") or "-"),
-             PanelRow(_("Surname"), h.get("surname") or "-")]
-    ident = h.get("national_id") or "-"
-    if h.get("id_type"):
-        ident += f"  ({h['id_type']})"
+             PanelRow(_("Given name"), h.given_name or "-"),
+             PanelRow(_("Surname"), h.surname or "-")]
+    ident = h.national_id or "-"
+    if h.id_type:
+        ident += f"  ({h.id_type})"
     rows.append(PanelRow(_("Identifier"), ident))
-    if h.get("login_id"):
-        rows.append(PanelRow(_("To type for e-CPS / Pro Santé Connect"), h["login_id"]))
-    if h.get("profession") or h.get("title"):
-        code = f" ({h['profession_code']})" if h.get("profession_code") is not None else ""
-        rows.append(PanelRow(_("Profession"), (h.get("profession") or h.get("title")) + code))
-    structure = h.get("structure") or {}
-    if structure.get("name"):
-        rows.append(PanelRow(_("Structure"), " — ".join(
-            filter(None, [structure.get("name"), structure.get("unit"), structure.get("state")]))))
+    if h.login_id:
+        rows.append(PanelRow(_("To type for e-CPS / Pro Santé Connect"), h.login_id))
+    if h.profession or h.title:
+        code = f" ({h.profession_code})" if h.profession_code is not None else ""
+        rows.append(PanelRow(_("Profession"), (h.profession or h.title or "") + code))
+    structure = h.structure
+    if structure is not None and structure.name:
+        rows.append(PanelRow(_("Structure"), " — ".join(filter(None, [structure.name, structure.unit,
+                                                                       structure.state]))))
     return rows
 
 
-def certificate_rows(cert: dict[str, Any], title: str | None = None) -> list[PanelRow]:
+def certificate_rows(cert: Certificate, title: str | None = None) -> list[PanelRow]:
     role_titles = {"authentication": _("Authentication certificate"), "signature": _("Signature certificate")}
-    rows = [PanelRow(title or role_titles.get(str(cert.get("role")), str(cert.get("label"))), section=True),
-            PanelRow(_("Serial number"), str(cert.get("serial") or "-")),
-            PanelRow(_("Valid from"), utc_minutes(cert.get("not_before")))]
-    days = cert.get("days_left")
+    rows = [PanelRow(title or role_titles.get(cert.role, str(cert.label)), section=True),
+            PanelRow(_("Serial number"), cert.serial or "-"),
+            PanelRow(_("Valid from"), utc_minutes(cert.not_before))]
+    days = cert.days_left
     left = (_("({days} days left)").format(days=days) if isinstance(days, int) and days >= 0 else _("(expired)"))
-    rows.append(PanelRow(_("Expires on"), utc_minutes(cert.get("not_after")) + "  " + left))
-    chain = cert.get("chain")
-    if chain is not None and chain.get("trusted"):
-        rows.append(PanelRow(_("Verification"), _("SUCCESS") + f"  ({chain.get('anchor')})", status="ok"))
+    rows.append(PanelRow(_("Expires on"), utc_minutes(cert.not_after) + "  " + left))
+    chain = cert.chain or None
+    if chain is not None and chain.trusted:
+        rows.append(PanelRow(_("Verification"), _("SUCCESS") + f"  ({chain.anchor})", status="ok"))
     else:
-        detail = f"  ({chain.get('detail')})" if chain is not None else ""
+        detail = f"  ({chain.detail})" if chain is not None else ""
         rows.append(PanelRow(_("Verification"), _("FAILURE") + detail, status="error"))
     return rows
 
 
-def holder_panel(report: dict[str, Any]) -> list[PanelRow] | None:
+def holder_panel(report: Report) -> list[PanelRow] | None:
     """The card and holder panel, or None when there is neither a certificate nor a card read."""
     certs = parsed_certificates(report)
     read = card_was_read(report)
     if not certs and not read:
         return None
-    card = report.get("card") or {}
+    card = report.card
     main = main_certificate(report)
     rows: list[PanelRow] = []
     if main is not None:
         rows += identity_rows(main)
-    if read or card.get("model") is not None:
+    if read or (card is not None and card.model is not None):
         rows.append(PanelRow(_("Card"), section=True))
         parts = []
-        if card.get("model") is not None:
-            parts.append(str(card["model"]))
-        if main is not None and main.get("card_type_label"):
-            parts.append(str(main["card_type_label"]))
-        if any(c.get("test_card") for c in certs):
+        if card is not None and card.model is not None:
+            parts.append(card.model)
+        if main is not None and main.card_type_label:
+            parts.append(main.card_type_label)
+        if any(c.test_card for c in certs):
             parts.append(_("TEST card"))
         rows.append(PanelRow(_("Type"), ", ".join(parts) or "-"))
-        if read and card.get("card_number") is not None:
-            rows.append(PanelRow(_("Card number"), str(card["card_number"])))
-        pin = card.get("pin")
+        if read and card is not None and card.card_number is not None:
+            rows.append(PanelRow(_("Card number"), card.card_number))
+        pin = card.pin if card is not None else None
         if read and pin is not None:
-            maximum = pin.get("max_tries") if pin.get("max_tries") is not None else "?"
-            rows.append(PanelRow(_("PIN"), _("blocked") if pin.get("blocked") else _(
-                "{left} of {max} tries left").format(left=pin.get("tries_left"), max=maximum)))
+            maximum = pin.max_tries if pin.max_tries is not None else "?"
+            rows.append(PanelRow(_("PIN"), _("blocked") if pin.blocked else _(
+                "{left} of {max} tries left").format(left=pin.tries_left, max=maximum)))
     for cert in certs:
         rows += certificate_rows(cert)
     return rows
 
 
-def trace_summary(report: dict[str, Any]) -> str | None:
+def trace_summary(report: Report) -> str | None:
     """The closing line of the console, when the card was connected (the trace exists)."""
-    card = report.get("card") or {}
     # card.protocol is set exactly when a connection was made, which is when the trace exists.
-    if card.get("protocol") is None:
+    if report.card is None or report.card.protocol is None:
         return None
-    count = (report.get("apdu") or {}).get("count", 0)
-    ms = (report.get("timings_ms") or {}).get("total", 0)
-    return _("{count} commands exchanged with the card in {ms:.0f} ms.").format(count=count, ms=ms)
-
-
-def environment_rows(report: dict[str, Any]) -> list[PanelRow]:
-    """A short workstation summary for the console (the full inventory is ``cpsdiag env``)."""
-    env = report.get("environment")
-    if not isinstance(env, dict):
-        return []
-    rows: list[PanelRow] = []
-    system = env.get("system") or {}
-    if system:
-        rows.append(PanelRow(_("System"), " ".join(str(p) for p in (system.get("os_name"), system.get("os_version"),
-                                                                    system.get("architecture")) if p) or "-"))
-    pcsc = env.get("pcsc") or {}
-    service = pcsc.get("service") or {}
-    if service:
-        state = _("running") if service.get("running") else _("not running")
-        rows.append(PanelRow(_("PC/SC service"), f"{service.get('name') or '-'}: {state}"
-                             + (f", {service['version']}" if service.get("version") else "")))
-    cryptolib = env.get("cryptolib") or {}
-    if cryptolib:
-        rows.append(PanelRow("Cryptolib CPS", (cryptolib.get("version") or _("version unknown"))
-                             if cryptolib.get("installed") else _("not installed")))
-    modules = [m.get("name") or m.get("path") for m in env.get("modules") or [] if m.get("kind") not in ("nss",)]
-    if modules:
-        rows.append(PanelRow(_("PKCS#11 modules"), ", ".join(str(m) for m in modules)))
-    from cpsdiag.env.render import PROXY_SOURCES
-
-    proxies = [f"{server.get('url')} ({_(PROXY_SOURCES.get(source.get('source'), str(source.get('source'))))})"
-               for source in env.get("proxy") or [] if isinstance(source, dict)
-               for server in [(source.get("servers") or {}).get("https")] if isinstance(server, dict)]
-    if proxies:
-        rows.append(PanelRow(_("Proxy"), ", ".join(proxies)))
-    return rows
+    ms = report.timings_ms.get("total", 0)
+    return _("{count} commands exchanged with the card in {ms:.0f} ms.").format(count=report.apdu.count, ms=ms)

@@ -35,33 +35,15 @@ def known_authorities() -> tuple[Any, ...]:
     from pathlib import Path
 
     from cpsdiag.pki.anchors import bundled_anchors
+    from cpsdiag.tls.trust import load_pem_certificates
 
     found = [a.info.certificate for a in bundled_anchors()]
     try:
         import certifi
     except ImportError:         # a packager that strips it: IGC-Santé only
         return tuple(found)
-    found += _load_each(Path(certifi.where()).read_bytes())
+    found += load_pem_certificates(Path(certifi.where()).read_bytes())
     return tuple(found)
-
-
-def _load_each(pem: bytes) -> list[Any]:
-    """Every certificate of a bundle that parses; one an older root got wrong (a negative serial) is skipped
-    rather than failing the whole list."""
-    import re
-    import warnings
-
-    from cryptography import x509
-
-    out = []
-    for block in re.findall(rb"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", pem, re.S):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            try:
-                out.append(x509.load_pem_x509_certificate(block))
-            except ValueError:
-                continue
-    return out
 
 
 def issued_by_known_authority(chain_der: list[bytes]) -> bool | None:

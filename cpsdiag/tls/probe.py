@@ -13,7 +13,7 @@ import socket
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from cpsdiag import __version__
 from cpsdiag.errors import SIGNATURE_REFUSED, UsageError
@@ -25,6 +25,8 @@ from cpsdiag.net.url import parse_url as parse_endpoint
 from cpsdiag.tls.signer import CannotSign, CardSigner
 
 TLS13, TLS12 = (3, 4), (3, 3)
+MAX_URL_LENGTH = 2048               # what browsers and servers commonly accept
+ATTEMPT_LABELS = {"tls13-pss": "TLS 1.3", "tls13": "TLS 1.3", "tls12-pkcs1": "TLS 1.2"}
 VERSION_NAMES = {(3, 1): "TLS 1.0", (3, 2): "TLS 1.1", (3, 3): "TLS 1.2", (3, 4): "TLS 1.3"}
 
 
@@ -72,10 +74,16 @@ class TlsProbeResult:
 
 def parse_url(url: str) -> Endpoint:
     """The --tls URL, or a usage error naming what is wrong (before the card is touched)."""
+    from cpsdiag.printable import shown
+
+    if len(url) > MAX_URL_LENGTH:
+        raise UsageError(f"--tls: a URL of {len(url)} characters (at most {MAX_URL_LENGTH})")
+    if any(ch.isspace() or not ch.isprintable() for ch in url):
+        raise UsageError(f"--tls {shown(mask_url(url))}: a URL cannot hold spaces or control characters")
     try:
         return parse_endpoint(url, ("https",))
     except BadUrl as exc:
-        raise UsageError(f"--tls {mask_url(url.strip())!r}: {exc}") from None
+        raise UsageError(f"--tls {shown(mask_url(url))}: {exc}") from None
 
 
 def _scheme_name(alg: tuple[int, int]) -> str:
@@ -198,7 +206,7 @@ def _attempt(name: str, target: Endpoint, proxy: ProxyServer | None, chain: Any,
     try:
         with _capture_certificate_requests(requests):
             try:
-                # No SNI for an IP address (RFC 6066 §3), as browsers do.
+                # No SNI for an IP address (RFC 6066 §3), as browsers do; tlslite refuses one anyway.
                 conn.handshakeClientCert(chain, key, settings=_settings(name), serverName=target.server_name)
                 attempt.version = VERSION_NAMES.get(tuple(conn.version), str(conn.version))
                 suite = conn.session.cipherSuite
@@ -244,8 +252,12 @@ def _attempt(name: str, target: Endpoint, proxy: ProxyServer | None, chain: Any,
 
 
 def probe(url: str, signer: CardSigner, client_cert_der: bytes, *, issuer_der: bytes | None = None,
-          ca_file: Any = None, timeout: float = 10.0, proxies: ProxySettings | None = None) -> TlsProbeResult:
-    """Run the handshakes the card's capabilities call for against ``url`` (through the proxy that applies)."""
+          ca_file: Any = None, timeout: float = 10.0, proxies: ProxySettings | None = None,
+          on_attempt: Callable[[str], None] | None = None) -> TlsProbeResult:
+    """Run the handshakes the card's capabilities call for against ``url`` (through the proxy that applies).
+
+    ``on_attempt("host:port (TLS 1.3)")`` is told of each handshake as it starts (a progress display);
+    through a proxy it reads ``"host:port (TLS 1.3, proxy http://proxy:3128)"``."""
     from cryptography import x509
     from tlslite import X509, X509CertChain
 
@@ -261,7 +273,10 @@ def probe(url: str, signer: CardSigner, client_cert_der: bytes, *, issuer_der: b
     numbers = x509.load_der_x509_certificate(client_cert_der).public_key().public_numbers()
     key = CardRSAKey(numbers.n, numbers.e, signer)
     plan = ["tls13-pss"] if "pss" in signer.schemes else ["tls13", "tls12-pkcs1"]
+    via = f", proxy {route.proxy.url}" if route.proxy is not None else ""
     for name in plan:
+        if on_attempt is not None:
+            on_attempt(f"{target.authority} ({ATTEMPT_LABELS[name]}{via})")
         try:
             attempt = _attempt(name, target, route.proxy, chain, key, timeout)
         except NetError as exc:

@@ -10,9 +10,11 @@ checks the chain; the page says what cpsdiag's own validation concludes.
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import html
 import ipaddress
 import json
+import shutil
 import socket
 import ssl
 import tempfile
@@ -23,7 +25,9 @@ from pathlib import Path
 from typing import Any
 
 from cpsdiag import __version__
+from cpsdiag.errors import UsageError
 from cpsdiag.i18n import _
+from cpsdiag.printable import escape_controls, shown
 
 VERSIONS = {"1.2": ssl.TLSVersion.TLSv1_2, "1.3": ssl.TLSVersion.TLSv1_3}
 
@@ -64,7 +68,7 @@ def make_server_certificate(hosts: list[str], folder: Path) -> tuple[Path, Path,
         try:
             names.append(x509.IPAddress(ipaddress.ip_address(h)))
         except ValueError:
-            names.append(x509.DNSName(h))
+            names.append(x509.DNSName(h.encode("idna").decode("ascii")))     # an IDN in its DNS form
     cert = (x509.CertificateBuilder()
             .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, hosts[0])]))
             .issuer_name(ca_name).public_key(key.public_key()).serial_number(x509.random_serial_number())
@@ -177,11 +181,8 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, fmt: str, *args: Any) -> None:
         import sys
 
-        sys.stderr.write(f"testssl-server: {self.address_string()} {fmt % args}\n")
-
-
-class _Server6(ThreadingHTTPServer):
-    address_family = socket.AF_INET6
+        # The request line comes from the network: its control characters must not reach the terminal raw.
+        sys.stderr.write(escape_controls(f"testssl-server: {self.address_string()} {fmt % args}") + "\n")
 
 
 def server_url(host: str, port: int) -> str:
@@ -190,34 +191,121 @@ def server_url(host: str, port: int) -> str:
     return f"https://[{host}]:{port}/" if ":" in host else f"https://{host}:{port}/"
 
 
-def build_server(config: ServerConfig, lang: str = "fr") -> tuple[ThreadingHTTPServer, Path]:
-    """The server, ready to serve_forever(), and the CA file clients should trust for it."""
+def _check_certificate_and_key(cert: Path, key: Path) -> None:
+    """Name which of --cert and --key is wrong (OpenSSL only says "PEM lib")."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+    try:
+        certificate = x509.load_pem_x509_certificates(Path(cert).read_bytes())[0]
+    except (ValueError, IndexError, OSError):
+        raise UsageError(f"--cert {shown(cert)}: no PEM certificate in it (-----BEGIN CERTIFICATE-----)") from None
+    try:
+        private_key = load_pem_private_key(Path(key).read_bytes(), password=None)
+    except TypeError:
+        raise UsageError(f"--key {shown(key)}: the private key is encrypted; give it unencrypted") from None
+    except Exception:  # cryptography's errors vary with the key type: all mean "not a key"
+        raise UsageError(f"--key {shown(key)}: no PEM private key in it (-----BEGIN PRIVATE KEY-----)") from None
+    if private_key.public_key().public_numbers() != certificate.public_key().public_numbers():
+        raise UsageError(f"--key {shown(key)}: this key does not belong to the certificate {shown(cert)}")
+
+
+def _tls_context(config: ServerConfig, cert: Path, key: Path, pem: str) -> ssl.SSLContext:
+    if config.cert is not None:
+        _check_certificate_and_key(cert, key)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    try:
+        context.load_cert_chain(str(cert), str(key))
+    except (ssl.SSLError, OSError, ValueError) as exc:
+        # OpenSSL's own words ("PEM lib", "key values mismatch") say which of the two is wrong.
+        reason = getattr(exc, "reason", None) or getattr(exc, "strerror", None) or str(exc)
+        raise UsageError(f"--cert {shown(cert)} --key {shown(key)}: not a PEM certificate and its private key "
+                         f"({reason})") from None
+    context.verify_mode = ssl.CERT_REQUIRED
+    context.load_verify_locations(cadata=pem)
+    context.minimum_version = VERSIONS[min(config.versions)]
+    context.maximum_version = VERSIONS[max(config.versions)]
+    return context
+
+
+class TestSslServer(ThreadingHTTPServer):
+    """The HTTPS server; closing it also removes the folder of its ephemeral certificate."""
+
+    temp_folder: Path | None = None
+
+    def server_close(self) -> None:
+        super().server_close()
+        if self.temp_folder is not None:
+            shutil.rmtree(self.temp_folder, ignore_errors=True)
+            self.temp_folder = None
+
+
+def _bind(config: ServerConfig, handler: type) -> TestSslServer:
+    """The listening server; a UsageError naming --host or --port when the address cannot be used."""
+    try:
+        family = socket.AF_INET6 if ipaddress.ip_address(config.host).version == 6 else socket.AF_INET
+    except ValueError:
+        family = socket.AF_INET
+    server_class = type("Server", (TestSslServer,), {"address_family": family, "daemon_threads": True})
+    try:
+        return server_class((config.host, config.port), handler)
+    except socket.gaierror as exc:
+        raise UsageError(f"--host {shown(config.host)}: cannot be resolved ({exc.strerror or exc})") from None
+    except UnicodeError as exc:
+        raise UsageError(f"--host {shown(config.host)}: not a valid host name ({exc})") from None
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise UsageError(f"--port {config.port}: already in use on {config.host} (another program listens "
+                             "there; choose another port)") from None
+        if exc.errno == errno.EACCES:
+            raise UsageError(f"--port {config.port}: this user may not listen on it (ports below 1024 need "
+                             "privileges)") from None
+        if exc.errno == errno.EADDRNOTAVAIL:
+            raise UsageError(f"--host {shown(config.host)}: not an address of this computer") from None
+        raise UsageError(f"--host {shown(config.host)} --port {config.port}: cannot listen there "
+                         f"({exc.strerror or exc})") from None
+
+
+def build_server(config: ServerConfig, lang: str = "fr") -> tuple[TestSslServer, Path]:
+    """The server, ready to serve_forever(), and the CA file clients should trust for it.
+
+    Raises UsageError, naming the option, for an address that cannot be used or a certificate
+    and key that cannot be loaded. An ephemeral certificate lives in a temporary folder until
+    server_close(); its private key is deleted as soon as it is loaded, so that not even a
+    killed server leaves it behind.
+    """
+    folder = None
     if config.cert and config.key:
         cert, key, ca = config.cert, config.key, config.cert
     else:
         folder = Path(tempfile.mkdtemp(prefix="cpsdiag-testssl-"))
         hosts = [config.host, "localhost", "127.0.0.1", "::1"] if config.host not in ("0.0.0.0", "::") else \
             ["localhost", "127.0.0.1", "::1"]
-        cert, key, ca = make_server_certificate(hosts, folder)
-    if config.ca_out:
-        Path(config.ca_out).write_bytes(Path(ca).read_bytes())
-        ca = Path(config.ca_out)
-    pem, infos = trust_bundle(config)
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(str(cert), str(key))
-    context.verify_mode = ssl.CERT_REQUIRED
-    context.load_verify_locations(cadata=pem)
-    context.minimum_version = VERSIONS[min(config.versions)]
-    context.maximum_version = VERSIONS[max(config.versions)]
-    handler = type("Handler", (_Handler,), {"anchors": infos, "lang": lang})
-    server_class = _Server6 if ":" in config.host else ThreadingHTTPServer
-    server = server_class((config.host, config.port), handler)
+    try:
+        if folder is not None:
+            cert, key, ca = make_server_certificate(hosts, folder)
+        pem, infos = trust_bundle(config)
+        context = _tls_context(config, cert, key, pem)
+        if folder is not None:
+            Path(key).unlink()
+        if config.ca_out:
+            try:
+                Path(config.ca_out).write_bytes(Path(ca).read_bytes())
+            except OSError as exc:
+                raise UsageError(f"--ca-out {shown(config.ca_out)}: cannot write ({exc.strerror or exc})") from None
+            ca = Path(config.ca_out)
+        handler = type("Handler", (_Handler,), {"anchors": infos, "lang": lang})
+        server = _bind(config, handler)
+    except BaseException:
+        if folder is not None:
+            shutil.rmtree(folder, ignore_errors=True)
+        raise
+    server.temp_folder = folder
     server.socket = context.wrap_socket(server.socket, server_side=True)
-    server.daemon_threads = True
     return server, Path(ca)
 
 
-def serve_in_thread(config: ServerConfig, lang: str = "fr") -> tuple[ThreadingHTTPServer, Path, threading.Thread]:
+def serve_in_thread(config: ServerConfig, lang: str = "fr") -> tuple[TestSslServer, Path, threading.Thread]:
     server, ca = build_server(config, lang)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

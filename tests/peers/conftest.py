@@ -11,6 +11,7 @@ import pytest
 
 from cpsdiag.tls.server import make_server_certificate
 from netsupport import free_port, wait_port
+from prerequisites import require
 
 
 # Names the tests resolve through /etc/hosts in their private mount namespace (never "localhost": a proxy bug
@@ -29,8 +30,7 @@ def server_cert(tmp_path_factory):
 @pytest.fixture(scope="session")
 def test_hosts(stack, tmp_path_factory):
     """SERVICE_HOST, IDN_HOST and PROXY_HOST on loopback, by a bind mount over /etc/hosts in the test namespace."""
-    if not stack.managed:
-        pytest.skip("needs the private mount namespace of a root test run")
+    stack.require_managed()         # the bind mount must stay inside the test run's own mount namespace
     hosts = tmp_path_factory.mktemp("hosts") / "hosts"
     original = Path("/etc/hosts").read_text() if Path("/etc/hosts").exists() else ""
     hosts.write_text(original + f"\n127.0.0.1 {SERVICE_HOST} {IDN_ASCII} {PROXY_HOST}\n")
@@ -78,9 +78,7 @@ def servers():
 
 @pytest.fixture
 def nginx(tmp_path, server_cert, pki, stack, servers):
-    binary = shutil.which("nginx") or "/usr/sbin/nginx"
-    if not os.path.exists(binary):
-        pytest.skip("nginx not installed (Debian package nginx-light)")
+    binary = require("nginx")
 
     def start(protocols: str, ipv6: bool = False, certificate: tuple[Path, Path, Path] | None = None) -> int:
         port = free_port()
@@ -113,13 +111,12 @@ http {{
 
 @pytest.fixture
 def s_server(tmp_path, server_cert, stack, servers):
-    if shutil.which("openssl") is None:
-        pytest.skip("openssl not installed")
+    openssl = require("openssl")
 
     def start(ca_file: Path, *extra: str) -> int:
         port = free_port()
         cert, key, _ = server_cert
-        return servers.spawn(["openssl", "s_server", "-accept", f"127.0.0.1:{port}", "-cert", str(cert),
+        return servers.spawn([openssl, "s_server", "-accept", f"127.0.0.1:{port}", "-cert", str(cert),
                               "-key", str(key), "-Verify", "2", "-verify_return_error", "-CAfile", str(ca_file),
                               "-www", *extra], port)
 
@@ -129,9 +126,6 @@ def s_server(tmp_path, server_cert, stack, servers):
 
 
 # -- squid (Debian's squid-openssl): a forward proxy, one with Basic authentication, one bumping TLS -------------
-
-SQUID_LIBEXEC = Path("/usr/lib/squid")
-
 
 def make_inspection_ca(folder: Path) -> tuple[Path, Path]:
     """A company's TLS-inspection authority, as squid's ssl_bump signs with (cert, key)."""
@@ -165,8 +159,8 @@ class Squid:
 
     user, password = "alice", "Prx-7f3q!Zk9#w"     # "auth": distinctive, searched for in every output
 
-    def __init__(self, kind: str, folder: Path, server_ca: Path):
-        self.kind, self.folder, self.port = kind, folder, free_port()
+    def __init__(self, binary: str, kind: str, folder: Path, server_ca: Path):
+        self.binary, self.kind, self.folder, self.port = binary, kind, folder, free_port()
         self.access_log = folder / "access.log"
         self.cache_log = folder / "cache.log"
         self.inspection_ca: Path | None = None
@@ -179,20 +173,19 @@ class Squid:
         ]
         if kind == "auth":
             htpasswd = folder / "htpasswd"
-            digest = subprocess.run(["openssl", "passwd", "-apr1", self.password], capture_output=True, text=True,
-                                    check=True).stdout.strip()
+            digest = subprocess.run([require("openssl"), "passwd", "-apr1", self.password], capture_output=True,
+                                    text=True, check=True).stdout.strip()
             htpasswd.write_text(f"{self.user}:{digest}\n")
-            lines += [f"auth_param basic program {SQUID_LIBEXEC}/basic_ncsa_auth {htpasswd}",
+            lines += [f"auth_param basic program {require('squid-basic-auth')} {htpasswd}",
                       "auth_param basic realm cpsdiag test proxy", "acl authed proxy_auth REQUIRED",
                       "http_access allow authed"]
         else:
             lines.append("http_access allow localhost")
         lines.append("http_access deny all")
         if kind == "bump":
-            db = folder / "ssl_db"
-            subprocess.run([str(SQUID_LIBEXEC / "security_file_certgen"), "-c", "-s", str(db), "-M", "4MB"],
-                           check=True, capture_output=True)
-            lines += [f"sslcrtd_program {SQUID_LIBEXEC}/security_file_certgen -s {db} -M 4MB",
+            db, certgen = folder / "ssl_db", require("squid-certgen")
+            subprocess.run([certgen, "-c", "-s", str(db), "-M", "4MB"], check=True, capture_output=True)
+            lines += [f"sslcrtd_program {certgen} -s {db} -M 4MB",
                       "sslcrtd_children 2 startup=1 idle=1", "acl step1 at_step SslBump1",
                       "ssl_bump peek step1", "ssl_bump bump all",
                       f"tls_outgoing_options cafile={server_ca}"]
@@ -212,7 +205,7 @@ class Squid:
                 " dynamic_cert_mem_cache_size=4MB")
 
     def start(self) -> "Squid":
-        self.process = subprocess.Popen(["squid", "-N", "-f", str(self.conf)], stdin=subprocess.DEVNULL,
+        self.process = subprocess.Popen([self.binary, "-N", "-f", str(self.conf)], stdin=subprocess.DEVNULL,
                                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         try:
             wait_port(self.port)
@@ -251,9 +244,7 @@ class Squid:
 @pytest.fixture
 def squid(stack, test_hosts, server_cert):
     """squid("plain" | "auth" | "bump") -> a started Squid, stopped at the end of the test."""
-    binary = shutil.which("squid") or "/usr/sbin/squid"
-    if not os.path.exists(binary) or not (SQUID_LIBEXEC / "security_file_certgen").exists():
-        pytest.skip("squid with TLS support not installed (Debian package squid-openssl)")
+    binary = require("squid")
     started: list[Squid] = []
 
     def start(kind: str = "plain") -> Squid:
@@ -262,7 +253,7 @@ def squid(stack, test_hosts, server_cert):
         # Not under pytest's tmp_path: its folders are private to root, and squid runs as "proxy".
         folder = Path(tempfile.mkdtemp(prefix=f"cpsdiag-squid-{kind}-"))
         folder.chmod(0o755)
-        proxy = Squid(kind, folder, server_cert[2])
+        proxy = Squid(binary, kind, folder, server_cert[2])
         started.append(proxy)
         return proxy.start()
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -17,6 +16,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 
+from prerequisites import require
+
 pytestmark = [pytest.mark.stack, pytest.mark.peer]
 
 AUTH_ID = "e828bd080f8025000001ff001002"
@@ -24,10 +25,7 @@ SIGN_ID = "e828bd080f8025000001ff001001"
 
 
 def _tool(name: str) -> str:
-    path = shutil.which(name)
-    if not path:
-        pytest.skip(f"{name} not installed (Debian package opensc)")
-    return path
+    return require(name)
 
 
 def run(*args: str, stdin: str | None = None, env: dict | None = None, tmp: Path | None = None) -> str:

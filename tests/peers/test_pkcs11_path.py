@@ -9,7 +9,8 @@ import pytest
 
 from clisupport import cpsdiag_json
 
-pytestmark = [pytest.mark.stack, pytest.mark.peer]
+pytestmark = [pytest.mark.stack, pytest.mark.peer, pytest.mark.usefixtures("pykcs11")]
+
 
 def check(pki, module, pin: str, *args: str, tmp_home=None) -> tuple[dict, subprocess.CompletedProcess]:
     # OpenSC caches card files under $HOME: each test gets its own.

@@ -8,7 +8,6 @@ a failed render or a blank screenshot fails the test.
 from __future__ import annotations
 
 import json
-import shutil
 import struct
 import subprocess
 import zipfile
@@ -18,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from clisupport import cpsdiag
+from prerequisites import require
 from reportsupport import VERDICTS, parse_page
 
 pytestmark = [pytest.mark.stack, pytest.mark.peer]
@@ -25,10 +25,7 @@ pytestmark = [pytest.mark.stack, pytest.mark.peer]
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync", "--no-first-run"]
 def chromium() -> str:
-    path = shutil.which("chromium") or shutil.which("chromium-browser")
-    if not path:
-        pytest.skip("chromium not installed (Debian package chromium)")
-    return path
+    return require("chromium")
 
 
 def bundle_html(pki, tmp_path: Path, *extra: str) -> tuple[Path, dict]:

@@ -9,8 +9,8 @@ from collections import Counter
 
 import pytest
 
-from clisupport import codes, cpsdiag_json, spawn_cpsdiag
-from netsupport import free_port, wait_port
+from clisupport import codes, cpsdiag_json
+from netsupport import free_port, running_testssl_server
 
 pytestmark = [pytest.mark.stack, pytest.mark.peer]
 
@@ -62,6 +62,12 @@ def test_server_not_trusted_without_its_ca(insert_card, pki, nginx):
     report, proc = tls_check(pki, f"https://localhost:{port}/", "4321")
     assert tls_codes(report)["TLS_SERVER_UNTRUSTED"] == 1 and proc.returncode == 1
     assert report["tls"]["server"]["trusted"] is False
+    # Reading the system's store prints no library warning, and the reason reads as an explanation.
+    assert proc.stderr == ""
+    untrusted = next(f for f in report["findings"] if f["code"] == "TLS_SERVER_UNTRUSTED")
+    assert "candidates exhausted" not in untrusted["detail"]
+    assert "an authority not in this computer's trust store" in untrusted["detail"]
+    assert "cpsdiag testssl-server CA" in untrusted["detail"]
 
 
 def test_connection_refused(insert_card, pki, server_cert):
@@ -94,12 +100,7 @@ def test_server_trusting_another_authority(insert_card, pki, server_cert, s_serv
 
 def test_builtin_testssl_server_shows_the_card(insert_card, pki, tmp_path):
     insert_card("cps3-medecin")
-    port = free_port()
-    ca = tmp_path / "ca.pem"
-    server = spawn_cpsdiag("testssl-server", "--port", str(port), "--anchors", str(pki.anchors), "--ca-out", str(ca),
-                           "--tls-versions", "1.2")
-    try:
-        wait_port(port)
+    with running_testssl_server(pki.anchors, tmp_path) as (port, ca):
         report, proc = tls_check(pki, f"https://localhost:{port}/", "1234", "--tls-ca", str(ca))
         assert tls_codes(report) == Counter(["TLS_OK"]) and proc.returncode == 0
         # The page the server answered (JSON: the probe sends Accept: application/json).
@@ -117,6 +118,3 @@ def test_builtin_testssl_server_shows_the_card(insert_card, pki, tmp_path):
         assert data["identifier"] == "899900000011" and data["serial"] == cert["serial"]
         assert data["class"] == "CPSDIAG EMULATEUR AC FORT PERSONNES" and data["verification"] == "SUCCESS"
         assert data["tls"].startswith("TLSv1.2")
-    finally:
-        server.terminate()
-        server.wait(10)

@@ -15,7 +15,7 @@ from collections import Counter
 
 import pytest
 
-from clisupport import VERIFY_WITH_PIN, codes, cpsdiag, cpsdiag_json, spawn_cpsdiag
+from clisupport import VERIFY_WITH_PIN, codes, cpsdiag, cpsdiag_json, run_on_terminal, spawn_cpsdiag
 from netsupport import free_port, http_server
 from reportsupport import leaks
 
@@ -130,7 +130,7 @@ def test_plain_proxy_from_the_environment(insert_card, pki, server_cert, nginx, 
     report, proc = probe(pki, url, "--tls-ca", str(server_cert[2]), env={"HTTPS_PROXY": proxy.url})
     assert tls_codes(report) == Counter(["TLS_OK"]) and proc.returncode == 0, report["findings"]
     assert report["tls"]["proxy"] == {"url": proxy.url, "source": "environment", "origin": "HTTPS_PROXY",
-                                      "credentials": False}
+                                      "credentials": False, "problem": None}
     log = proxy.wait_access(f"CONNECT {test_hosts['service']}:{port}")
     assert re.search(rf"TCP_TUNNEL/200 \d+ CONNECT {re.escape(test_hosts['service'])}:{port}", log), log
 
@@ -153,6 +153,23 @@ def test_proxy_option_overrides_and_no_proxy_disables(insert_card, pki, server_c
     assert tls_codes(report) == Counter(["TLS_OK"]) and report["tls"]["proxy"]["source"] == "option"
     report, _ = probe(pki, url, "--tls-ca", str(server_cert[2]), "--no-proxy", env={"HTTPS_PROXY": dead})
     assert tls_codes(report) == Counter(["TLS_OK"]) and report["tls"]["route"]["direct"] == "disabled"
+
+
+def test_the_live_progress_names_the_proxy(insert_card, pki, server_cert, nginx, squid, test_hosts):
+    """On a terminal, the TLS step says which proxy the handshake goes through (never its credentials)."""
+    insert_card("cps3-medecin")             # PKCS#1 only: TLS 1.3 is tried, then TLS 1.2
+    port = nginx("TLSv1.2")
+    proxy = squid("plain")
+    target = f"{test_hosts['service']}:{port}"
+    status, out, err = run_on_terminal("check", "--no-env", "--anchors", str(pki.anchors), "--pin-stdin",
+                                       "--tls", f"https://{target}/", "--tls-ca", str(server_cert[2]),
+                                       "--proxy", proxy.url.replace("://", "://someone:Pw-9xQ7@"), stdin="1234\n")
+    progress = err.decode()
+    for attempt in ("TLS 1.3", "TLS 1.2"):
+        assert f"TLS handshake with {target} ({attempt}, proxy {proxy.url})" in progress, progress
+    assert "Pw-9xQ7" not in progress + out.decode() and "someone" not in progress + out.decode()
+    assert status == 0, out.decode()
+    proxy.wait_access(f"CONNECT {target}")
 
 
 def test_proxy_down(insert_card, pki, test_hosts):
@@ -216,7 +233,7 @@ def test_authenticating_proxy(insert_card, pki, server_cert, nginx, squid, test_
     report = __import__("json").loads(outputs["env stdout"])
     assert tls_codes(report) == Counter(["TLS_OK"])
     assert report["tls"]["proxy"] == {"url": proxy.url, "source": "environment", "origin": "HTTPS_PROXY",
-                                      "credentials": True}
+                                      "credentials": True, "problem": None}
     with zipfile.ZipFile(tmp_path / "bundle.zip") as bundle:
         assert "TLS_OK" in bundle.read("report.json").decode()
         assert "(with user name and password)" in bundle.read("environment.txt").decode()

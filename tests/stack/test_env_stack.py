@@ -27,7 +27,7 @@ def env_json(*args: str, env: dict | None = None, home: Path | None = None) -> t
     return cpsdiag_json("env", "--json", *args, env={**({"HOME": str(home)} if home else {}), **(env or {})})
 
 
-def test_env_sees_the_service_the_reader_and_the_card(insert_card, stack, tmp_path, opensc_module):
+def test_env_sees_the_service_the_reader_and_the_card(insert_card, stack, tmp_path, opensc_module, pykcs11):
     insert_card("cps3-medecin")
     doc, proc = env_json(home=tmp_path)
     assert doc["schema"] == "cpsdiag.environment/1"
@@ -111,7 +111,7 @@ assert scard.SCardDisconnect(card, scard.SCARD_UNPOWER_CARD) == 0
     assert all(r["answering"] for r in other)
 
 
-def test_env_with_a_cryptolib_module_and_firefox_profiles(insert_card, tmp_path, stack, opensc_module):
+def test_env_with_a_cryptolib_module_and_firefox_profiles(insert_card, tmp_path, stack, opensc_module, pykcs11):
     """A Cryptolib install (OpenSC's module standing in for the Cryptolib, which CI cannot download) in a nested
     mount namespace, a Firefox profile loading it and OpenSC, and a stale cache."""
     stack.require_managed()          # root: mounts in a nested namespace

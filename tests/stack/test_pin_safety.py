@@ -46,6 +46,9 @@ def test_last_try_spent_when_forced(insert_card, pki):
     report, proc = check(pki, "1234\n", "--sign", "--force-last-try")
     assert key_codes(report) == Counter(["PIN_VERIFIED", "KEY_SIGN_OK", "KEY_CAPABILITIES"]), report["findings"]
     assert len(VERIFY_WITH_PIN.findall(card.log())) == 1
+    # The PIN came with --pin-stdin: the report says so, not that it was typed on the keyboard.
+    verified = next(f for f in report["findings"] if f["code"] == "PIN_VERIFIED")
+    assert "standard input" in verified["detail"] + verified["title"] and "keyboard" not in verified["detail"]
     after, _ = check(pki, "")
     assert after["card"]["pin"]["tries_left"] == 3       # a right PIN resets the counter
 
@@ -81,7 +84,7 @@ def test_cps4_sign_all(insert_card, pki):
                        ("signature", "pkcs1-sha256")}
 
 
-def test_the_pin_appears_nowhere(insert_card, pki, tmp_path, opensc_module):
+def test_the_pin_appears_nowhere(insert_card, pki, tmp_path, opensc_module, pykcs11):
     """A distinctive PIN through every command that takes one (check --sign, --sign-all, --tls, report,
     the PKCS#11 path), each presenting it once: it must be in no output, trace, report, bundle, log or file written."""
     import zipfile

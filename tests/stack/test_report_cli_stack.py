@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 
 from clisupport import cpsdiag as run_cpsdiag
-from reportsupport import identity_strings, leaks
+from reportsupport import assert_console_shows_the_profile, identity_strings, leaks, profile_facts
 
 pytestmark = pytest.mark.stack
 
 ROOT = Path(__file__).resolve().parents[2]
-PROFILES = sorted(p.name for p in (ROOT / "fixtures" / "cards").iterdir() if (p / "card.toml").exists())
+PROFILES = sorted(p.name for p in (ROOT / "cpsdiag" / "emulator" / "profiles").iterdir() if (p / "card.toml").exists())
 FILES = ["report.json", "report.html", "apdu-trace.txt", "environment.txt", "manifest.json"]
 
 
@@ -70,6 +70,8 @@ def test_report_show_prints_what_check_printed(insert_card, pki, profile, lang, 
     cpsdiag("report", "--anchors", str(pki.anchors), "--no-redact", "-o", str(tmp_path / "b.zip"), env=env,
             config=config)
     shown = cpsdiag("report", "show", str(tmp_path / "b.zip"), env={"LANG": "C.UTF-8"}, config=config)
+    # What the card holds, from the profile's own files: not from another rendering of the same report.
+    assert_console_shows_the_profile(shown.stdout, profile_facts(pki.cards / profile), lang)   # the report's language
     assert same_run(shown.stdout) == same_run(check.stdout)
     assert shown.returncode == check.returncode
     # check --json, shown: the same.

@@ -14,16 +14,21 @@ import re
 import zipfile
 from pathlib import Path
 
+import msgspec
 import pytest
 
 from cpsdiag.report.bundle import build_bundle, source_from_result, write_bundle
+from cpsdiag.report.jsonreport import to_json
 from cpsdiag.report.redact import Salt, redact_report
-from reportsupport import VERDICTS, assert_self_contained, check_inserted, parse_page
+from cpsdiag.i18n import set_language
+from cpsdiag.report.schema import decode_report
+from reportsupport import (VERDICTS, assert_console_shows_the_profile, assert_page_shows_the_profile,
+                           assert_self_contained, check_inserted, parse_page, profile_facts)
 
 pytestmark = pytest.mark.stack
 
 ROOT = Path(__file__).resolve().parents[2]
-PROFILES = sorted(p.name for p in (ROOT / "fixtures" / "cards").iterdir() if (p / "card.toml").exists())
+PROFILES = sorted(p.name for p in (ROOT / "cpsdiag" / "emulator" / "profiles").iterdir() if (p / "card.toml").exists())
 SALT = Salt(b"\x01" * 32, "installation", "/nowhere/redaction-salt")
 
 
@@ -51,7 +56,7 @@ def test_the_trace_keeps_every_exchange_with_timings(insert_card, pki, tmp_path)
     trace = bundle_files(checked, tmp_path)["apdu-trace.txt"].decode()
     records = checked.result.facts.trace.records
     numbered = [line for line in trace.splitlines() if re.match(r"\s*\d+\s+\d+\.\d\d\s+\d+\.\d\d  [A-Z]", line)]
-    assert len(numbered) == len(records) == checked.report["apdu"]["count"]
+    assert len(numbered) == len(records) == checked.report.apdu.count
     assert f"{records[0].seconds * 1000:.2f}" in numbered[0]
     assert trace.count("[certificate data left out:") >= 2
     # EF.SN.ICC (read by short EF identifier 1C): its PAN is masked, the tag and length are kept.
@@ -87,9 +92,8 @@ def test_certificates_included_are_the_cards_own(insert_card, pki, tmp_path):
 def test_same_card_same_hash_other_salt_other_hash(insert_card, pki):
     insert_card("cps3-medecin")
     first, second = check_inserted(pki.anchors), check_inserted(pki.anchors)
-    a = build_bundle(source_from_result(first.result, first.report), salt=SALT).report
-    b = build_bundle(source_from_result(second.result, second.report), salt=SALT).report
-    c = build_bundle(source_from_result(second.result, second.report), salt=Salt(b"\x02" * 32, "installation")).report
+    a, b, c = (msgspec.to_builtins(build_bundle(source_from_result(checked.result, checked.report), salt=salt).report)
+               for checked, salt in ((first, SALT), (second, SALT), (second, Salt(b"\x02" * 32, "installation"))))
     assert a["card"]["card_number_hmac"] == b["card"]["card_number_hmac"] != c["card"]["card_number_hmac"]
     assert a["certificates"][0]["holder"]["national_id_hmac"] == b["certificates"][0]["holder"]["national_id_hmac"]
     # The card number of the certificate and of EF.SN.ICC hash alike: a mismatch would show.
@@ -104,8 +108,9 @@ def test_every_profile_gives_a_self_contained_page_with_the_verdict_first(insert
     from cpsdiag.report.html import render_html
 
     insert_card(profile)
-    report = redact_report(check_inserted(pki.anchors).report, SALT).report
-    html = render_html(report)
+    record = redact_report(check_inserted(pki.anchors).report, SALT).report
+    html = render_html(record)
+    report = msgspec.to_builtins(record)
     assert_self_contained(html)
     assert parse_page(html).texts[:2] == list(VERDICTS["en"][report["verdict"]])
     order = [html.index(f'id="{s}"') for s in ("verdict", "steps", "card", "certificates", "environment", "remedies")]
@@ -113,6 +118,9 @@ def test_every_profile_gives_a_self_contained_page_with_the_verdict_first(insert
     for f in report["findings"]:
         assert f["title"].replace("'", "&#x27;") in html
     assert html.count("<rect") == len([c for c in report["certificates"] if "serial" in c])
+    # Unredacted, the page shows the card's own values: from the profile's card.toml and certificates.
+    assert_page_shows_the_profile(parse_page(render_html(check_inserted(pki.anchors).report)).texts,
+                                  profile_facts(pki.cards / profile))
 
 
 def test_french_page(insert_card, pki):
@@ -128,28 +136,32 @@ def test_french_page(insert_card, pki):
 # -- the console view, from the JSON alone ----------------------------------------------------------------------------
 
 @pytest.mark.parametrize("profile", PROFILES)
-def test_a_report_read_back_from_json_prints_what_check_printed(insert_card, pki, profile):
-    from cpsdiag.report.console import render_check, render_report
+def test_a_report_read_back_from_json_shows_the_cards_own_values(insert_card, pki, profile):
+    from cpsdiag.report.console import render_report
 
     insert_card(profile)
+    facts = profile_facts(pki.cards / profile)
     for lang, heading in (("en", "Card and holder"), ("fr", "Carte et porteur")):
         checked = check_inserted(pki.anchors, lang=lang)
         # Through JSON text, as a bundle stores it.
-        report = json.loads(json.dumps(checked.report, ensure_ascii=False))
-        expected = printed(render_check, checked.result)
-        assert printed(render_report, report) == expected
-        assert heading in expected
+        report = decode_report(to_json(checked.report))
+        text = printed(render_report, report)
+        assert heading in text
+        assert_console_shows_the_profile(text, facts, lang)
 
 
 def test_a_report_shown_in_another_language_is_rendered_again_from_its_codes(insert_card, pki):
-    from cpsdiag.report.console import render_check, render_report
+    from cpsdiag.report.console import render_report
 
     insert_card("cps3-expired")
     french = check_inserted(pki.anchors, lang="fr")
-    english = check_inserted(pki.anchors, lang="en")
-    # Two checks: only their durations and the second they judged at may differ.
-    normalise = lambda text: re.sub(r"\d\d:\d\d:\d\d", "HH:MM:SS", re.sub(r"\d+ ms", "N ms", text))  # noqa: E731
-    assert normalise(printed(render_report, french.report)) == normalise(printed(render_check, english.result))
+    assert "Carte lue : numéro 90000004" in json.dumps(french.report, ensure_ascii=False)
+    set_language("en")
+    text = printed(render_report, french.report)
+    # English words only, none of the French texts the report holds; the card's values all there.
+    assert "Card read: number 90000004" in text and "Card and holder" in text
+    assert "Carte lue" not in text and "Carte et porteur" not in text and "Que faire" not in text
+    assert_console_shows_the_profile(text, profile_facts(pki.cards / "cps3-expired"), "en")
 
 
 def test_a_redacted_report_says_so(insert_card, pki):

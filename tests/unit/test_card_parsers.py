@@ -85,14 +85,3 @@ def test_pkcs15_documented_layout():
                                               "certificates": [h("7005")]}
     [pin] = pkcs15.parse_aodf(h(LAB["aodf"]))
     assert (pin.label, pin.reference, pin.min_length, pin.max_length, pin.path) == ("PIN", 1, 4, 8, h("3F00"))
-
-
-@settings(max_examples=400, deadline=None)
-@given(st.binary(max_size=200))
-def test_parsers_only_raise_malformed(data):
-    for parser in (pkcs15.parse_ef_dir, pkcs15.parse_odf, pkcs15.parse_aodf, pkcs15.parse_prkdf,
-                   pkcs15.parse_cdf, parse_ef_sn, parse_pin_sdo, parse_fcp, tlv.parse):
-        try:
-            parser(data)
-        except MalformedDataError:
-            pass

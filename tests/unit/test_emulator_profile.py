@@ -73,3 +73,88 @@ def test_unknown_fault_is_refused(copy):
 def test_unknown_name_lists_known_profiles():
     with pytest.raises(profiles.ProfileError, match="cps3-medecin"):
         profiles.resolve("no-such-card")
+
+
+def documented_profile_names() -> list[str]:
+    """The names in the "Shipped profiles" table of docs/emulator.md: what users are told they can use."""
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "emulator.md").read_text()
+    table = doc.split("### Shipped profiles", 1)[1].split("\n## ", 1)[0]
+    return sorted(line.split("`")[1] for line in table.splitlines() if line.startswith("| `"))
+
+
+def test_every_documented_profile_is_shipped_and_loads_by_name(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.delenv("CPSDIAG_CARDS", raising=False)
+    names = documented_profile_names()
+    assert len(names) >= 9
+    assert profiles.shipped_names() == names
+    for name in names:
+        prof = profiles.load(name)
+        assert prof.name == name
+        assert prof.folder.is_relative_to(tmp_path / "cache")
+
+
+def test_make_pki_writes_every_shipped_profile(pki):
+    assert sorted(pki.profiles) == documented_profile_names()
+    for name in pki.profiles:
+        assert (pki.cards / name / "auth.pem").is_file()
+
+
+@pytest.mark.parametrize("content,words", [
+    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\xff\xfe", "not a UTF-8 text file"),
+    ('generation = "CPS3"\ndescription = "caf\xe9"\n'.encode("latin-1"), "not a UTF-8 text file"),
+    (b"generation = \"CPS3\"\x00\n", "not valid TOML"),
+])
+def test_binary_or_non_utf8_card_toml_is_refused(copy, content, words):
+    folder = copy()
+    (folder / "card.toml").write_bytes(content)
+    with pytest.raises(profiles.ProfileError, match=words) as err:
+        profiles.load_folder(folder)
+    assert err.value.file.endswith("card.toml")
+
+
+@pytest.mark.parametrize("old,new,field", [
+    ('certificate = "auth.pem"', 'certificate = "../../etc/passwd"', "auth.certificate"),
+    ('key = "auth.key"', 'key = "/etc/ssl/private/x.key"', "auth.key"),
+    ('pin = "1234"', 'pin = "1234"\nanchors = "../anchors.pem"', "anchors"),
+])
+def test_files_outside_the_profile_folder_are_refused(copy, old, new, field):
+    folder = copy()
+    edit(folder, old, new)
+    with pytest.raises(profiles.ProfileError, match="outside the profile folder") as err:
+        profiles.load_folder(folder)
+    assert err.value.field == field
+
+
+def test_a_symbolic_link_out_of_the_folder_is_refused(copy, tmp_path):
+    folder = copy()
+    outside = tmp_path / "elsewhere.pem"
+    (folder / "auth.pem").rename(outside)
+    (folder / "auth.pem").symlink_to(outside)
+    with pytest.raises(profiles.ProfileError, match="outside the profile folder"):
+        profiles.load_folder(folder)
+
+
+def test_make_pki_does_not_write_outside_a_profile_folder(tmp_path):
+    from cpsdiag.emulator.pkigen import make_pki
+
+    source = tmp_path / "src" / "evil"
+    source.mkdir(parents=True)
+    text = profiles.shipped_profiles().joinpath("cps3-medecin", "card.toml").read_text()
+    (source / "card.toml").write_text(text.replace('certificate = "auth.pem"', 'certificate = "../../../owned.pem"'))
+    with pytest.raises(profiles.ProfileError, match="outside the profile folder"):
+        make_pki(tmp_path / "out", [tmp_path / "src"])
+    assert not list(tmp_path.rglob("owned.pem"))
+
+
+@pytest.mark.parametrize("command", [["validate"], ["run", "--profile"], ["--profile"]])
+def test_profile_errors_are_usage_errors_without_traceback(copy, command):
+    from clisupport import cpsdiag
+
+    folder = copy()
+    (folder / "card.toml").write_bytes(b"\xff\xfe\x00binary")
+    args = ["emulator", *command, str(folder)] + (["--", "true"] if command[0] == "run" else [])
+    proc = cpsdiag(*args)
+    assert proc.returncode == 2 and "not a UTF-8 text file" in proc.stderr and str(folder) in proc.stderr

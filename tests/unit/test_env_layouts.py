@@ -334,6 +334,19 @@ def _uninstall(lay: Layout) -> None:
         lay.reg("[-HKEY_LOCAL_MACHINE\\SOFTWARE\\ASIP]\n")
 
 
+def test_cryptolib_missing_agrees_in_french(tmp_path):
+    """"Cryptolib" is feminine: the row saying it is missing must agree (« Installée : non »)."""
+    from cpsdiag import i18n
+    from cpsdiag.env.render import sections
+
+    lay = Layout(tmp_path, "linux")
+    _uninstall(lay)
+    facts, _, _ = lay.run()
+    i18n.set_language("fr")
+    section = next(s for s in sections(facts) if s.title == "Cryptolib CPS")
+    assert (section.rows[0].label, section.rows[0].value) == ("Installée", "non")
+
+
 def test_middleware_missing(layout):
     _uninstall(layout)
     facts, findings, _ = layout.run()

@@ -60,12 +60,83 @@ PARSERS = (pkcs15.parse_ef_dir, pkcs15.parse_odf, pkcs15.parse_aodf, pkcs15.pars
 
 @settings(max_examples=600, deadline=None)
 @given(st.one_of(tlv_bytes(), mutated(), st.binary(max_size=64)))
-def test_card_structure_parsers(data):
+def test_card_structure_parsers_let_out_only_malformed_data_errors(data):
+    # A robustness property, kept once here (test_card_parsers.py had the same): the real properties follow.
     for parser in PARSERS:
         try:
             parser(data)
         except errors.MalformedDataError:
             pass
+
+
+def asn1crypto_objects(data: bytes) -> list[tuple[int, bytes, int, bytes]] | None:
+    """(offset, tag bytes, length-field size, value) of each top-level object as asn1crypto, an independent BER decoder, reads them;
+    None when it refuses the bytes or reads an indefinite length (which BER allows and a card file may not use)."""
+    from asn1crypto import parser
+
+    out, pos = [], 0
+    while pos < len(data):
+        try:
+            _cls, _method, _tag, header, contents, trailer = parser.parse(data[pos:], strict=False)
+        except ValueError:
+            return None
+        if trailer or header[-1:] == b"\x80":
+            return None
+        tag_end = 1
+        if header[0] & 0x1F == 0x1F:
+            while header[tag_end] & 0x80:
+                tag_end += 1
+            tag_end += 1
+        out.append((pos, header[:tag_end], len(header) - tag_end, contents))
+        pos += len(header) + len(contents)
+    return out
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.one_of(tlv_bytes(), mutated(), st.binary(max_size=64)))
+def test_tlv_parse_agrees_with_asn1crypto(data):
+    try:
+        objects = tlv.parse(data)
+    except errors.MalformedDataError:
+        # Refused: asn1crypto refuses it too, or it uses what ISO 7816-4 files never hold (an indefinite length, a
+        # tag of more than 4 bytes, a length field of more than 3).
+        theirs = asn1crypto_objects(data)
+        assert theirs is None or any(len(tag) > 4 or size > 4 for _o, tag, size, _v in theirs), data.hex()
+        return
+    theirs = asn1crypto_objects(data)
+    assert theirs is not None, data.hex()
+    assert [(o.offset, o.tag.to_bytes(max(1, (o.tag.bit_length() + 7) // 8), "big"), o.value) for o in objects] == \
+        [(offset, tag, value) for offset, tag, _size, value in theirs]
+
+
+@st.composite
+def tlv_tree(draw, depth: int = 0):
+    """(bytes, tree): a BER-TLV object built from its parts, the tree being (tag, value) or (tag, [children])."""
+    if depth < 3 and draw(st.booleans()):
+        tag = draw(st.sampled_from([0x30, 0x61, 0xA0, 0xA5, 0x70, 0x62, 0xBF8101]))
+        children = draw(st.lists(tlv_tree(depth + 1), max_size=3))
+        value = b"".join(c[0] for c in children)
+        tree = (tag, [c[1] for c in children])
+    else:
+        tag = draw(st.sampled_from([0x04, 0x4F, 0x50, 0x80, 0x9A, 0x5F20, 0x9F7F]))
+        value = draw(st.binary(max_size=300))
+        tree = (tag, value)
+    # Any length form BER allows for n (ISO 8825-1 §8.1.3: short, or 81/82/83 followed by 1 to 3 bytes).
+    n = len(value)
+    size = draw(st.sampled_from([k for k in (0, 1, 2, 3) if (k == 0 and n < 0x80) or (k and n < 256 ** k)]))
+    length = bytes([n]) if size == 0 else bytes([0x80 | size]) + n.to_bytes(size, "big")
+    return tag.to_bytes((tag.bit_length() + 7) // 8, "big") + length + value, tree
+
+
+def as_tree(obj):
+    return (obj.tag, [as_tree(c) for c in obj.children()]) if obj.constructed else (obj.tag, obj.value)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(tlv_tree(), max_size=4))
+def test_tlv_parse_gives_back_the_objects_it_was_built_from(parts):
+    data = b"".join(p[0] for p in parts)
+    assert [as_tree(o) for o in tlv.parse(data)] == [p[1] for p in parts]
 
 
 class HostileCard(TracedLink):
@@ -120,3 +191,30 @@ def test_tls_distinguished_names_from_the_network(data):
 
     request = _cert_request(Request())
     assert len(request.ca_names) >= 1
+
+
+_json_values = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+                            lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner,
+                                                                                        max_size=4), max_leaves=20)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.data())
+def test_a_hostile_report_json_is_refused_with_a_message_never_a_crash(data):
+    """Any JSON, or a real report's document with one section replaced by anything: decoded or SchemaError."""
+    import json
+
+    from cpsdiag.report.schema import SchemaError, decode_report
+    from reportsupport import report_doc
+
+    doc = report_doc()
+    if data.draw(st.booleans()):
+        doc[data.draw(st.sampled_from(sorted(doc)))] = data.draw(_json_values)
+        raw = json.dumps(doc)
+    else:
+        raw = data.draw(st.one_of(st.binary(max_size=200).map(lambda b: b.decode("latin-1")),
+                                  _json_values.map(json.dumps)))
+    try:
+        decode_report(raw)
+    except SchemaError as exc:
+        assert str(exc)

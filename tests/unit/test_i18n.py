@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ast
 import gettext
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -13,6 +12,7 @@ import pytest
 from cpsdiag import i18n
 from cpsdiag.diag.catalog import CATALOG, render
 from cpsdiag.diag.findings import Finding, Severity
+from prerequisites import require
 
 PACKAGE = Path(__file__).resolve().parents[2] / "cpsdiag"
 PO = PACKAGE / "locale" / "fr" / "LC_MESSAGES" / "cpsdiag.po"
@@ -20,15 +20,20 @@ MO = PO.with_suffix(".mo")
 
 
 def marked_messages() -> set[str]:
-    """Literal strings passed to _() or N_() anywhere in the package (the emulator speaks only English)."""
+    """Literal strings passed to _(), N_() or pgettext() anywhere in the package (the emulator speaks only
+    English); a message with a context is keyed as gettext keys it, "context\x04message"."""
     found = set()
     for path in PACKAGE.rglob("*.py"):
         if "emulator" in path.parts:
             continue
         for node in ast.walk(ast.parse(path.read_text(), str(path))):
-            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("_", "N_")
-                    and node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)):
-                found.add(node.args[0].value)
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
+                continue
+            texts = [a.value for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
+            if node.func.id in ("_", "N_") and texts:
+                found.add(texts[0])
+            elif node.func.id == "pgettext" and len(texts) == 2:
+                found.add(texts[0] + "\x04" + texts[1])
     return found
 
 
@@ -38,10 +43,9 @@ def test_every_marked_message_is_translated():
     assert not missing, "untranslated (run scripts/i18n, then translate in cpsdiag.po):\n" + "\n".join(missing)
 
 
-@pytest.mark.skipif(shutil.which("msgfmt") is None, reason="gettext not installed")
 def test_compiled_catalogue_is_up_to_date(tmp_path):
     fresh = tmp_path / "fresh.mo"
-    subprocess.run(["msgfmt", "--check", "-o", str(fresh), str(PO)], check=True)
+    subprocess.run([require("msgfmt"), "--check", "-o", str(fresh), str(PO)], check=True)
     old = gettext.GNUTranslations(open(MO, "rb"))._catalog          # type: ignore[attr-defined]
     new = gettext.GNUTranslations(open(fresh, "rb"))._catalog       # type: ignore[attr-defined]
     assert old == new, "cpsdiag.mo is stale: run scripts/i18n"
@@ -51,9 +55,21 @@ def test_compiled_catalogue_is_up_to_date(tmp_path):
     ({"LANG": "fr_FR.UTF-8"}, "fr"), ({"LANG": "en_GB.UTF-8"}, "en"), ({}, "en"),
     ({"LC_ALL": "fr_CA.UTF-8", "LANG": "en_US"}, "fr"), ({"LC_MESSAGES": "C", "LANG": "fr_FR"}, "en"),
     ({"LC_ALL": "", "LC_MESSAGES": "fr_BE", "LANG": "en"}, "fr"),
+    # gettext's order: LANGUAGE first, a list of preferences whose first language cpsdiag speaks wins.
+    ({"LANGUAGE": "fr"}, "fr"), ({"LANGUAGE": "fr", "LANG": "en_US.UTF-8"}, "fr"),
+    ({"LANGUAGE": "en", "LC_ALL": "fr_FR.UTF-8"}, "en"), ({"LANGUAGE": "de:fr:en"}, "fr"),
+    ({"LANGUAGE": "fr_CA:en"}, "fr"), ({"LANGUAGE": "de", "LANG": "fr_FR"}, "en"),
+    ({"LANGUAGE": "", "LANG": "fr_FR.UTF-8"}, "fr"), ({"LC_ALL": "POSIX"}, "en"), ({"LANG": "french"}, "fr"),
 ])
 def test_language_detection(environ, expected):
     assert i18n.detect_language(environ) == expected
+
+
+def test_language_alone_selects_french_in_the_command():
+    from clisupport import cpsdiag
+
+    proc = cpsdiag("cert", str(PACKAGE / "pki" / "anchors" / "acr-el.pem"), env={"LANG": "", "LANGUAGE": "fr"})
+    assert "les certificats sont valides et de confiance" in proc.stdout, proc.stdout
 
 
 def test_every_finding_renders_in_both_languages_without_missing_parameters():
@@ -75,8 +91,13 @@ def test_every_finding_renders_in_both_languages_without_missing_parameters():
               "name": "n", "path": "/p", "evidence": "e", "driver": "d", "hresult": "0x1",
               # the network (proxies, TLS inspection)
               "proxy": "http://p:3128", "origin": "HTTPS_PROXY", "source": "environment", "schemes": "Basic",
-              "status_line": "HTTP/1.1 403 Forbidden", "pac": "WPAD", "host": "h", "direct": "bypassed",
-              "bypassed_by": "environment: h"}
+              "status_line": "HTTP/1.1 403 Forbidden", "pac": "WPAD", "direct": "bypassed",
+              "bypassed_by": "environment: h",
+              # why a server is not trusted (cpsdiag.tls.trust)
+              "why": "unknown_issuer", "authority": "CN=a", "host": "h", "names": "n", "store": "system",
+              "verifier": "v",
+              # a bundle read back (report show)
+              "problems": "report.json does not match"}
     for lang in ("en", "fr"):
         i18n.set_language(lang)
         for code in CATALOG:

@@ -245,10 +245,48 @@ def test_env_reports_a_pac_script(tmp_path):
     assert "Windows Internet settings" in render(pac[0]).detail and "--proxy" in render(pac[0]).remedy
 
 
-def test_report_summary_names_the_proxy():
-    from cpsdiag.env import collect_environment, environment_dict
-    from cpsdiag.report.view import environment_rows
+def test_check_summary_names_the_proxy():
+    """check's short workstation panel shows the ``brief`` rows of the environment's one set of rows."""
+    from cpsdiag.env import collect_environment
+    from cpsdiag.env.render import sections
 
     facts = collect_environment(load_layout(DATA / "win32"), live=False)
-    rows = {r.label: r.value for r in environment_rows({"environment": environment_dict(facts)})}
-    assert rows["Proxy"] == "http://proxy.chu-exemple.fr:8080 (Windows Internet settings)"
+    proxy = next(s for s in sections(facts) if s.title == "Proxy")
+    assert [(r.label, r.value) for r in proxy.rows if r.brief] == [
+        ("Windows Internet settings", "http: http://proxy.chu-exemple.fr:8080; https: http://proxy.chu-exemple.fr:8080")]
+
+
+def test_a_pac_url_never_carries_its_credentials_into_a_record(tmp_path):
+    """A PAC URL is copied from the settings: its user name and password are masked before any record has it."""
+    from cpsdiag.env import collect_environment, environment_dict, environment_text
+
+    system = _win_layout(tmp_path, r"""[HKEY_CURRENT_USER\Software\Microsoft\Windows\CurrentVersion\Internet Settings]
+"AutoConfigURL"="http://jdupont:S3cr3tPac@wpad.chu.test/proxy.pac"
+""")
+    facts = collect_environment(system, live=False)
+    shown = environment_text(facts) + repr(environment_dict(facts))
+    assert "http://***@wpad.chu.test/proxy.pac" in shown
+    assert "S3cr3tPac" not in shown and "jdupont" not in shown
+    assert route(load_proxy_settings(system), "https://service.test/").pac_url == "http://***@wpad.chu.test/proxy.pac"
+
+
+def test_every_view_shows_the_proxy_section():
+    """env's text (environment.txt), the page and the console of `report show` read the same rows."""
+    import io
+
+    from cpsdiag.env import collect_environment, environment_text
+    from cpsdiag.report.console import make_console, render_report
+    from cpsdiag.report.html import render_html
+    from cpsdiag.report.jsonreport import environment_json
+    from reportsupport import as_report, report_doc
+
+    facts = collect_environment(load_layout(DATA / "win32"), live=False)
+    report = as_report(report_doc(environment=environment_json(facts)))
+    out = io.StringIO()
+    render_report(report, make_console(file=out, width=120, no_color=True))
+    page, text, console = render_html(report), environment_text(facts), out.getvalue()
+    # From 40-internet-settings.reg, as written there.
+    for shown in (page, text, console):
+        assert "http://proxy.chu-exemple.fr:8080" in shown and "Windows Internet settings" in shown
+    for shown in (page, text):
+        assert "*.chu-exemple.fr, 10.*, &lt;local&gt;" in shown or "*.chu-exemple.fr, 10.*, <local>" in shown

@@ -212,34 +212,67 @@ def test_broken_private_extension_is_a_problem_not_a_failure() -> None:
     assert info.card_type == 0  # the others still decode
 
 
+def agrees_with_asn1crypto(info: CertInfo, der: bytes) -> None:
+    """What cpsdiag read from a certificate, as asn1crypto (an independent DER decoder) reads it."""
+    from asn1crypto import x509 as a509
+
+    theirs = a509.Certificate.load(der)
+    tbs = theirs["tbs_certificate"]
+    assert info.der == der
+    assert info.serial == tbs["serial_number"].native
+    assert info.not_before == tbs["validity"]["not_before"].native
+    assert info.not_after == tbs["validity"]["not_after"].native
+    assert info.version == {"v1": 1, "v2": 2, "v3": 3}[tbs["version"].native]
+    assert info.sha256_fingerprint.replace(":", "").lower() == theirs.sha256.hex()
+
+
+@settings(max_examples=200, deadline=None)
 @given(st.binary(max_size=2000))
-def test_arbitrary_bytes_only_raise_malformed(data: bytes) -> None:
+def test_arbitrary_bytes_are_refused_unless_they_are_a_certificate(data: bytes) -> None:
     for fn in (parse_certificate, load_certificates):
         try:
             fn(data)
         except MalformedDataError:
-            pass
+            continue
+        raise AssertionError(f"{fn.__name__} accepted {data[:40].hex()}...")
 
 
 _REAL_DER = pem_to_der(CPS_SIGN.read_bytes())
 
 
-@settings(suppress_health_check=[HealthCheck.too_slow], max_examples=300)
+@settings(suppress_health_check=[HealthCheck.too_slow], max_examples=300, deadline=None)
 @given(st.lists(st.tuples(st.integers(0, len(_REAL_DER) - 1), st.integers(0, 255)), min_size=1, max_size=4))
-def test_mutated_certificates_only_raise_malformed(edits: list[tuple[int, int]]) -> None:
+def test_an_edited_certificate_is_read_as_asn1crypto_reads_it_or_refused(edits: list[tuple[int, int]]) -> None:
     der = bytearray(_REAL_DER)
     for pos, value in edits:
         der[pos] = value
     try:
-        parse_certificate(bytes(der))
+        info = parse_certificate(bytes(der))
     except MalformedDataError:
-        pass
+        return
+    agrees_with_asn1crypto(info, bytes(der))
 
 
-@given(st.text(max_size=300))
-def test_arbitrary_pem_text_only_raises_malformed(body: str) -> None:
+def test_the_real_certificates_are_read_as_asn1crypto_reads_them() -> None:
+    for path in (CPS_SIGN, CPE_AUTH):
+        der = pem_to_der(path.read_bytes())
+        agrees_with_asn1crypto(parse_certificate(path.read_bytes()), der)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=300), st.integers(0, 4))
+def test_a_pem_block_gives_the_certificate_its_base64_spells(body: str, cut: int) -> None:
+    # Most examples are the real certificate's base64, wrapped at some width, and cut short by CUT - 1 characters.
+    if cut:
+        text = base64.b64encode(_REAL_DER).decode()
+        text = text[:len(text) - (cut - 1)]
+        width = 60 + 4 * cut
+        body = "\n".join(text[i:i + width] for i in range(0, len(text), width))
     data = f"-----BEGIN CERTIFICATE-----\n{body}\n-----END CERTIFICATE-----\n".encode()
     try:
-        load_certificates(data)
+        [info] = load_certificates(data)
     except MalformedDataError:
-        pass
+        assert cut != 1, "the whole certificate, wrapped, was refused"
+        return
+    assert info.der == base64.b64decode("".join(body.split()), validate=True)
+    agrees_with_asn1crypto(info, info.der)

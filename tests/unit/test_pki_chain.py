@@ -394,20 +394,28 @@ def test_leaf_input_types(pki: Pki, auth_leaf: bytes) -> None:
 
 def test_emulator_test_pki_validates_with_its_anchor_bundle(tmp_path: Path) -> None:
     """The emulator's own PKI (cpsdiag.emulator.pkigen) is what --anchors will be fed with in the stack tests."""
-    pkigen = pytest.importorskip("cpsdiag.emulator.pkigen")
+    import tomllib
+
+    from cpsdiag.emulator import pkigen
+
     out = pkigen.make_pki(tmp_path)
     anchors = load_certificates(out.anchors.read_bytes(), where=str(out.anchors))
-    leaves = sorted(out.cards.glob("*/*.pem"))
-    if not leaves:
-        pytest.skip("no card profile with a [holder] table")
-    for pem in leaves:
-        try:
+    # Every shipped profile has a [holder] table: each certificate its card.toml names must be there and parse.
+    shipped = sorted(p.parent.name for p in (Path(pkigen.__file__).parent / "profiles").glob("*/card.toml"))
+    assert sorted(out.profiles) == shipped and len(shipped) >= 9
+    checked = 0
+    for name in shipped:
+        doc = tomllib.loads((out.cards / name / "card.toml").read_text())
+        for role in ("auth", "signature"):
+            if role not in doc:
+                continue
+            pem = out.cards / name / doc[role]["certificate"]
             info = parse_certificate(pem.read_bytes(), where=str(pem))
-        except MalformedDataError:  # key files may share the folder; only certificates matter here
-            continue
-        assert info.issuer_family == "other" and info.issuer_range == "PERSONNES"
-        assert info.issuer_class in ("FORT", "STANDARD")
-        assert info.problems == ()
-        result = validate_chain(info, anchors=anchors)
-        assert result.error in (None, "expired", "not_yet_valid"), result.detail
-        assert result.anchor == "CPSDIAG EMULATEUR AC RACINE"
+            assert info.issuer_family == "other" and info.issuer_range == "PERSONNES"
+            assert info.issuer_class in ("FORT", "STANDARD")
+            assert info.problems == ()
+            result = validate_chain(info, anchors=anchors)
+            assert result.error in (None, "expired", "not_yet_valid"), result.detail
+            assert result.anchor == "CPSDIAG EMULATEUR AC RACINE"
+            checked += 1
+    assert checked > len(shipped)         # a signature certificate too on every contact card

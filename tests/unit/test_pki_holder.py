@@ -121,12 +121,38 @@ def test_service_card_with_pseudonym() -> None:
     assert holder.given_name is None and holder.display_name == "EMPLOYE000000018"
 
 
-@given(st.text(max_size=40))
-def test_national_id_never_raises(text: str) -> None:
+# The identifier forms of shared/pki/codes.md §1, generated independently of the parser.
+RPPS = st.text(alphabet="0123456789", min_size=11, max_size=11).map(lambda d: ("8" + d, "RPPS", True))
+ADELI = st.text(alphabet="0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ", min_size=9, max_size=9).map(
+    lambda d: ("0" + d, "ADELI", True))
+WRONG_LENGTH = st.tuples(st.sampled_from("08"), st.text(alphabet="0123456789", max_size=14)).filter(
+    lambda t: len(t[1]) != (11 if t[0] == "8" else 9)).map(lambda t: (t[0] + t[1], "RPPS" if t[0] == "8" else "ADELI",
+                                                                      False))
+WITHDRAWN = st.tuples(st.sampled_from("29"), st.text(alphabet="0123456789", max_size=12)).map(
+    lambda t: (t[0] + t[1], "OTHER", False))
+NO_TYPE_DIGIT = st.text(max_size=20).filter(lambda t: not t.strip()[:1].isdigit() or not t.strip()[:1].isascii()).map(
+    lambda t: (t, "OTHER", False))
+
+
+@given(st.one_of(RPPS, ADELI, WRONG_LENGTH, WITHDRAWN, NO_TYPE_DIGIT))
+def test_national_ids_are_classified_as_codes_md_says(case: tuple[str, str, bool]) -> None:
+    text, kind, well_formed = case
     nid = parse_national_id(text)
-    assert nid.well_formed == (nid.to_type is not None)
+    assert (nid.kind, nid.well_formed) == (kind, well_formed), nid
+    assert nid.to_type == (text.strip() if well_formed else None)
+    if kind in ("RPPS", "ADELI"):
+        assert (nid.type_code, nid.identifier) == (int(text[0]), text[1:])
 
 
-@given(st.lists(st.tuples(st.sampled_from([GN, CN, SN, C, ST, L, O, OU, TITLE, "1.2.3"]), st.text(max_size=30)), max_size=12))
-def test_holder_never_raises(attrs: list[tuple[str, str]]) -> None:
-    parse_holder(attrs)
+@given(st.lists(st.tuples(st.sampled_from([GN, CN, SN, C, ST, L, O, OU, TITLE, PSEUDO, "1.2.3"]), st.text(max_size=30)),
+                max_size=12))
+def test_the_holder_takes_the_first_value_of_each_attribute(attrs: list[tuple[str, str]]) -> None:
+    first = {}
+    for oid, value in attrs:
+        first.setdefault(oid, value)
+    holder = parse_holder(attrs)
+    assert (holder.given_name, holder.surname, holder.common_name, holder.title, holder.pseudonym, holder.country) == (
+        first.get(GN), first.get(SN), first.get(CN), first.get(TITLE), first.get(PSEUDO), first.get(C))
+    assert (holder.national_id is None) == (CN not in first)
+    names = [n for n in (first.get(GN), first.get(SN)) if n]
+    assert holder.display_name == (" ".join(names) if names else first.get(PSEUDO) or first.get(CN))

@@ -60,6 +60,32 @@ def test_display_name() -> None:
     assert display_name([(C, "FR")], fallback="C=FR") == "C=FR"
 
 
-@given(st.lists(st.tuples(st.sampled_from([C, O, OU, CN]), st.text(max_size=40)), max_size=8))
-def test_classification_never_raises(name: list[tuple[str, str]]) -> None:
-    classify_issuer(name)
+@st.composite
+def igc_sante_names(draw):
+    """A CA name as research/pki.md §1 writes them: "AC [RACINE] IGC-SANTE <level> [range]" under O=ASIP-SANTE,
+    OU=IGC-SANTE (OU=IGC-SANTE TEST and a "TEST " prefix for the TEST hierarchy), in any case, attributes in any
+    order; with the family, level and range it must be classified as."""
+    test = draw(st.booleans())
+    level = draw(st.sampled_from(["ELEMENTAIRE", "STANDARD", "FORT"]))
+    rng = draw(st.sampled_from([None, "PERSONNES", "ORGANISATIONS"]))
+    words = ["TEST"] * test + ["AC"] + ["RACINE"] * draw(st.booleans()) + ["IGC-SANTE", level] + [rng] * bool(rng)
+    cn = " ".join(words)
+    cn = draw(st.sampled_from([cn, cn.lower(), cn.title(), cn.replace("ELEMENTAIRE", "Élémentaire")]))
+    attrs = [(C, "FR"), (O, "ASIP-SANTE"), (OU, "IGC-SANTE TEST" if test else "IGC-SANTE"), (CN, cn)]
+    attrs = draw(st.permutations(attrs))
+    return attrs, ("igc-sante-test" if test else "igc-sante", level, rng)
+
+
+@given(igc_sante_names())
+def test_igc_sante_names_are_classified_by_their_words(case) -> None:
+    attrs, (family, level, rng) = case
+    got = classify_issuer(attrs)
+    assert (got.family, got.level, got.range) == (family, level, rng)
+
+
+@given(st.lists(st.tuples(st.sampled_from([C, O, OU, CN]), st.text(alphabet="ABCDEFGHIJKLMNOPQ -", max_size=40)),
+                max_size=8))
+def test_names_without_the_documented_words_are_other(name: list[tuple[str, str]]) -> None:
+    # No ASIP-SANTE, IGC-SANTE, GIP-CPS nor a level or range word can be spelt without R, S, T... in this alphabet.
+    got = classify_issuer(name)
+    assert (got.family, got.level, got.range) == ("other", None, None)

@@ -14,6 +14,7 @@ from cpsdiag.report.bundle import (BundleError, BundleSource, build_bundle, defa
                                    load_report, write_bundle)
 from cpsdiag.report.trace import trace_text
 from cpsdiag.report.redact import Salt
+from reportsupport import as_report, certificate_doc, holder_doc, report_doc
 
 SALT = Salt(b"\x01" * 32, "installation", "/nowhere/redaction-salt")
 
@@ -26,23 +27,32 @@ def test_pin_data_stays_masked_in_the_trace():
     trace = ApduTrace()
     trace.add(bytes.fromhex("0020000108") + b"1234\xff\xff\xff\xff", b"", 0x9000, 0.01)
     for redactor in (Redactor(SALT, [("card_number", "90000001")]), None):
-        text = trace_text(redact_trace(trace.records, redactor), {"card": None})
+        text = trace_text(redact_trace(trace.records, redactor), as_report(report_doc()))
         assert "> 00 20 00 01 08 ** ** ** ** ** ** ** **" in text and "31 32 33 34" not in text
         assert "VERIFY" in text and "90 00  ok" in text
 
 
-def test_environment_text_is_redacted_and_defaults_to_the_section():
-    report = {"schema": "cpsdiag.report/1", "certificates": [
-        {"serial": "01",
-         "holder": {"given_name": "CAMILLE", "surname": "DUPONT-ESSAI", "national_id": "899900000011"}}]}
-    source = BundleSource(report, environment_text="Firefox profile of DUPONT-ESSAI, cache for 899900000011\n")
-    env = dict((f.name, f.data) for f in build_bundle(source, salt=SALT).files)["environment.txt"].decode()
-    assert "DUPONT-ESSAI" not in env and "899900000011" not in env and "Firefox profile of" in env
-    placeholder = environment_from_report(None)
-    assert "not collected" in placeholder
-    text = environment_from_report({"os": {"name": "Debian", "version": "12"}, "middleware": [
-        {"name": "Cryptolib CPS", "version": "5.2.2", "installed": True}]})
-    assert "os:\n  name: Debian\n" in text and "  -\n    name: Cryptolib CPS\n" in text and "installed: yes" in text
+def test_environment_text_is_the_sections_rows_redacted():
+    from pathlib import Path
+
+    from cpsdiag.env import collect_environment, environment_text, load_layout
+    from cpsdiag.report.jsonreport import environment_json
+
+    facts = collect_environment(load_layout(Path(__file__).resolve().parents[1] / "data" / "env" / "linux"),
+                                card_serial="899900000011")
+    holder = holder_doc(given_name="CAMILLE", surname="DUPONT-ESSAI", national_id="899900000011")
+    report = report_doc(certificates=[certificate_doc(holder=holder)], environment=environment_json(facts))
+    env = dict((f.name, f.data) for f in build_bundle(BundleSource(as_report(report)), salt=SALT).files)[
+        "environment.txt"].decode()
+    assert "899900000011" in environment_text(facts) and "899900000011" not in env
+    # The same rows as `cpsdiag env` shows, the card numbers masked (the reader's and those of the Cryptolib's cache).
+    from cpsdiag.report.redact import mask
+
+    expected = environment_text(facts)
+    for number in [*facts.cryptolib.cache_serials, "899900000011"]:
+        expected = expected.replace(number, mask(number, "card_number"))
+    assert env == expected
+    assert "not collected" in environment_from_report(as_report(report_doc()))
 
 
 def test_default_output_never_overwrites(tmp_path):
@@ -56,7 +66,7 @@ def test_default_output_never_overwrites(tmp_path):
 
 
 def test_write_is_atomic(tmp_path, monkeypatch):
-    source = BundleSource({"schema": "cpsdiag.report/1", "verdict": "ok", "findings": []})
+    source = BundleSource(as_report(report_doc()))
     bundle = build_bundle(source, salt=SALT)
     target = tmp_path / "out.zip"
 
@@ -70,11 +80,11 @@ def test_write_is_atomic(tmp_path, monkeypatch):
 
 
 def test_load_report_from_bundle_json_and_bad_files(tmp_path):
-    source = BundleSource({"schema": "cpsdiag.report/1", "verdict": "ok", "findings": []})
+    source = BundleSource(as_report(report_doc()))
     write_bundle(build_bundle(source, salt=SALT), tmp_path / "b.zip")
-    assert load_report(tmp_path / "b.zip")["verdict"] == "ok"
-    (tmp_path / "r.json").write_text(json.dumps({"schema": "cpsdiag.report/1", "verdict": "error"}))
-    assert load_report(tmp_path / "r.json")["verdict"] == "error"
+    assert load_report(tmp_path / "b.zip").verdict == "ok"
+    (tmp_path / "r.json").write_text(json.dumps(report_doc(verdict="error")))
+    assert load_report(tmp_path / "r.json").verdict == "error"
     cases = {"other.json": (b'{"schema": "cpsdiag.readers/1"}', "not a cpsdiag report"),
              "broken.json": (b"{", "not JSON"), "list.json": (b"[]", "not a cpsdiag report"),
              "binary.json": (b"\xff\xfe\x00", "not JSON")}

@@ -1,4 +1,4 @@
-"""Redaction: masks, keyed hashes, the salt, any-tree walking, distinguished names, and the APDU trace."""
+"""Redaction: masks, keyed hashes, the salt, the schema's marks, distinguished names, and the APDU trace."""
 
 from __future__ import annotations
 
@@ -11,37 +11,44 @@ from cpsdiag.report.redact import (Redactor, Salt, keyed_hash, load_salt, mask, 
                                    redact_report, rfc4514_escape)
 from cpsdiag.report.trace import redact_trace
 from cpsdiag.transport.base import ApduRecord
+from reportsupport import as_report, card_doc, certificate_doc, finding_doc, holder_doc, inventory, report_doc
 
 SALT = Salt(b"\x07" * 32, "installation")
 
 
+def redacted(doc: dict, **kwargs) -> dict:
+    """The redacted report of a document, as its JSON has it."""
+    import msgspec
+
+    return msgspec.to_builtins(redact_report(as_report(doc), SALT, **kwargs).report)
+
+
 def sample_report() -> dict:
-    holder = {"given_name": "CAMILLE", "surname": "DUPONT-ESSAI", "national_id": "899900000011", "id_type": "N° RPPS",
-              "id_kind": "RPPS", "identifier": "99900000011", "login_id": "899900000011", "title": "Médecin",
-              "profession_code": 10, "profession": "Médecin", "structure": None}
-    cert = {"role": "authentication", "label": "Certificat d'Authentification CPS", "path": "3F000001A001",
-            "subject": "GN=CAMILLE+CN=899900000011+SN=DUPONT-ESSAI,title=Médecin,C=FR",
-            "issuer": "CN=AC IGC-SANTE FORT PERSONNES,OU=IGC-SANTE,O=ASIP-SANTE,C=FR",
-            "serial": "016994EAF388CEB5BBACD8FCC4BF170E", "holder": holder, "card_number": "90000001",
-            "sha256": "6A:E2:84:7E:83:59:A3:18:36:3F:F5:F5:C4:24:BA:44:19:41:C5:73:36:3E:B6:53:44:31:D0:5B:02:E0:0B:58",
-            "chain": {"trusted": True, "path": ["899900000011", "AC IGC-SANTE FORT PERSONNES"],
-                      "detail": "The chain 899900000011 -> AC IGC-SANTE FORT PERSONNES is trusted."}}
-    return {
-        "schema": "cpsdiag.report/1", "language": "en", "verdict": "error",
-        "findings": [
-            {"code": "CARD_READ_OK", "title": "Card read: number 90000001", "params": {"card_number": "90000001"}},
-            {"code": "CERT_EXPIRED", "remedy": "In the e-CPS app type your national identifier 899900000011.",
-             "params": {"login_id": "899900000011"}},
-            {"code": "CERT_HOLDER_MISMATCH", "detail": "Authentication: CAMILLE DUPONT-ESSAI 899900000011; ...",
-             "params": {"auth_holder": "CAMILLE DUPONT-ESSAI 899900000011"}},
-        ],
-        "readers": [{"name": "Gemalto PC Twin Reader 00 00",
-                     "atr": "3B AC 00 40 2A 00 12 25 00 64 80 00 03 10 00 90 00"}],
-        "card": {"reader": "Gemalto PC Twin Reader 00 00", "card_number": "90000001",
-                 "pan": "8025000001900000016",
-                 "pkcs15": {"certificates": [{"path": "3F 00 00 01 A0 01"}]}},
-        "certificates": [cert],
-    }
+    holder = holder_doc(given_name="CAMILLE", surname="DUPONT-ESSAI", national_id="899900000011", id_type="N° RPPS",
+                        id_kind="RPPS", identifier="99900000011", login_id="899900000011", title="Médecin",
+                        profession_code=10, profession="Médecin")
+    cert = certificate_doc(
+        label="Certificat d'Authentification CPS", path="3F000001A001",
+        subject="GN=CAMILLE+CN=899900000011+SN=DUPONT-ESSAI,title=Médecin,C=FR",
+        issuer="CN=AC IGC-SANTE FORT PERSONNES,OU=IGC-SANTE,O=ASIP-SANTE,C=FR",
+        serial="016994EAF388CEB5BBACD8FCC4BF170E", holder=holder, card_number="90000001",
+        sha256="6A:E2:84:7E:83:59:A3:18:36:3F:F5:F5:C4:24:BA:44:19:41:C5:73:36:3E:B6:53:44:31:D0:5B:02:E0:0B:58",
+        chain={"trusted": True, "anchor": None, "path": ["899900000011", "AC IGC-SANTE FORT PERSONNES"],
+               "error": None, "detail": "The chain 899900000011 -> AC IGC-SANTE FORT PERSONNES is trusted."})
+    read_ok = finding_doc("CARD_READ_OK", card_number="90000001")
+    read_ok["title"] = "Card read: number 90000001"
+    expired = finding_doc("CERT_EXPIRED", "error", login_id="899900000011")
+    expired["remedy"] = "In the e-CPS app type your national identifier 899900000011."
+    mismatch = finding_doc("CERT_HOLDER_MISMATCH", "error", auth_holder="CAMILLE DUPONT-ESSAI 899900000011")
+    mismatch["detail"] = "Authentication: CAMILLE DUPONT-ESSAI 899900000011; ..."
+    return report_doc(
+        verdict="error", exit_status=1, findings=[read_ok, expired, mismatch],
+        readers=[{"name": "Gemalto PC Twin Reader 00 00", "card_present": True,
+                  "atr": "3B AC 00 40 2A 00 12 25 00 64 80 00 03 10 00 90 00", "exclusive": False, "selected": True}],
+        card=card_doc(reader="Gemalto PC Twin Reader 00 00", card_number="90000001", pan="8025000001900000016",
+                      pkcs15={"application": None, "pins": [], "keys": [], "problems": [],
+                              "certificates": [{"label": "c", "id": None, "path": "3F 00 00 01 A0 01", "size": None}]}),
+        certificates=[cert])
 
 
 def test_masks_show_little_and_never_the_middle():
@@ -53,9 +60,22 @@ def test_masks_show_little_and_never_the_middle():
     assert mask("12345") == "****"
 
 
-def test_keyed_hash_is_stable_normalised_and_salted():
-    assert keyed_hash(SALT, "01 69 94 EA", "serial") == keyed_hash(SALT, "016994ea", "serial")
-    assert keyed_hash(SALT, "90000001") == keyed_hash(SALT, " 90000001 ")
+# Known answers for SALT (32 bytes 07), computed once with OpenSSL, outside cpsdiag, from the construction
+# docs/helpdesk-report.md documents (HMAC-SHA256 of the normalised value, first 16 hex digits):
+#   printf %s 90000001 | openssl dgst -sha256 -mac HMAC -macopt hexkey:$(printf '07%.0s' $(seq 32)) | cut -c 17-32
+KNOWN_HASHES = {"90000001": "87d6b3dedc8c68e3", "899900000011": "d09726fa131f34db", "016994EA": "ced259cc4b94c6d1",
+                "90000004": "e2ef60fbeca89c1d"}
+
+
+def test_keyed_hash_gives_the_known_answers_openssl_gave():
+    for value, expected in KNOWN_HASHES.items():
+        assert keyed_hash(SALT, value) == expected
+    # Normalised first: a serial's spaces, colons and case, and the spaces around any value, do not count.
+    assert keyed_hash(SALT, "01 69 94 ea", "serial") == keyed_hash(SALT, "01:69:94:EA", "serial") == KNOWN_HASHES["016994EA"]
+    assert keyed_hash(SALT, " 90000001 ") == KNOWN_HASHES["90000001"]
+
+
+def test_keyed_hash_is_salted():
     assert keyed_hash(SALT, "90000001") != keyed_hash(Salt(b"\x08" * 32, "installation"), "90000001")
     assert len(keyed_hash(SALT, "x")) == 16
 
@@ -89,41 +109,71 @@ def test_salt_follows_the_config_folder(monkeypatch, tmp_path):
 
 
 def test_redaction_masks_every_identifying_value_and_adds_hashes():
-    done = redact_report(sample_report(), SALT, home="/home/nobody")
-    text = json.dumps(done.report, ensure_ascii=False)
+    done = redacted(sample_report(), home="/home/nobody")
+    text = json.dumps(done, ensure_ascii=False)
     for secret in ("CAMILLE", "DUPONT-ESSAI", "899900000011", "99900000011", "90000001", "8025000001900000016",
                    "016994EAF388CEB5BBACD8FCC4BF170E", "6A:E2:84:7E"):
         assert secret not in text, secret
-    cert = done.report["certificates"][0]
+    cert = done["certificates"][0]
     assert cert["holder"]["national_id"] == "89****11"
-    assert cert["holder"]["national_id_hmac"] == keyed_hash(SALT, "899900000011")
+    assert cert["holder"]["national_id_hmac"] == KNOWN_HASHES["899900000011"]
     assert cert["subject"] == "GN=C****+CN=89****11+SN=D****,title=Médecin,C=FR"
     assert cert["chain"]["path"] == ["89****11", "AC IGC-SANTE FORT PERSONNES"]
-    assert done.report["findings"][0]["title"] == "Card read: number 9****1"
+    assert done["findings"][0]["title"] == "Card read: number 9****1"
     # What a helpdesk needs stays: issuer, profession, reader, ATR, dates.
     assert cert["issuer"].startswith("CN=AC IGC-SANTE FORT PERSONNES") and cert["holder"]["profession"] == "Médecin"
-    assert done.report["readers"] == sample_report()["readers"]
-    block = done.report["redaction"]
+    assert done["readers"] == sample_report()["readers"]
+    block = done["redaction"]
     assert block["applied"] and block["salt"] == "installation" and block["salt_id"] == SALT.id
     assert "certificates[0].holder.given_name" in block["fields"] and block["replacements_in_text"] >= 4
 
 
-def test_redaction_walks_sections_it_does_not_know():
-    report = sample_report()
-    report["environment"] = {"cryptolib": {"cache": [{"card_number": "90000001", "file": "cache-90000001.bin"}]},
-                             "firefox": {"profile": "/home/cdupont/.mozilla/firefox/abc.default",
-                                         "note": "certificate of CAMILLE DUPONT-ESSAI found"}}
-    env = redact_report(report, SALT, home="/home/cdupont").report["environment"]
-    assert env["cryptolib"]["cache"][0] == {"card_number": "9****1", "card_number_hmac": keyed_hash(SALT, "90000001"),
-                                            "file": "cache-9****1.bin"}
-    assert env["firefox"] == {"profile": "~/.mozilla/firefox/abc.default", "note": "certificate of C**** D**** found"}
+def test_identifying_fields_are_found_by_the_schemas_marks_and_each_has_its_hash_sibling():
+    import msgspec
+
+    from cpsdiag.record import identifying_fields
+    from cpsdiag.report.schema import IDENTIFYING_PARAMS, Report
+
+    # Names that identify wherever they are (what redaction keyed on before the schema was code): each such field
+    # of the schema must be marked, whatever the marks say; a field renamed keeps its mark, the test its meaning.
+    by_name = {"given_name", "surname", "national_id", "identifier", "login_id", "card_number", "pan",
+               "card_serial", "cache_serials", "serial", "sha256"}
+    seen: set[type] = set()
+    marked: list[str] = []
+
+    def visit(t):
+        info = t if isinstance(t, msgspec.inspect.Type) else msgspec.inspect.type_info(t)
+        if isinstance(info, msgspec.inspect.StructType) and info.cls not in seen:
+            seen.add(info.cls)
+            marks = identifying_fields(info.cls)
+            names = [f.name for f in info.fields]
+            for i, f in enumerate(info.fields):
+                if f.name in by_name:
+                    assert f.name in marks, (info.cls.__name__, f.name)
+                if f.name in marks:
+                    marked.append(f"{info.cls.__name__}.{f.name}")
+                    if marks[f.name] != "subject":
+                        assert names[i + 1] == f.name + "_hmac", (info.cls.__name__, f.name)
+                visit(f.type)
+        for attr in ("type", "item_type", "value_type", "types"):
+            inner = getattr(info, attr, None)
+            for one in (inner if isinstance(inner, tuple) else (inner,)):
+                if isinstance(one, msgspec.inspect.Type):
+                    visit(one)
+
+    visit(Report)
+    assert {"Holder.given_name", "Structure.name", "Structure.unit", "Certificate.subject",
+            "EnvironmentSection.card_serial", "Cryptolib.cache_serials"} <= set(marked)
+    assert by_name - {"card_serial", "cache_serials"} <= set(IDENTIFYING_PARAMS)
 
 
 def test_short_names_and_names_inside_words():
-    report = {"certificates": [{"holder": {"given_name": "LI", "surname": "ANNE"},
-                                "subject": "GN=LI+SN=ANNE+CN=10001234567,C=FR"}],
-              "findings": [{"detail": "LIBRARY of ANNECY; holder LI ANNE; Li Anne"}]}
-    done = redact_report(report, SALT).report
+    detail = finding_doc("X")
+    detail["detail"] = "LIBRARY of ANNECY; holder LI ANNE; Li Anne"
+    report = report_doc(certificates=[certificate_doc(holder=holder_doc(given_name="LI", surname="ANNE"),
+                                                      subject="GN=LI+SN=ANNE+CN=10001234567,C=FR")],
+                        findings=[detail])
+    done = redacted(report)
     assert done["certificates"][0]["subject"] == "GN=****+SN=A****+CN=1****7,C=FR"
     # Whole words only; a name of 3 letters or fewer counts only as written in the certificate.
     assert done["findings"][0]["detail"] == "LIBRARY of ANNECY; holder **** A****; Li A****"
@@ -131,9 +181,11 @@ def test_short_names_and_names_inside_words():
 
 def test_rfc4514_escaped_values_are_found():
     name = "DUPONT, JEAN+FILS"
-    report = {"certificates": [{"holder": {"surname": name}, "subject": f"SN={rfc4514_escape(name)},C=FR",
-                                "chain": {"detail": f"leaf SN={rfc4514_escape(name)} untrusted"}}]}
-    done = redact_report(report, SALT).report["certificates"][0]
+    report = report_doc(certificates=[certificate_doc(
+        holder=holder_doc(surname=name), subject=f"SN={rfc4514_escape(name)},C=FR",
+        chain={"trusted": False, "anchor": None, "path": [], "error": "other",
+               "detail": f"leaf SN={rfc4514_escape(name)} untrusted"})])
+    done = redacted(report)["certificates"][0]
     assert "DUPONT" not in json.dumps(done)
     assert parse_rfc4514(done["subject"]) == [[("SN", "D****")], [("C", "FR")]]
 
@@ -180,10 +232,13 @@ def rec(command: str, response: str = "", sw: int = 0x9000) -> ApduRecord:
 
 def test_a_pan_no_field_names_is_still_masked():
     # A damaged EF.SN.ICC: the report has no card number, the error message quotes the file.
-    report = {"card": {"card_number": None, "pkcs15": {"problems": [
-        {"step": "serial", "error": "EF.SN.ICC: PAN 802500000190000001F6 is not BCD digits padded with F"}]}},
-        "certificates": [{"error": "card id 8025000001/90000001"}]}
-    text = json.dumps(redact_report(report, SALT).report)
+    report = report_doc(card=card_doc(pkcs15={"application": None, "pins": [], "keys": [], "certificates": [],
+                                              "problems": [{"step": "serial", "target": "EF.SN.ICC", "error":
+                                                            "EF.SN.ICC: PAN 802500000190000001F6 is not BCD digits "
+                                                            "padded with F"}]}),
+                        certificates=[{"role": "unknown", "label": None, "path": None,
+                                       "error": "card id 8025000001/90000001"}])
+    text = json.dumps(redacted(report))
     assert "90000001" not in text and "PAN 80250000019****6 is not BCD" in text and "card id 8025000001/9****1" in text
     records = [rec("00 b0 9c 00 0c", "5a 0a 80 25 00 00 01 90 00 00 01 f6"),
                rec("00 a4 09 0c 04 3f 00 d0 03"), rec("00 b0 00 00 0c", "5a 0a 80 25 00 00 01 90 00 00 01 f6"),
@@ -195,15 +250,19 @@ def test_a_pan_no_field_names_is_still_masked():
 
 def test_the_inventorys_card_serials_are_masked_in_lists_and_in_texts():
     report = sample_report()
-    report["environment"] = {"card_serial": "90000001", "cryptolib": {
-        "cache_dir": "/home/cdupont/.cps/cache", "cache_serials": ["90000001", "90000004"]}}
-    report["findings"].append({"code": "MIDDLEWARE_STALE_CACHE", "params": {"serials": "90000001, 90000004"},
-                               "detail": "The cache holds files for card(s) 90000001, 90000004."})
-    done = redact_report(report, SALT, home="/home/cdupont").report
+    environment = inventory()
+    environment["card_serial"] = "90000001"
+    environment["cryptolib"].update(cache_dir="/home/cdupont/.cps/cache", cache_serials=["90000001", "90000004"])
+    report["environment"] = environment
+    stale = finding_doc("MIDDLEWARE_STALE_CACHE", "warning", "environment", serials="90000001, 90000004")
+    stale["detail"] = "The cache holds files for card(s) 90000001, 90000004."
+    report["findings"].append(stale)
+    done = redacted(report, home="/home/cdupont")
     text = json.dumps(done)
     assert "90000004" not in text and "90000001" not in text and "cdupont" not in text
     lib = done["environment"]["cryptolib"]
     assert lib["cache_serials"] == ["9****1", "9****4"]
-    assert lib["cache_serials_hmac"] == [keyed_hash(SALT, "90000001"), keyed_hash(SALT, "90000004")]
+    assert lib["cache_serials_hmac"] == [KNOWN_HASHES["90000001"], KNOWN_HASHES["90000004"]]
     assert lib["cache_serials_hmac"][0] == done["card"]["card_number_hmac"]   # the same card, recognisably
     assert done["findings"][-1]["detail"] == "The cache holds files for card(s) 9****1, 9****4."
+

@@ -15,7 +15,8 @@ from click.testing import CliRunner
 from cpsdiag.cli import main
 from cpsdiag.report.bundle import BundleSource, build_bundle, write_bundle
 from cpsdiag.report.redact import Salt
-from cpsdiag.report.summarize import iter_files, middleware_versions, reader_model, summarize, summary_dict
+from cpsdiag.report.summarize import iter_files, middleware_versions, reader_model, summarize
+from reportsupport import as_report, card_doc, certificate_doc, holder_doc, inventory, report_doc
 
 AT = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)
 SALT = Salt(b"\x05" * 32, "installation")
@@ -31,22 +32,32 @@ def finding(code: str, severity: str) -> dict:
 
 
 def cert(role: str, serial: str, days: float, number: str) -> dict:
-    return {"role": role, "serial": serial, "not_before": iso(days - 1000), "not_after": iso(days),
-            "days_left": int(days), "card_number": number,
-            "holder": {"given_name": "CAMILLE", "surname": "ESSAI", "national_id": "899900000011"}}
+    return certificate_doc(role=role, serial=serial, not_before=iso(days - 1000), not_after=iso(days),
+                           days_left=int(days), card_number=number,
+                           holder=holder_doc(given_name="CAMILLE", surname="ESSAI", national_id="899900000011"))
+
+
+def workstation(cryptolib: str | None, installed: bool = True, opensc: str | None = None) -> dict:
+    """The fake Linux inventory with a Cryptolib of this version (or none) and OpenSC of that version (or none)."""
+    env = inventory()
+    env["cryptolib"].update(installed=installed, version=cryptolib)
+    probe = {"path": "/usr/lib/opensc-pkcs11.so", "loaded": True, "error_kind": None, "error": None,
+             "manufacturer": None, "description": None, "cryptoki_version": None, "library_version": opensc,
+             "slots": []}
+    env["modules"] = [{**m, "probe": probe} for m in env["modules"] if m["kind"] == "opensc"][:1] if opensc else []
+    return env
 
 
 def report(n: int, generation: str | None, reader: str | None, findings: list, certs: list, env=None,
            card: bool = True) -> dict:
-    doc = {"schema": "cpsdiag.report/1", "generated_at": iso(-1 + n / 1000), "language": "en",
-           "verdict": "error" if any(f["severity"] == "error" for f in findings) else
-           "warning" if any(f["severity"] == "warning" for f in findings) else "ok",
-           "findings": findings, "readers": [] if reader is None else [{"name": reader, "selected": True}],
-           "card": None if not card else {"reader": reader, "generation": generation, "card_number": f"9{n:07d}"},
-           "certificates": certs}
-    if env is not None:
-        doc["environment"] = env
-    return doc
+    verdict = ("error" if any(f["severity"] == "error" for f in findings) else
+               "warning" if any(f["severity"] == "warning" for f in findings) else "ok")
+    return report_doc(
+        generated_at=iso(-1 + n / 1000), verdict=verdict, exit_status=int(verdict == "error"), findings=findings,
+        readers=[] if reader is None else [{"name": reader, "card_present": card, "atr": None, "exclusive": False,
+                                            "selected": True}],
+        card=None if not card else card_doc(reader=reader, generation=generation, card_number=f"9{n:07d}"),
+        certificates=certs, environment=env)
 
 
 GEMALTO = "Gemalto PC Twin Reader (645D3A2F) 00 00"
@@ -60,7 +71,7 @@ def fleet(tmp_path_factory) -> Path:
     ok = [finding("PCSC_OK", "ok"), finding("CARD_READ_OK", "ok"), finding("CERT_OK", "ok"), finding("CERT_OK", "ok")]
     for n in range(10):       # T1: healthy CPS3, JSON files
         doc = report(n, "CPS3", GEMALTO, ok, [cert("authentication", f"{n:032X}", 200, f"9{n:07d}")],
-                     {"middleware": [{"name": "Cryptolib CPS", "version": "5.2.2", "installed": True}]})
+                     workstation("5.2.2"))
         (root / "site-a" / "floor-1" / f"r{n}.json").write_text(json.dumps(doc))
     for n in range(10, 15):   # T2: CPS4 expiring, redacted bundles
         doc = report(n, "CPS4", "Alcor Micro AU9540 00 00",
@@ -68,14 +79,14 @@ def fleet(tmp_path_factory) -> Path:
                       finding("CERT_EXPIRES_SOON", "warning")],
                      [cert("authentication", f"A{n:031X}", 20.5, f"9{n:07d}"),
                       cert("signature", f"B{n:031X}", 45.5, f"9{n:07d}")],
-                     {"middleware": {"Cryptolib CPS": {"version": "5.1.0"}, "OpenSC": "0.25.1"}})
-        write_bundle(build_bundle(BundleSource(doc), salt=SALT), root / "site-b" / f"b{n}.zip")
+                     workstation("5.1.0", opensc="0.25.1"))
+        write_bundle(build_bundle(BundleSource(as_report(doc)), salt=SALT), root / "site-b" / f"b{n}.zip")
     for n in range(15, 18):   # T3: no card in the reader
         doc = report(n, None, "Gemalto PC Twin Reader (11AA22BB) 00 01",
                      [finding("PCSC_OK", "ok"), finding("CARD_ABSENT", "error")], [], card=False)
         (root / "site-a" / f"r{n}.json").write_text(json.dumps(doc))
     for n in range(18, 20):   # T4: service down
-        doc = report(n, None, None, [finding("PCSC_NO_SERVICE", "error")], [], {"cryptolib": {"installed": False}},
+        doc = report(n, None, None, [finding("PCSC_NO_SERVICE", "error")], [], workstation(None, installed=False),
                      card=False)
         (root / f"r{n}.json").write_text(json.dumps(doc))
     for n in range(20, 22):   # T5: the same card reported twice: its certificates are listed once
@@ -86,11 +97,15 @@ def fleet(tmp_path_factory) -> Path:
         (root / "site-b" / f"same-card-{n}.json").write_text(json.dumps(doc))
     doc = report(22, None, "Generic Reader 0", [finding("PCSC_OK", "ok"), finding("CARD_UNKNOWN", "error")], [])
     (root / "site-b" / "unknown.json").write_text(json.dumps(doc))
-    # Not reports: an unzipped bundle's manifest (ignored), and three files that count as skipped.
+    # Not reports: an unzipped bundle's manifest (ignored), and five files that count as skipped.
     (root / "site-b" / "unzipped").mkdir()
     (root / "site-b" / "unzipped" / "manifest.json").write_text(json.dumps({"schema": "cpsdiag.bundle/1"}))
     (root / "site-b" / "broken.json").write_text("{")
     (root / "site-b" / "readers.json").write_text(json.dumps({"schema": "cpsdiag.readers/1"}))
+    (root / "site-b" / "wrong-types.json").write_text(json.dumps(report_doc(findings="none", card=7)))
+    deep = json.dumps(report_doc()).replace('"timings_ms": {}', '"timings_ms": {}, "extra": ' + "[" * 100_000 +
+                                                                    "]" * 100_000)
+    (root / "site-b" / "deep.json").write_text(deep)
     with zipfile.ZipFile(root / "site-a" / "photos.zip", "w") as zf:
         zf.writestr("a.txt", "x")
     (root / "site-a" / "notes.txt").write_text("not looked at")
@@ -99,8 +114,12 @@ def fleet(tmp_path_factory) -> Path:
 
 def test_counts_on_a_known_fleet(fleet):
     s = summarize([fleet], at=AT)
-    assert (s.reports, s.skipped) == (23, 3)
-    assert {Path(f).name for f, _ in s.skipped_sample} == {"broken.json", "readers.json", "photos.zip"}
+    assert (s.reports, s.skipped, s.tampered) == (23, 5, 0)
+    assert {Path(f).name for f, _ in s.skipped_sample} == {"broken.json", "readers.json", "photos.zip",
+                                                           "wrong-types.json", "deep.json"}
+    reasons = dict((Path(f).name, r) for f, r in s.skipped_sample)
+    assert reasons["wrong-types.json"].startswith("not a valid cpsdiag.report/1 document: $.findings")
+    assert "nested too deeply" in reasons["deep.json"]
     assert dict(s.verdicts) == {"ok": 10, "warning": 5, "error": 8}
     assert dict(s.findings) == {("PCSC_OK", "ok"): 21, ("CARD_READ_OK", "ok"): 10, ("CERT_OK", "ok"): 20,
                                 ("CERT_EXPIRES_SOON", "warning"): 10, ("CARD_ABSENT", "error"): 3,
@@ -133,10 +152,16 @@ def test_json_and_csv_outputs_through_the_cli(fleet):
     result = runner.invoke(main, ["report", "summarize", str(fleet), "--json", "--at", "2026-11-23T12:00"])
     assert result.exit_code == 1                          # some files could not be read
     doc = json.loads(result.stdout)
-    assert doc["schema"] == "cpsdiag.summary/1" and doc["reports"] == 23 and doc["skipped"] == 3
+    assert doc["schema"] == "cpsdiag.summary/1" and doc["reports"] == 23 and doc["skipped"] == 5
     assert doc["expiry"]["within_90_days"] == 11
     assert {"code": "CERT_EXPIRES_SOON", "severity": "warning", "count": 10} in doc["findings"]
-    assert doc == json.loads(json.dumps(summary_dict(summarize([fleet], at=AT))))
+    # Counted by hand from the fleet above (occurrences, as CERT_EXPIRES_SOON shows): PCSC_OK in 10 + 5 + 3 + 2 + 1
+    # reports, CERT_OK twice in each of the 10 healthy ones.
+    for code, severity, count in (("PCSC_OK", "ok", 21), ("CERT_OK", "ok", 20), ("CARD_ABSENT", "error", 3),
+                                  ("PCSC_NO_SERVICE", "error", 2), ("CERT_EXPIRED", "error", 2),
+                                  ("CARD_UNKNOWN", "error", 1), ("CARD_READ_OK", "ok", 10)):
+        assert {"code": code, "severity": severity, "count": count} in doc["findings"], code
+    assert sum(f["count"] for f in doc["findings"]) == 10 * 4 + 5 * 3 + 3 * 2 + 2 * 1 + 2 * 2 + 2
     result = runner.invoke(main, ["report", "summarize", str(fleet), "--csv", "--at", "2026-11-23T12:00"])
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
     assert {"table": "finding", "key": "CARD_ABSENT", "severity": "error", "count": "3"}.items() <= next(
@@ -145,7 +170,7 @@ def test_json_and_csv_outputs_through_the_cli(fleet):
     certs = [r for r in rows if r["table"] == "certificate"]
     assert len(certs) == 12 and certs[0]["key"] == "expired" and certs[-1]["key"] == "within_90_days"
     result = runner.invoke(main, ["report", "summarize", str(fleet), "--at", "2026-11-23T12:00"])
-    assert "23 reports read, 3 files skipped" in result.stdout and "Alcor Micro AU9540" in result.stdout
+    assert "23 reports read, 5 files skipped" in result.stdout and "Alcor Micro AU9540" in result.stdout
     assert "skipped" in result.stderr
 
 
@@ -169,22 +194,32 @@ def test_reader_models(name, model):
     assert reader_model(name) == model
 
 
-def test_middleware_shapes():
-    assert middleware_versions(None) == ["not reported"]
-    assert middleware_versions({"middleware": [{"name": "Cryptolib CPS"}]}) == ["Cryptolib CPS (version unknown)"]
-    assert middleware_versions({"cryptolib": {"version": "5.2.2"}}) == ["Cryptolib CPS 5.2.2"]
-    assert middleware_versions({"os": "Debian"}) == ["not reported"]
-
-
 def test_middleware_from_the_workstation_inventory():
-    env = {"cryptolib": {"installed": True, "version": "5.2.2", "cache_serials": []},
-           "modules": [{"name": "opensc-pkcs11", "kind": "opensc", "probe": {"library_version": "0.23"}},
-                       {"name": "opensc-pkcs11", "kind": "opensc", "source": "firefox:default",
-                        "probe": {"library_version": "0.23"}},
-                       {"name": "p11-kit-trust", "kind": "p11-kit-trust", "probe": None},
-                       {"name": "libcps3_pkcs11_lux", "kind": "cryptolib", "probe": None},
-                       {"name": "vendor-p11", "kind": "other", "probe": None}]}
-    assert sorted(set(middleware_versions(env))) == ["Cryptolib CPS 5.2.2", "OpenSC 0.23",
-                                                     "vendor-p11 (version unknown)"]
-    assert middleware_versions({"cryptolib": {"installed": False}, "modules": []}) == [
-        "Cryptolib CPS (not installed)"]
+    assert middleware_versions(None) == ["not reported"]
+    env = as_report(report_doc(environment=workstation("5.2.2", opensc="0.23"))).environment
+    assert middleware_versions(env) == ["Cryptolib CPS 5.2.2", "OpenSC 0.23"]
+    env = as_report(report_doc(environment=workstation(None))).environment
+    assert middleware_versions(env) == ["Cryptolib CPS (version unknown)"]
+    env = as_report(report_doc(environment=workstation(None, installed=False))).environment
+    assert middleware_versions(env) == ["Cryptolib CPS (not installed)"]
+
+
+def test_a_bundle_changed_after_it_was_written_is_counted_and_listed_as_tampered(tmp_path):
+    doc = report(1, "CPS3", GEMALTO, [finding("PCSC_OK", "ok")], [cert("authentication", "AB" * 16, 20, "90000001")])
+    write_bundle(build_bundle(BundleSource(as_report(doc)), salt=SALT), tmp_path / "good.zip")
+    with zipfile.ZipFile(tmp_path / "good.zip") as zf:
+        files = {name: zf.read(name) for name in zf.namelist()}
+    edited = json.loads(files["report.json"])
+    edited["verdict"] = "error"
+    files["report.json"] = json.dumps(edited).encode()
+    with zipfile.ZipFile(tmp_path / "edited.zip", "w") as zf:
+        for name, data in files.items():
+            zf.writestr(name, data)
+    s = summarize([tmp_path], at=AT)
+    assert (s.reports, s.skipped, s.tampered) == (2, 0, 1)
+    assert [(Path(f).name, r) for f, r in s.tampered_sample] == [
+        ("edited.zip", "report.json does not match its SHA-256 in manifest.json")]
+    assert dict(s.verdicts) == {"ok": 1, "error": 1}             # the content still counts, for what it is
+    result = CliRunner().invoke(main, ["report", "summarize", str(tmp_path), "--json", "--at", "2026-11-23"])
+    assert result.exit_code == 1 and json.loads(result.stdout)["tampered"] == 1
+    assert "tampered" in result.stderr and "edited.zip" in result.stderr

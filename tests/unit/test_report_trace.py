@@ -7,6 +7,7 @@ import hashlib
 from cpsdiag.report.redact import Redactor, Salt
 from cpsdiag.report.trace import certificate_file_ids, redact_trace
 from cpsdiag.transport.base import ApduRecord
+from reportsupport import as_report
 from test_report_redact import sample_report
 
 SALT = Salt(b"\x07" * 32, "installation")
@@ -21,7 +22,7 @@ CERT_START = "30 82 05 61 30 82 04 49 a0 03 02 01 02"
 
 def test_certificate_reads_are_left_out_by_file_by_content_and_by_shape():
     report = sample_report()
-    fids = certificate_file_ids(report)
+    fids = certificate_file_ids(as_report(report))
     assert fids == {bytes.fromhex("A001")}
     redactor = Redactor(SALT, [("card_number", "90000001")])
     blob = bytes.fromhex("3082056130820449a00302010202") + hashlib.sha512(b"certificate").digest() * 3

@@ -11,9 +11,10 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from cpsdiag.tls.intercept import _load_each, issued_by_known_authority, issuer_name
+from cpsdiag.tls.intercept import issued_by_known_authority, issuer_name
+from cpsdiag.tls.trust import load_pem_certificates
 
-PUBLIC = _load_each(Path(certifi.where()).read_bytes())
+PUBLIC = load_pem_certificates(Path(certifi.where()).read_bytes())
 IGC_SANTE = Path(__file__).resolve().parents[2] / "cpsdiag" / "pki" / "anchors" / "aci-fo-org.pem"
 
 

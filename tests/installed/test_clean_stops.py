@@ -1,0 +1,90 @@
+"""Stopped as CI runners (SIGTERM), closed terminals (SIGHUP) and Ctrl-C (SIGINT) stop them, the commands that
+start processes or hold temporary files leave nothing behind: `emulator run`, `emulator`, `testssl-server`,
+`watch`. Each runs with a TMPDIR of its own; stopsupport finds what is left by that mark.
+
+Self-contained (with stopsupport.py): scripts/test-install runs it as an unprivileged user from the wheel."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+
+import pytest
+
+from stopsupport import child_env, processes_marked, read_until, stop_and_check, tmpdir_mark, wait_until  # noqa: F401 (a fixture)
+
+pytestmark = pytest.mark.stack
+
+STOP_SIGNALS = [signal.SIGTERM, signal.SIGHUP, signal.SIGINT]
+
+
+
+
+def spawn(tmpdir, *args: str) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "cpsdiag", *args], env=child_env(tmpdir),
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+@pytest.mark.parametrize("signum", STOP_SIGNALS, ids=lambda s: signal.Signals(s).name)
+def test_emulator_run_stopped_by_a_signal_stops_pcscd_the_card_and_the_command(tmpdir_mark, signum):
+    proc = spawn(tmpdir_mark, "emulator", "run", "--", "sh", "-c", "echo command up; exec sleep 600")
+    started = read_until(proc.stderr, "running:")
+    read_until(proc.stdout, "command up")
+    running = processes_marked(str(tmpdir_mark))
+    assert any("pcscd" in cmd for cmd in running.values()) and any("emulator" in cmd for cmd in running.values())
+    status, rest = stop_and_check(proc, signum, tmpdir_mark)
+    assert status == 128 + signum, started + rest
+    assert "pcscd stopped" in rest and "emulator stopped" in rest and "Traceback" not in rest
+
+
+def test_emulator_run_cleans_up_after_a_command_that_raises(tmpdir_mark):
+    tmpdir = tmpdir_mark
+    proc = spawn(tmpdir, "emulator", "run", "--", sys.executable, "-c", "raise RuntimeError('the command failed')")
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 1
+    assert "RuntimeError: the command failed" in err and "pcscd stopped" in err
+    assert processes_marked(str(tmpdir)) == {}
+    assert list(tmpdir.iterdir()) == []
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP], ids=lambda s: signal.Signals(s).name)
+def test_emulator_stopped_by_a_signal_says_what_it_served(tmpdir_mark, signum):
+    # No pcscd needed: the card waits for vpcd on a port nobody listens on.
+    proc = spawn(tmpdir_mark, "emulator", "--profile", "cps3-medecin", "--port", "9")
+    read_until(proc.stderr, "emulator: cps3-medecin")
+    status, rest = stop_and_check(proc, signum, tmpdir_mark)
+    assert status == 0 and "stopped after 0 APDUs" in rest and "Traceback" not in rest
+
+
+@pytest.mark.parametrize("signum", STOP_SIGNALS, ids=lambda s: signal.Signals(s).name)
+def test_testssl_server_stopped_by_a_signal_removes_its_certificate_folder(tmpdir_mark, signum):
+    tmpdir = tmpdir_mark
+    proc = spawn(tmpdir, "testssl-server", "--port", "0")
+    banner = read_until(proc.stderr, "server CA:")
+    folders = list(tmpdir.iterdir())
+    assert [f.name.startswith("cpsdiag-testssl-") for f in folders] == [True], banner
+    # While it runs, the folder holds what clients need and no private key.
+    assert sorted(p.name for p in folders[0].iterdir()) == ["ca.pem", "server.pem"]
+    status, rest = stop_and_check(proc, signum, tmpdir)
+    assert status == 0 and "Traceback" not in rest
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP], ids=lambda s: signal.Signals(s).name)
+def test_watch_stopped_by_a_signal_prints_its_summary(tmpdir_mark, signum):
+    """watch runs inside `emulator run`; the signal goes to watch alone, which ends as it does on Ctrl-C."""
+    tmpdir = tmpdir_mark
+    proc = spawn(tmpdir, "emulator", "run", "--", sys.executable, "-m", "cpsdiag", "watch", "--json")
+    read_until(proc.stdout, '"event": "watching"')
+    watch = wait_until(lambda: [pid for pid, cmd in processes_marked(str(tmpdir)).items()
+                                if "cpsdiag watch" in cmd and "emulator" not in cmd], 10, "the watch process")
+    assert len(watch) == 1
+    os.kill(watch[0], signum)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    assert json.loads(out.splitlines()[-1])["event"] == "summary"
+    assert "Traceback" not in err and "pcscd stopped" in err
+    assert processes_marked(str(tmpdir)) == {}
+    assert list(tmpdir.iterdir()) == []

@@ -1,0 +1,50 @@
+"""The prerequisites table of the stack and peer tests (tests/prerequisites.py) says true things."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+import prerequisites
+from prerequisites import PREREQUISITES
+
+SETUP = Path(__file__).resolve().parents[2] / "scripts" / "setup"
+
+
+def setup_packages() -> set[str]:
+    match = re.search(r"^DEB_PACKAGES=\(([^)]*)\)", SETUP.read_text(), re.M)
+    assert match, "scripts/setup has no DEB_PACKAGES list"
+    return set(match.group(1).split())
+
+
+def essential(package: str) -> bool:
+    proc = subprocess.run(["dpkg-query", "-W", "-f=${Essential}", package], capture_output=True, text=True)
+    return proc.stdout.strip() == "yes"
+
+
+@pytest.mark.parametrize("key", [k for k, p in PREREQUISITES.items() if p.debian_package])
+def test_the_setup_step_named_for_each_prerequisite_really_installs_it(key):
+    package = PREREQUISITES[key].debian_package
+    assert package in setup_packages() or essential(package), f"{key}: scripts/setup does not install {package}"
+    assert package in PREREQUISITES[key].installed_by
+
+
+@pytest.mark.parametrize("environ,expected", [
+    ({}, False), ({"CI": "true"}, True), ({"CI": "1"}, True), ({"CI": "false"}, False), ({"CI": ""}, False),
+    ({"CPSDIAG_TEST_STRICT": "1"}, True), ({"CPSDIAG_TEST_STRICT": "0", "CI": "0"}, False),
+])
+def test_ci_or_strict_mode_turns_a_missing_prerequisite_into_an_error(monkeypatch, environ, expected):
+    monkeypatch.delenv("CI", raising=False)
+    monkeypatch.delenv("CPSDIAG_TEST_STRICT", raising=False)
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    assert prerequisites.strict() is expected
+
+
+def test_the_loader_finds_a_system_library_and_not_an_absent_one():
+    path = prerequisites.loader_path("libz.so.1")
+    assert path is not None and Path(path).name.startswith("libz.so.1") and Path(path).exists()
+    assert prerequisites.loader_path("libcpsdiag-no-such-library.so.7") is None
