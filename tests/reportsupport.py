@@ -48,7 +48,8 @@ def identity_strings(folder: Path) -> set[str]:
 
     Names and identifiers of the subjects (GN, SN, CN, O, OU), the UPN, the
     card number of extension 1.2.250.1.71.1.2.3 and the PAN built from it
-    (ANS issuer + number + Luhn digit), the serials and SHA-256 fingerprints.
+    (ANS issuer + number + Luhn digit; a 10-digit number has its last 8 digits
+    in EF.SN.ICC), the serials and SHA-256 fingerprints.
     """
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes
@@ -71,6 +72,9 @@ def identity_strings(folder: Path) -> set[str]:
                 text = ext.value.value[2:].decode()         # PrintableString "8025000001/<card number>"
                 issuer, number = text.split("/")
                 out |= {text, number, issuer + number + str(luhn_digit(issuer + number))}
+                if len(number) == 10:
+                    short = number[-8:]
+                    out |= {short, issuer + short + str(luhn_digit(issuer + short))}
         serial = f"{cert.serial_number:X}"
         out |= {serial, serial.rjust(32, "0"), serial.rjust(len(serial) + len(serial) % 2, "0")}
         out.add(cert.fingerprint(hashes.SHA256()).hex().upper())

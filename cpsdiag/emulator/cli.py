@@ -49,13 +49,13 @@ def emulator(ctx: click.Context, profile_name: str | None, host: str, port: int,
         from .pcscd_namespace import exit_with_parent
 
         exit_with_parent()
-    from .card import VirtualCard
+    from .card import virtual_card
 
     card = None
     try:
         with stop_on_signals():
             prof = _load(profile_name)
-            card = VirtualCard(prof)
+            card = virtual_card(prof)
             _serve(card, prof, host, port, verbose)
     except Stopped:
         pass
@@ -128,15 +128,22 @@ def make_pki_command(outdir: Path, card_dirs: tuple[Path, ...]) -> None:
 def validate_command(profile_name: str) -> None:
     """Check a profile and print what the virtual card will hold."""
     prof = _load(profile_name)
-    from .layout import build
+    from .card import virtual_card
 
-    image = build(prof)
+    card = virtual_card(prof)
     click.echo(f"{prof.name}: {prof.generation} {prof.interface}, ATR {prof.atr.hex(' ').upper()}")
     click.echo(f"  card number {prof.card_number}, PIN tries {prof.pin_tries_left}/{prof.pin_max_tries}")
-    for node in image.mf.walk():
+    for node in card.mf.walk():
         path = "/".join(f"{n.fid:04X}" for n in node.path())
         size = len(node.data) if hasattr(node, "data") else None
         click.echo(f"  {path}" + (f"  {size} bytes" if size is not None else "  (DF)"))
+    click.echo(f"  data objects ({len(card.data_objects)} in the DODF):")
+    for obj in card.data_objects:
+        flags = ", ".join(f for f, on in (("private", obj.private), ("modifiable", obj.modifiable)) if on)
+        click.echo(f"    {obj.label:<24} {card.app.fid:04X}/{obj.fid:04X}  {len(obj.content)} bytes"
+                   + (f"  ({flags})" if flags else ""))
+    situations = len(prof.data.situations)
+    click.echo(f"  practice situations: {situations}")
 
 
 @emulator.command("new-profile")

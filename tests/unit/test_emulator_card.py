@@ -8,18 +8,19 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from cpsdiag.emulator import profile as profiles
-from cpsdiag.emulator.card import VirtualCard, mask_secrets
+from cpsdiag.emulator.card import mask_secrets, virtual_card
+from cpsdiag.emulator.cardbase import CardBase
 from cpsdiag.emulator.sharesume import finish
 
 
 @pytest.fixture(scope="module")
-def cps3(pki) -> VirtualCard:
-    return VirtualCard(profiles.load_folder(pki.cards / "cps3-medecin"))
+def cps3(pki) -> CardBase:
+    return virtual_card(profiles.load_folder(pki.cards / "cps3-medecin"))
 
 
 @pytest.fixture(scope="module")
-def cps4(pki) -> VirtualCard:
-    return VirtualCard(profiles.load_folder(pki.cards / "cps4-infirmier"))
+def cps4(pki) -> CardBase:
+    return virtual_card(profiles.load_folder(pki.cards / "cps4-infirmier"))
 
 
 def sw(rsp: bytes) -> int:
@@ -66,7 +67,7 @@ def test_pin_status_query_spends_no_try(cps3):
 
 
 def test_reset_retry_counter_unblocks(pki):
-    card = VirtualCard(profiles.load_folder(pki.cards / "cps3-pin-blocked"))
+    card = virtual_card(profiles.load_folder(pki.cards / "cps3-pin-blocked"))
     assert card.process(bytes.fromhex("00200001")) == b"\x69\x83"
     assert sw(card.process(bytes.fromhex("002C010108") + b"00000000")) == 0x63C9   # wrong unblock code
     assert sw(card.process(bytes.fromhex("002C00010C") + b"12345678" + b"9876")) == 0x9000
