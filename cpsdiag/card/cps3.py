@@ -50,6 +50,15 @@ class Cps3Commands:
             path = b"\x3f\x00" + path
         self.s.check(f"SELECT {path.hex().upper()}", 0xA4, 0x09, 0x0C, path)
 
+    def file_size(self, path: bytes) -> int | None:
+        """The size an EF's FCP gives (SELECT with P2=04: a real CPS3 refuses FCI requests)."""
+        from cpsdiag.iso7816.fcp import parse_fcp
+
+        if path[:2] != b"\x3f\x00":
+            path = b"\x3f\x00" + path
+        fcp = self.s.check(f"SELECT {path.hex().upper()}", 0xA4, 0x09, 0x04, path)
+        return parse_fcp(fcp, where=f"FCP {path.hex().upper()}").size
+
     def read_pin_status(self, reference: int, path: bytes | None) -> PinStatus:
         # The PIN object lives where the AODF's PIN path says (the MF on a CPS3).
         self.select_path(path or b"\x3f\x00")
