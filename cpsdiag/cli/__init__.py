@@ -30,17 +30,6 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
 
 
 class LazyGroup(click.Group):
-    def main(self, args: Any = None, *rest: Any, **extra: Any) -> Any:
-        # No argument at all: the standalone executable may have been double-clicked (cpsdiag/launch.py).
-        if args is None and len(sys.argv) == 1:
-            from cpsdiag.launch import double_clicked
-
-            if double_clicked():
-                from cpsdiag.cli.desk import run_double_clicked
-
-                sys.exit(run_double_clicked(self))
-        return super().main(args, *rest, **extra)
-
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(COMMANDS)
 
@@ -54,6 +43,14 @@ class LazyGroup(click.Group):
              standalone_mode: bool = True, **extra: Any) -> Any:
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        # No argument at all: the standalone executable may have been double-clicked (cpsdiag/launch.py).
+        if args is None and len(sys.argv) == 1:
+            from cpsdiag.launch import double_clicked
+
+            if double_clicked():
+                from cpsdiag.cli.desk import run_double_clicked
+
+                sys.exit(run_double_clicked(self))
         from cpsdiag.cli.common import standalone
 
         standalone(lambda: super(LazyGroup, self).main(args, prog_name, complete_var, standalone_mode=False, **extra))

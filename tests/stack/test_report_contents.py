@@ -155,7 +155,7 @@ def test_a_report_shown_in_another_language_is_rendered_again_from_its_codes(ins
 
     insert_card("cps3-expired")
     french = check_inserted(pki.anchors, lang="fr")
-    assert "Carte lue : numéro 90000004" in json.dumps(french.report, ensure_ascii=False)
+    assert "Carte lue : numéro 90000004" in to_json(french.report)
     set_language("en")
     text = printed(render_report, french.report)
     # English words only, none of the French texts the report holds; the card's values all there.

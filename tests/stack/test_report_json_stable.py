@@ -30,7 +30,7 @@ pytestmark = pytest.mark.stack
 
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = ROOT / "tests" / "data" / "report-json"
-PROFILES = sorted(p.name for p in (ROOT / "fixtures" / "cards").iterdir() if (p / "card.toml").exists())
+PROFILES = sorted(p.name for p in (ROOT / "cpsdiag" / "emulator" / "profiles").iterdir() if (p / "card.toml").exists())
 CAPTURE = os.environ.get("CPSDIAG_CAPTURE_REPORT_JSON") == "1"
 SALT = Salt(b"\x01" * 32, "installation", "/nowhere/redaction-salt")
 
