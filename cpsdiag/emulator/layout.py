@@ -49,14 +49,19 @@ def luhn_digit(digits: str) -> int:
     return (10 - total % 10) % 10
 
 
+def serial_number(card_number: str) -> str:
+    """The digits EF.SN.ICC holds: a real card's 10-digit number keeps its last 8 there (UNCERTAIN which 8,
+    docs/emulator.md); a shorter number, of profiles made before, fits whole."""
+    return card_number[-8:] if len(card_number) == 10 else card_number
+
+
 def ef_sn_icc(card_number: str) -> bytes:
     """EF.SN.ICC: tag 5A, PAN = issuer 8025000001 + card number + Luhn digit, F-padded BCD.
 
     A real card holds 12 bytes whatever its printed number (the Cryptolib refuses
-    any other size): a 10-digit card number keeps its last 8 digits there
-    (UNCERTAIN which 8, docs/emulator.md), as 5A 0A 80 25 00 00 01 + 8 digits + Luhn digit + F.
+    any other size): 5A 0A 80 25 00 00 01 + 8 digits + Luhn digit + F.
     """
-    pan = ISSUER_PREFIX + (card_number[-8:] if len(card_number) == 10 else card_number)
+    pan = ISSUER_PREFIX + serial_number(card_number)
     pan += str(luhn_digit(pan))
     pan = pan.ljust(20, "F")
     return der.tlv(0x5A, bytes.fromhex(pan))

@@ -161,6 +161,15 @@ def certificate_rows(cert: Certificate, title: str | None = None) -> list[PanelR
     return rows
 
 
+def printed_number(ef_sn_number: str, cert: Certificate | None) -> str:
+    """The number printed on the card: a real card's has 10 digits, its certificates carry them all and
+    EF.SN.ICC only the last 8 (docs/decisions.md); shown whole when the certificate's ends with EF.SN.ICC's."""
+    number = cert.card_number if cert is not None else None
+    if isinstance(number, str) and len(number) == 10 and len(ef_sn_number) == 8 and number.endswith(ef_sn_number):
+        return number
+    return ef_sn_number
+
+
 def holder_panel(report: Report) -> list[PanelRow] | None:
     """The card and holder panel, or None when there is neither a certificate nor a card read."""
     certs = parsed_certificates(report)
@@ -183,7 +192,7 @@ def holder_panel(report: Report) -> list[PanelRow] | None:
             parts.append(_("TEST card"))
         rows.append(PanelRow(_("Type"), ", ".join(parts) or "-"))
         if read and card is not None and card.card_number is not None:
-            rows.append(PanelRow(_("Card number"), card.card_number))
+            rows.append(PanelRow(_("Card number"), printed_number(card.card_number, main)))
         pin = card.pin if card is not None else None
         if read and pin is not None:
             maximum = pin.max_tries if pin.max_tries is not None else "?"
