@@ -131,7 +131,8 @@ def parse_data(doc: dict[str, Any], file: Path, labels: Callable[[int], list[str
     for key in table:
         if key not in DATA_KEYS:
             raise _error(file, f"data.{key}", "unknown key (expected " + ", ".join(sorted(DATA_KEYS)) + ")")
-    holder = doc.get("holder") if isinstance(doc.get("holder"), dict) else {}
+    found = doc.get("holder")
+    holder: dict[str, Any] = found if isinstance(found, dict) else {}
     if not with_situations:
         if table.get("situations"):
             raise _error(file, "data.situations", "the contactless face holds no practice situation")

@@ -80,6 +80,7 @@ class Cps3Card(CardBase):
         if not inner:
             raise CardStatus(SW.WRONG_DATA)
         df = self._channel(cmd).df
+        objects: dict[bytes, bytes] | None
         if sdo_tag == b"\xbf\x81\x01" and df is self.mf and self.has_pin:
             objects = {
                 b"\xa0": der.tlv(0xA0, der.tlv(0x9A, bytes([self.pin.max_tries])),

@@ -145,7 +145,7 @@ def dodf_entry(obj: DataObject, app_fid: int) -> bytes:
 
 def cps2ter_files(profile: Profile, values: dict[str, bytes]) -> dict[tuple[int, ...], bytes]:
     """The files of a CPS3's CPS2ter side, by path under its MF."""
-    files = {CPS2TER_SIT_FACT: values["CPS_SIT_FACT"]}
+    files: dict[tuple[int, ...], bytes] = {CPS2TER_SIT_FACT: values["CPS_SIT_FACT"]}
     for n in range(1, len(profile.data.situations) + 1):
         files[(CPS2TER_SITUATIONS_FID + n - 1,)] = values[cps2ter_situation_label(n)]
     return files
