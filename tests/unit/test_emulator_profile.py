@@ -201,3 +201,16 @@ def test_the_contactless_face_holds_no_situation(copy):
     with pytest.raises(profiles.ProfileError) as err:
         profiles.load_folder(folder)
     assert err.value.field == "data.situations" and "contactless" in err.value.message
+
+
+def test_validate_lists_the_data_objects(copy):
+    from clisupport import cpsdiag
+
+    proc = cpsdiag("emulator", "validate", str(copy("cps4-infirmier")))
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert "  card number 3190000002, PIN tries 3/3" in lines
+    assert "  data objects (15 in the DODF):" in lines
+    assert any(line.split() == ["CPS_DATA", "0001/D107", "2048", "bytes"] for line in lines)
+    assert any(line.split() == ["CPS_ACTIVITY_01_PS", "0001/D120", "54", "bytes", "(private)"] for line in lines)
+    assert "  practice situations: 1" in lines
