@@ -121,6 +121,18 @@ class Pkcs11KeyOps:
     def sign_message(self, role: str, message: bytes) -> bytes:
         return self._sign(role, message, self.p.Mechanism(self.p.CKM_SHA256_RSA_PKCS, None))
 
+    def read_data(self, file: Any) -> bytes:
+        """A data object's CKA_VALUE, found by its DODF label (``file``: cpsdiag.card.reader.DataObjectFile)."""
+        p = self.p
+        label = file.object.label
+        try:
+            found = self.session.findObjects([(p.CKA_CLASS, p.CKO_DATA), (p.CKA_LABEL, label)])
+            if not found:
+                raise Pkcs11Error("C_FindObjects", f"no data object labelled {label}")
+            return bytes(self.session.getAttributeValue(found[0], [p.CKA_VALUE], allAsBinary=True)[0])
+        except p.PyKCS11Error as exc:
+            raise Pkcs11Error("C_GetAttributeValue", f"{label}: {exc}", exc.value) from None
+
     def close(self) -> None:
         try:
             self.session.logout()

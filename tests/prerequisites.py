@@ -9,6 +9,11 @@ package must fail, not go green on skipped tests.
 
 A new prerequisite is one more entry in PREREQUISITES, naming its Debian
 package: ``"squid": command("squid", "squid-openssl")``.
+
+An *optional* prerequisite is one no setup step installs and CI never has
+(ANS's Cryptolib, which the project neither ships nor fetches): the tests needing it are
+local checks, skipped everywhere it is missing, strict mode included, with a
+reason starting "optional prerequisite" (``optional_skip``).
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ class Prerequisite:
     installed_by: str                       # the setup step that installs it
     locate: Callable[[], str | None]        # its path when present, else None
     debian_package: str | None = None       # the package scripts/setup must list (tests/unit/test_prerequisites_table.py)
+    optional: bool = False                  # a local check only: missing is a skip even in CI and strict mode
 
 
 def find_command(name: str) -> str | None:
@@ -112,6 +118,17 @@ def _vpcd() -> str | None:
         return None
 
 
+CRYPTOLIB_INSTALLED = "/opt/santesocial/CPS/lib/libcps3_pkcs11_lux.so"
+
+
+def _cryptolib() -> str | None:
+    """ANS's Cryptolib CPS module: CPSDIAG_CRYPTOLIB (a copy extracted from ANS's RPM), else where the RPM installs it."""
+    for path in (os.environ.get("CPSDIAG_CRYPTOLIB", ""), CRYPTOLIB_INSTALLED):
+        if path and os.path.isfile(path):
+            return path
+    return None
+
+
 def _root() -> str | None:
     return "root" if os.geteuid() == 0 else None
 
@@ -139,7 +156,19 @@ PREREQUISITES: dict[str, Prerequisite] = {
     "squid": command("squid", "squid-openssl"),
     "squid-basic-auth": squid_helper("basic_ncsa_auth"),
     "squid-certgen": squid_helper("security_file_certgen"),
+    "cryptolib": Prerequisite("ANS's Cryptolib CPS PKCS#11 module (libcps3_pkcs11_lux.so)",
+                              "not installed by scripts/setup nor in CI (it comes only from ANS's repository, which the "
+                              "project neither ships nor fetches): extract it "
+                              "from ANS's Linux RPM and set CPSDIAG_CRYPTOLIB to its path (docs/emulator.md, "
+                              "\"ANS's Cryptolib\")", _cryptolib, optional=True),
 }
+
+OPTIONAL_SKIP = "optional prerequisite"
+
+
+def optional_skip(reason: str) -> bool:
+    """Whether a skip's reason says an optional prerequisite was missing (a skip that strict mode accepts)."""
+    return reason.startswith(OPTIONAL_SKIP) or f"Skipped: {OPTIONAL_SKIP}" in reason
 
 
 def missing_message(key: str) -> str:
@@ -148,10 +177,13 @@ def missing_message(key: str) -> str:
 
 
 def require(key: str) -> str:
-    """The prerequisite's path; a skip outside CI, a failure in CI, when it is missing."""
+    """The prerequisite's path; a skip outside CI, a failure in CI, when it is missing (always a skip if optional)."""
     found = PREREQUISITES[key].locate()
     if found:
         return found
+    if PREREQUISITES[key].optional:
+        p = PREREQUISITES[key]
+        pytest.skip(f"{OPTIONAL_SKIP} {key!r} missing: {p.what}; {p.installed_by}")
     if strict():
         pytest.fail(missing_message(key) + " [an error, not a skip, in CI and scripts/test]", pytrace=False)
     pytest.skip(missing_message(key))

@@ -48,7 +48,8 @@ def identity_strings(folder: Path) -> set[str]:
 
     Names and identifiers of the subjects (GN, SN, CN, O, OU), the UPN, the
     card number of extension 1.2.250.1.71.1.2.3 and the PAN built from it
-    (ANS issuer + number + Luhn digit), the serials and SHA-256 fingerprints.
+    (ANS issuer + number + Luhn digit; a 10-digit number has its last 8 digits
+    in EF.SN.ICC), the serials and SHA-256 fingerprints.
     """
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes
@@ -70,7 +71,8 @@ def identity_strings(folder: Path) -> set[str]:
             if ext.oid.dotted_string == "1.2.250.1.71.1.2.3":
                 text = ext.value.value[2:].decode()         # PrintableString "8025000001/<card number>"
                 issuer, number = text.split("/")
-                out |= {text, number, issuer + number + str(luhn_digit(issuer + number))}
+                in_ef_sn = number[-8:] if len(number) == 10 else number
+                out |= {text, number, in_ef_sn, issuer + in_ef_sn + str(luhn_digit(issuer + in_ef_sn))}
         serial = f"{cert.serial_number:X}"
         out |= {serial, serial.rjust(32, "0"), serial.rjust(len(serial) + len(serial) % 2, "0")}
         out.add(cert.fingerprint(hashes.SHA256()).hex().upper())

@@ -45,10 +45,20 @@ class Cps3Commands:
         # Another program sharing the card may have left another DF current.
         self.s.check("SELECT MF", 0xA4, 0x09, 0x0C, bytes.fromhex("3F00"))
 
-    def select_path(self, path: bytes) -> None:
+    def _select(self, path: bytes, p2: int) -> bytes:
+        # Always the absolute path, 3F00 included, as the Cryptolib sends it (P1=09).
         if path[:2] != b"\x3f\x00":
             path = b"\x3f\x00" + path
-        self.s.check(f"SELECT {path.hex().upper()}", 0xA4, 0x09, 0x0C, path)
+        return self.s.check(f"SELECT {path.hex().upper()}", 0xA4, 0x09, p2, path)
+
+    def select_path(self, path: bytes) -> None:
+        self._select(path, 0x0C)
+
+    def file_size(self, path: bytes) -> int | None:
+        """The size an EF's FCP gives (SELECT with P2=04: a real CPS3 refuses FCI requests)."""
+        from cpsdiag.iso7816.fcp import parse_fcp
+
+        return parse_fcp(self._select(path, 0x04), where=f"FCP {path.hex().upper()}").size
 
     def read_pin_status(self, reference: int, path: bytes | None) -> PinStatus:
         # The PIN object lives where the AODF's PIN path says (the MF on a CPS3).

@@ -53,6 +53,15 @@ class Cps4Commands:
         else:
             self.s.check(f"SELECT {path.hex().upper()}", 0xA4, 0x08, 0x0C, path)
 
+    def file_size(self, path: bytes) -> int | None:
+        """The size an EF's FCI gives (SELECT with P2=00, as the Cryptolib's CPS4 driver asks)."""
+        from cpsdiag.iso7816.fcp import parse_fcp
+
+        if path[:2] == b"\x3f\x00":
+            path = path[2:]
+        fci = self.s.check(f"SELECT {path.hex().upper()}", 0xA4, 0x08, 0x00, path)
+        return parse_fcp(fci, where=f"FCI {path.hex().upper()}").size
+
     def read_pin_status(self, reference: int, path: bytes | None) -> PinStatus:
         _, sw = self.s.send(0x20, 0x00, reference)
         status = status_from_verify_sw(sw, self.assumed_max_tries)

@@ -7,9 +7,12 @@ on the card directly and through the middleware browsers use.
 from __future__ import annotations
 
 import hashlib
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from cpsdiag.card.pkcs15 import PrivateKeyObject
+
+if TYPE_CHECKING:
+    from cpsdiag.card.reader import DataObjectFile
 
 
 class KeyOps(Protocol):
@@ -18,6 +21,7 @@ class KeyOps(Protocol):
     def sign_pkcs1(self, role: str, digest_info: bytes) -> bytes: ...
     def sign_pss(self, role: str, hash_name: str, digest: bytes) -> bytes: ...
     def sign_message(self, role: str, message: bytes) -> bytes: ...
+    def read_data(self, file: DataObjectFile) -> bytes: ...
 
 
 class ApduKeyOps:
@@ -50,3 +54,8 @@ class ApduKeyOps:
             # The qualified key signs what the card hashed itself (PSO HASH), as the Cryptolib does it.
             return self.commands.sign_message(key, message)
         return self.commands.sign_digest(key, "sha256", hashlib.sha256(message).digest(), pss=False)
+
+    def read_data(self, file: DataObjectFile) -> bytes:
+        """A data object's contents (a private one once the PIN was verified)."""
+        self.commands.select_path(file.path)
+        return self.commands.s.read_all(size=file.size)

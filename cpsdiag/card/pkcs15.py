@@ -1,4 +1,4 @@
-"""PKCS#15 (ISO/IEC 7816-15) structures as CPS cards store them: EF.DIR, ODF, AODF, PrKDF, CDF.
+"""PKCS#15 (ISO/IEC 7816-15) structures as CPS cards store them: EF.DIR, ODF, AODF, PrKDF, CDF, DODF.
 
 Pure parsers: bytes in, frozen dataclasses out, MalformedDataError for
 anything else. Paths are kept as bytes; a 2-byte path is relative to the
@@ -55,6 +55,18 @@ class PinObject:
     stored_length: int
     path: bytes | None
     flags: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class DataObject:
+    """A data object of the DODF (CPS_DATA, CPS_NAME_PS, CPS_ACTIVITY_01_PS...), as ANS's Cryptolib reads it."""
+
+    label: str
+    application: str | None     # applicationName
+    path: bytes
+    private: bool               # CommonObjectAttributes flags bit 0: the PIN is needed to read it
+    modifiable: bool            # bit 1: an application may write it (CPS_DATA on a CPS3)
+    auth_id: bytes | None
 
 
 def _bits(obj: Tlv) -> tuple[int, ...]:
@@ -220,4 +232,18 @@ def parse_aodf(data: bytes, where: str | None = "AODF") -> list[PinObject]:
             elif c.tag == 0x30:
                 path = _path(c)
         out.append(PinObject(label, auth_id, reference, min_len, max_len, stored, path, flags))
+    return out
+
+
+def parse_dodf(data: bytes, where: str | None = "DODF") -> list[DataObject]:
+    """Opaque data objects: SEQUENCE { CommonObjectAttributes, CommonDataObjectAttributes, [1] { Path } }."""
+    out = []
+    for entry in _objects(data, "DODF", where):
+        if entry.tag != 0x30:
+            continue   # externalIDO [0] and oidDO [1] are not used on CPS cards
+        label, flags, auth_id, rest = _common(entry)
+        attrs = _expect(rest[0], 0x30, "CommonDataObjectAttributes", entry).children()
+        application = next((_text(c) for c in attrs if c.tag == 0x0C), None)
+        value = _type_attributes(rest[1:], entry)
+        out.append(DataObject(label, application, _path(value), 0 in flags, 1 in flags, auth_id))
     return out

@@ -1,9 +1,11 @@
 """Read a CPS card the way the middleware does, with no hard-coded certificate file ids.
 
 EF.SN.ICC, then EF.DIR to the PKCS#15 application, its ODF, then the AODF,
-PrKDF and CDF, then the certificate files the CDF names, and finally the PIN
-counter (without spending a try). Problems with one file are recorded and the
-reading goes on; a card that goes away (PC/SC errors) ends it.
+PrKDF and CDF, then the certificate files the CDF names, the DODF and the size
+of each data object it lists (from the file's FCP: their contents are not read
+here, the private ones need the PIN), and finally the PIN counter (without
+spending a try). Problems with one file are recorded and the reading goes on;
+a card that goes away (PC/SC errors) ends it.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ SFI_EF_SN, SFI_EF_DIR = 0x1C, 0x1E
 
 @dataclass(frozen=True)
 class ReadProblem:
-    step: str                  # "serial", "dir", "odf", "aodf", "prkdf", "cdf", "certificate", "pin"
+    step: str                  # "serial", "dir", "odf", "aodf", "prkdf", "cdf", "certificate", "dodf", "data", "pin"
     target: str                # the file or object concerned
     error: Exception
 
@@ -35,6 +37,13 @@ class CertificateFile:
 
 
 @dataclass
+class DataObjectFile:
+    object: pkcs15.DataObject
+    path: bytes                # absolute
+    size: int | None           # from the file's FCP; None when it could not be selected
+
+
+@dataclass
 class CardData:
     generation: str
     serial: CardSerial | None = None
@@ -43,6 +52,7 @@ class CardData:
     pins: list[pkcs15.PinObject] = field(default_factory=list)
     keys: list[pkcs15.PrivateKeyObject] = field(default_factory=list)
     certificates: list[CertificateFile] = field(default_factory=list)
+    data_objects: list[DataObjectFile] = field(default_factory=list)
     pin_status: PinStatus | None = None
     problems: list[ReadProblem] = field(default_factory=list)
 
@@ -136,11 +146,23 @@ class _Reader:
                         der = self.attempt("certificate", _name(obj.label, cpath),
                                            lambda p=cpath: self.read_path(p, der=True))
                         d.certificates.append(CertificateFile(obj, der))
+        for rel in odf.get("dataObjects", []):
+            self.read_dodf(self.absolute(rel))
         if d.pins:
             pin = d.pins[0]
             d.pin_status = self.attempt("pin", f"PIN {pin.reference:02X}",
                                         lambda: self.cmd.read_pin_status(pin.reference, pin.path))
         return d
+
+
+    def read_dodf(self, path: bytes) -> None:
+        label = _name("DODF", path)
+        raw = self.attempt("dodf", label, lambda: self.read_path(path))
+        objects = self.attempt("dodf", label, lambda: pkcs15.parse_dodf(raw, where=label)) if raw is not None else None
+        for obj in objects or []:
+            opath = self.absolute(obj.path)
+            size = self.attempt("data", _name(obj.label, opath), lambda p=opath: self.cmd.file_size(p))
+            self.data.data_objects.append(DataObjectFile(obj, opath, size))
 
 
 def _name(what: str, path: bytes) -> str:

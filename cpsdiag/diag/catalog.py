@@ -306,6 +306,27 @@ CATALOG: dict[str, Entry] = {
         N_("Signatures the card can make: PKCS#1 v1.5 {pkcs1}, RSA-PSS {pss}"),
         N_("TLS 1.2 client authentication: {tls12}; TLS 1.3 (needs RSA-PSS): {tls13}."),
     ),
+    # -- practice situations (read once the PIN was presented) ------------------
+    "SITUATIONS_READ": Entry(
+        N_("Practice situations on the card: {count}"),
+        N_("Read after the PIN: {labels}."),
+    ),
+    "SITUATIONS_NONE": Entry(
+        N_("The card holds no practice situation"),
+        N_("The card lists no CPS_ACTIVITY_nn_PS object: billing software (SESAM-Vitale) cannot bill with this "
+           "card, as it bills in the name of one of the holder's practice situations."),
+        N_("Practice situations come from your registration in the RPPS or ADELI directory (with your ordre, "
+           "or your ARS): check that your practice (office, establishment) is registered there, then ask ANS "
+           "to update the card."),
+        extras=(_SUPPORT,),
+    ),
+    "SITUATIONS_UNREADABLE": Entry(
+        N_("The card's practice situations could not be read"),
+        N_("{target}: {error}"),
+        N_("Run the diagnosis again; if it fails again, billing software may fail the same way: the card may "
+           "be damaged."),
+        extras=(_SUPPORT,),
+    ),
     # -- TLS probe ------------------------------------------------------------
     "TLS_OK": Entry(
         N_("TLS client authentication succeeded"),

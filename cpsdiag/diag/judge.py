@@ -246,9 +246,12 @@ def judge_certificate(cf: CertFacts, at: datetime, base: dict[str, Any], persona
 def card_numbers_match(cert_number: str, card_number: str, check_digit: int) -> bool:
     """Extension 1.2.250.1.71.1.2.3 against EF.SN.ICC.
 
-    Real cards show 10 digits in the extension and 8 in EF.SN.ICC; the number
-    may carry its check digit or leading zeros (docs/decisions.md).
+    Real cards show 10 digits in the extension (and their token label) and 8 in
+    EF.SN.ICC, which has room for no more: those 8 are the last 8 of the 10. A
+    shorter number may carry its check digit or leading zeros (docs/decisions.md).
     """
+    if len(cert_number) == 10 and len(card_number) == 8 and cert_number.isdigit():
+        return cert_number[-8:] == card_number
     cert = cert_number.lstrip("0")
     candidates = {card_number.lstrip("0"), (card_number + str(check_digit)).lstrip("0")}
     return cert in candidates

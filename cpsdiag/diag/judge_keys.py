@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cpsdiag.diag.findings import Finding, Severity
+
+if TYPE_CHECKING:
+    from cpsdiag.diag.situations import SituationFacts
 
 OK, INFO, WARNING, ERROR = Severity.OK, Severity.INFO, Severity.WARNING, Severity.ERROR
 
@@ -52,6 +55,8 @@ def judge_keys(facts: Any, out: list[Finding], personal: dict[str, Any]) -> None
             out.append(Finding("KEY_TESTS_SKIPPED", WARNING, "keys", {"reason": "counter_unknown"}))
     if not keys.keys_usable:
         return
+    if keys.situations is not None:
+        _judge_situations(keys.situations, out)
     for check in keys.signatures:
         params = {"role": check.role, "scheme": SCHEME_NAMES.get(check.scheme, check.scheme),
                   "ms": round(check.seconds * 1000)}
@@ -118,6 +123,24 @@ def _intercepted(result: Any) -> bool:
         return False
     asked = any(a.cert_request is not None for a in result.attempts)
     return not asked and result.server_issuer_known is False
+
+
+def _judge_situations(situations: SituationFacts, out: list[Finding]) -> None:
+    """How many practice situations the card holds: none means billing software cannot bill on it."""
+    if not situations.listed:
+        out.append(Finding("SITUATIONS_UNREADABLE", WARNING, "situations",
+                           {"target": "DODF", "error": situations.error or "?"}))
+        return
+    if not situations.items:
+        out.append(Finding("SITUATIONS_NONE", WARNING, "situations"))
+        return
+    unread = [s for s in situations.items if s.raw is None]
+    for item in unread:
+        out.append(Finding("SITUATIONS_UNREADABLE", WARNING, "situations",
+                           {"target": item.label, "error": item.error or "?"}))
+    if len(unread) < len(situations.items):
+        out.append(Finding("SITUATIONS_READ", OK, "situations", {
+            "count": situations.count, "labels": ", ".join(s.label for s in situations.items if s.raw is not None)}))
 
 
 def _judge_tls(result: Any, facts: Any, out: list[Finding]) -> None:

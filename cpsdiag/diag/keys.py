@@ -17,6 +17,7 @@ from typing import Any, Callable
 
 from cpsdiag import errors
 from cpsdiag.diag.progress import NO_PROGRESS, Observer, Step
+from cpsdiag.diag.situations import SituationFacts
 from cpsdiag.tls.signer import DIGEST_INFO_PREFIX
 
 
@@ -67,6 +68,7 @@ class KeyFacts:
     tls_error: str | None = None  # why the probe could not run
     module: Any = None           # cpsdiag.pkcs11.ModuleInfo on the middleware path
     module_error: str | None = None
+    situations: SituationFacts | None = None    # read once the PIN was presented (contact cards)
 
     @property
     def keys_usable(self) -> bool:
@@ -222,6 +224,12 @@ def _use_keys(ops: Any, facts: Any, options: KeyOptions, out: KeyFacts, progress
 
     if not out.keys_usable:
         return
+    if not facts.contactless:
+        from cpsdiag.diag.situations import read_situations
+
+        # The PIN is presented anyway: the practice situations come at no cost to the holder.
+        out.situations = read_situations(facts.card, ops.read_data, options.via,
+                                         on_read=lambda label: progress(Step("read", label)))
     if options.sign or options.sign_all:
         with guarded_step(facts.failures, "keys"):
             out.signatures = self_test(ops, facts, options, progress)

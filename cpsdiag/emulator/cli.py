@@ -49,13 +49,13 @@ def emulator(ctx: click.Context, profile_name: str | None, host: str, port: int,
         from .pcscd_namespace import exit_with_parent
 
         exit_with_parent()
-    from .card import VirtualCard
+    from .card import virtual_card
 
     card = None
     try:
         with stop_on_signals():
             prof = _load(profile_name)
-            card = VirtualCard(prof)
+            card = virtual_card(prof)
             _serve(card, prof, host, port, verbose)
     except Stopped:
         pass
@@ -128,15 +128,22 @@ def make_pki_command(outdir: Path, card_dirs: tuple[Path, ...]) -> None:
 def validate_command(profile_name: str) -> None:
     """Check a profile and print what the virtual card will hold."""
     prof = _load(profile_name)
-    from .layout import build
+    from .card import virtual_card
 
-    image = build(prof)
+    card = virtual_card(prof)
     click.echo(f"{prof.name}: {prof.generation} {prof.interface}, ATR {prof.atr.hex(' ').upper()}")
     click.echo(f"  card number {prof.card_number}, PIN tries {prof.pin_tries_left}/{prof.pin_max_tries}")
-    for node in image.mf.walk():
+    for node in card.mf.walk():
         path = "/".join(f"{n.fid:04X}" for n in node.path())
         size = len(node.data) if hasattr(node, "data") else None
         click.echo(f"  {path}" + (f"  {size} bytes" if size is not None else "  (DF)"))
+    click.echo(f"  data objects ({len(card.data_objects)} in the DODF):")
+    for obj in card.data_objects:
+        flags = ", ".join(f for f, on in (("private", obj.private), ("modifiable", obj.modifiable)) if on)
+        click.echo(f"    {obj.label:<24} {card.app.fid:04X}/{obj.fid:04X}  {len(obj.content)} bytes"
+                   + (f"  ({flags})" if flags else ""))
+    situations = len(prof.data.situations)
+    click.echo(f"  practice situations: {situations}")
 
 
 @emulator.command("new-profile")
@@ -161,7 +168,15 @@ def validate_command(profile_name: str) -> None:
 @click.option("--pin", help="The PIN, 4 to 8 digits (default 1234).")
 @click.option("--max-tries", type=int, default=3, show_default=True, help="PIN tries of a fresh counter.")
 @click.option("--tries-left", type=int, help="PIN tries left (0: blocked; default: all of them).")
-@click.option("--card-number", default="90000991", show_default=True, help="1 to 9 digits.")
+@click.option("--card-number", help="Up to 10 digits, as on real cards (default 2990000991 for a CPS3, 3190000991 "
+                                    "for a CPS4); EF.SN.ICC holds the last 8.")
+@click.option("--situation", "situations", multiple=True, metavar="\"NAME;STRUCTURE ID;SECTOR\"",
+              help="A practice situation (repeat for more, up to 16): the structure's name, its national identifier "
+                   "(G07 type digit + identifier, e.g. 3 + SIRET) and its R02 sector (SA07 Cabinet individuel). "
+                   "Default: one made from the holder.")
+@click.option("--no-situation", is_flag=True, help="A card with no practice situation (billing software cannot bill).")
+@click.option("--cps-data-size", type=int, metavar="BYTES", help="Size of CPS_DATA, the area applications write "
+                                                                  "(default 2048).")
 @click.option("--revoked", is_flag=True,
               help="Record the certificates as revoked (written in the profile; the test PKI does not publish "
                    "revocation yet).")
@@ -170,7 +185,8 @@ def validate_command(profile_name: str) -> None:
 def new_profile_command(folder: Path, generation: str, interface: str, given_name: str, surname: str, id_type: str,
                         identifier: str | None, organization: str | None, profession: int | None, card_type: str,
                         expires_in: str | None, expired: bool, pin: str | None, max_tries: int,
-                        tries_left: int | None, card_number: str, revoked: bool, description: str | None,
+                        tries_left: int | None, card_number: str | None, situations: tuple[str, ...],
+                        no_situation: bool, cps_data_size: int | None, revoked: bool, description: str | None,
                         force: bool) -> None:
     """Make a profile folder for a card of your own, its certificates issued by a test PKI made with it.
 
@@ -179,11 +195,14 @@ def new_profile_command(folder: Path, generation: str, interface: str, given_nam
     """
     from .newprofile import CardSpec, SpecError, parse_duration, write
 
+    if no_situation and situations:
+        raise ProfileUsage("--no-situation with --situation: choose one")
     try:
         spec = CardSpec(generation=generation, interface=interface, given_name=given_name, surname=surname,
                         id_type=id_type, identifier=identifier, organization=organization, profession=profession,
                         card_type=card_type.upper(), expired=expired, pin=pin, max_tries=max_tries,
                         tries_left=tries_left, card_number=card_number, revoked=revoked, description=description,
+                        situations=() if no_situation else (situations or None), cps_data_size=cps_data_size,
                         expires_in_days=parse_duration(expires_in) if expires_in is not None else None)
         write(folder, spec, force=force)
     except (SpecError, profiles.ProfileError) as exc:

@@ -8,10 +8,22 @@ from .der import tlv
 
 # IAS-ECC access rules as a real CPS3 returns them: contact ACL (8C) and
 # contactless ACL (9C) inside an A1 template. OpenSC's iasecc driver refuses
-# any FCP that has no 8C, so every file carries one. READ is always allowed.
-_ACL_EF = bytes.fromhex("A1128C077BFFFFFFFFFF009C077BFFFFFFFFFF00")
+# any FCP that has no 8C, so every file carries one. The access mode byte 7B
+# announces six security condition bytes: delete, terminate, activate,
+# deactivate, update, read (b7..b1 without b3).
 _ACL_DF = bytes.fromhex("A1128C077BFFFFFFFFFFFF9C077BFFFFFFFFFFFF")
 _LIFE_CYCLE = bytes.fromhex("8A0105")  # operational, activated
+
+# Who may read or update an EF: anyone, the holder once the PIN is verified, no one.
+ALWAYS, PIN, NEVER = "always", "pin", "never"
+# Security condition bytes: 00 always, FF never, 11 user authentication under
+# security environment #1 (whose AT template names PIN 1, layout.SE_1).
+_SCB = {ALWAYS: 0x00, PIN: 0x11, NEVER: 0xFF}
+
+
+def _ef_acl(read: str, update: str) -> bytes:
+    rules = bytes([0x7B, 0xFF, 0xFF, 0xFF, 0xFF, _SCB[update], _SCB[read]])
+    return tlv(0xA1, tlv(0x8C, rules), tlv(0x9C, rules))
 
 
 @dataclass(eq=False)
@@ -32,12 +44,14 @@ class Node:
 class EF(Node):
     data: bytes = b""
     sfi: int | None = None
+    read: str = ALWAYS
+    update: str = NEVER
 
     def fcp_body(self) -> bytes:
         body = tlv(0x80, len(self.data).to_bytes(2, "big")) + bytes.fromhex("820101") + tlv(0x83, self.fid.to_bytes(2, "big"))
         if self.sfi is not None:
             body += tlv(0x88, bytes([self.sfi << 3]))
-        return body + _ACL_EF + _LIFE_CYCLE
+        return body + _ef_acl(self.read, self.update) + _LIFE_CYCLE
 
 
 @dataclass(eq=False)

@@ -8,11 +8,14 @@ Cryptolib both accept.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from . import der
-from .filesystem import DF, EF
-from .keys import CardKey
-from .profile import Profile
+from . import der, dataobjects
+from .filesystem import ALWAYS, DF, EF, NEVER, PIN
+from .generations import GenerationFacts
+
+if TYPE_CHECKING:
+    from .profile import KeyPair, Profile
 
 ROOT_AID = bytes.fromhex("80250000 01FF0100".replace(" ", ""))
 PKCS15_AID_CONTACT = bytes.fromhex("E828BD080F8025000001FF0010")
@@ -46,9 +49,19 @@ def luhn_digit(digits: str) -> int:
     return (10 - total % 10) % 10
 
 
+def serial_number(card_number: str) -> str:
+    """The digits EF.SN.ICC holds: a real card's 10-digit number keeps its last 8 there (UNCERTAIN which 8,
+    docs/emulator.md); a shorter number, of profiles made before, fits whole."""
+    return card_number[-8:] if len(card_number) == 10 else card_number
+
+
 def ef_sn_icc(card_number: str) -> bytes:
-    """EF.SN.ICC: tag 5A, PAN = issuer 8025000001 + card number + Luhn digit, F-padded BCD."""
-    pan = ISSUER_PREFIX + card_number
+    """EF.SN.ICC: tag 5A, PAN = issuer 8025000001 + card number + Luhn digit, F-padded BCD.
+
+    A real card holds 12 bytes whatever its printed number (the Cryptolib refuses
+    any other size): 5A 0A 80 25 00 00 01 + 8 digits + Luhn digit + F.
+    """
+    pan = ISSUER_PREFIX + serial_number(card_number)
     pan += str(luhn_digit(pan))
     pan = pan.ljust(20, "F")
     return der.tlv(0x5A, bytes.fromhex(pan))
@@ -68,19 +81,24 @@ class KeySlot:
     cert_fid: int
 
 
-def key_slots(profile: Profile) -> list[KeySlot]:
+def key_slots(profile: Profile, facts: GenerationFacts) -> list[KeySlot]:
     if profile.interface == "contactless":
         return [KeySlot("auth", "CPS_PRIV_TECH_AUT", "Certificat Technique CPS", 0x02, 0x82, 0xA001)]
-    # CPS3 references come from a real card (OpenSC #2267); the CPS4 ones from the
-    # Cryptolib driver (auth 0x20; 0x21 for signature is UNCERTAIN).
-    refs = {"CPS3": (0x82, 0x81), "CPS4": (0x20, 0x21)}[profile.generation]
+    refs = facts.key_references
     return [
         KeySlot("auth", "CPS_PRIV_AUT", "Certificat d'Authentification CPS", 0x02, refs[0], 0xA001),
         KeySlot("signature", "CPS_PRIV_SIG", "Certificat de Signature CPS", 0x01, refs[1], 0xA002),
     ]
 
 
-def token_info(profile: Profile) -> bytes:
+def token_label(profile: Profile, facts: GenerationFacts) -> str:
+    """As real cards read: CPS3v3-2900995266, CPS4v1-3100603746, and CPS3v3_CL on the contactless face."""
+    if profile.interface == "contactless":
+        return f"{facts.token_label}_CL"
+    return f"{facts.token_label}-{profile.card_number}"
+
+
+def token_info(profile: Profile, facts: GenerationFacts) -> bytes:
     def algo(ref: int, mech: int, ops: bytes, oid: str, alg_ref: int) -> bytes:
         return der.seq(der.integer(ref), der.integer(mech), der.null(), ops, der.oid(oid), der.integer(alg_ref))
 
@@ -94,7 +112,7 @@ def token_info(profile: Profile) -> bytes:
         algo(5, 0x01, decipher_op, "1.2.840.113549.1.1.1", 0x1A),         # CKM_RSA_PKCS decipher
         algo(6, 0x01, sign_op, "1.2.840.113549.1.1.1", 0x02),             # CKM_RSA_PKCS, INTERNAL AUTHENTICATE
     )
-    label = {"CPS3": "CPS3v3", "CPS4": "CPS4v4"}[profile.generation] + f"-{profile.card_number}01"
+    label = token_label(profile, facts)
     return der.seq(
         der.integer(0),
         der.octets(b""),                                    # serial left empty: middleware takes EF.SN
@@ -122,10 +140,10 @@ def aodf() -> bytes:
     )
 
 
-def prkdf(profile: Profile, app_fid: int, aid: bytes) -> bytes:
+def prkdf(profile: Profile, facts: GenerationFacts, app_fid: int, aid: bytes) -> bytes:
     out = b""
     with_pin = profile.interface == "contact"
-    for slot in key_slots(profile):
+    for slot in key_slots(profile, facts):
         pair = profile.auth if slot.role == "auth" else profile.signature
         assert pair is not None
         # The real PrKDF marks the authentication key private+modifiable, the signature key private only.
@@ -146,9 +164,9 @@ def prkdf(profile: Profile, app_fid: int, aid: bytes) -> bytes:
     return out
 
 
-def cdf(profile: Profile, app_fid: int, aid: bytes) -> bytes:
+def cdf(profile: Profile, facts: GenerationFacts, app_fid: int, aid: bytes) -> bytes:
     out = b""
-    for slot in key_slots(profile):
+    for slot in key_slots(profile, facts):
         out += der.seq(
             der.seq(der.utf8(slot.cert_label)),
             der.seq(der.octets(aid + bytes([slot.id_suffix]))),
@@ -161,7 +179,9 @@ def odf(with_aodf: bool) -> bytes:
     def entry(tag: int, fid: int) -> bytes:
         return der.tlv(tag, _path(fid))
 
-    return (entry(0xA8, 0x7001) if with_aodf else b"") + entry(0xA0, 0x7002) + entry(0xA4, 0x7005)
+    # 7006 is the DODF by the IAS-ECC convention (and a file the Cryptolib's own tests cache on a real CPS3).
+    return ((entry(0xA8, 0x7001) if with_aodf else b"") + entry(0xA0, 0x7002) + entry(0xA4, 0x7005)
+            + entry(0xA7, 0x7006))
 
 
 def ef_dir(aid: bytes, app_fid: int, label: str) -> bytes:
@@ -175,43 +195,43 @@ def ef_dir(aid: bytes, app_fid: int, label: str) -> bytes:
 class CardImage:
     mf: DF
     app: DF
-    keys: dict[int, CardKey]      # by key reference & 0x7F, as MSE names them
+    keys: list[tuple[KeySlot, KeyPair]]        # what the card class turns into keys it can use
+    data_objects: list[dataobjects.DataObject]
+    values: dict[str, bytes]                   # contents of every data object, by label (CPS2ter side included)
 
 
-def build(profile: Profile) -> CardImage:
+def build(profile: Profile, facts: GenerationFacts) -> CardImage:
     contactless = profile.interface == "contactless"
     app_fid, aid, label = (0x0002, PKCS15_AID_CONTACTLESS, "CPS CL") if contactless else (0x0001, PKCS15_AID_CONTACT, "CPS")
     mf = DF(0x3F00, aid=ROOT_AID)
     mf.add(EF(0x2F00, data=ef_dir(aid, app_fid, label), sfi=0x1E))
     mf.add(EF(0x2F01, data=EF_ATR, sfi=0x1D))
-    mf.add(EF(0xD003, data=ef_sn_icc(profile.card_number), sfi=0x1C))
+    serial = ef_sn_icc(profile.card_number)
+    mf.add(EF(0xD003, data=serial, sfi=0x1C))
     app = DF(app_fid, aid=aid)
     mf.add(app)
     app.add(EF(0x5031, data=odf(with_aodf=not contactless)))
-    app.add(EF(0x5032, data=token_info(profile)))
+    app.add(EF(0x5032, data=token_info(profile, facts)))
     if not contactless:
         app.add(EF(0x7001, data=aodf()))
-    app.add(EF(0x7002, data=prkdf(profile, app_fid, aid)))
-    app.add(EF(0x7005, data=cdf(profile, app_fid, aid)))
+    app.add(EF(0x7002, data=prkdf(profile, facts, app_fid, aid)))
+    app.add(EF(0x7005, data=cdf(profile, facts, app_fid, aid)))
+    values = dataobjects.contents(profile, profile.data, serial)
+    objects = dataobjects.dodf_objects(profile, facts, values)
+    app.add(EF(0x7006, data=b"".join(dataobjects.dodf_entry(o, app_fid) for o in objects)))
+    for obj in objects:
+        # The contactless face has no PIN: nothing there is private, and nothing can be written.
+        app.add(EF(obj.fid, data=obj.content, read=PIN if obj.private else ALWAYS,
+                   update=PIN if obj.modifiable else NEVER))
     mf.sdos[bytes.fromhex("BFFB01")] = {b"\x7b": SE_1}
-    keys: dict[int, CardKey] = {}
-    for slot in key_slots(profile):
+    keys = []
+    for slot in key_slots(profile, facts):
         pair = profile.auth if slot.role == "auth" else profile.signature
         assert pair is not None
         app.add(EF(slot.cert_fid, data=pair.certificate))
-        is_auth = slot.role == "auth"
-        keys[slot.reference & 0x7F] = CardKey(
-            reference=slot.reference, key=pair.key,
-            can_internal_auth=is_auth and profile.generation == "CPS3",
-            can_decipher=is_auth,
-            # CPS4 signs TLS 1.3 handshakes (PSS) with the authentication key through PSO CDS.
-            can_sign=not is_auth or profile.generation == "CPS4",
-        )
-        if profile.generation == "CPS3":
-            sdo_tag = bytes([0xBF, 0x90, slot.reference & 0x7F])
-            app.sdos[sdo_tag] = {b"\xa0": der.tlv(0xA0, KEY_DOCP[slot.role])}
+        keys.append((slot, pair))
     _apply_file_faults(mf, profile)
-    return CardImage(mf=mf, app=app, keys=keys)
+    return CardImage(mf=mf, app=app, keys=keys, data_objects=objects, values=values)
 
 
 def _apply_file_faults(mf: DF, profile: Profile) -> None:

@@ -1,7 +1,8 @@
 """``cpsdiag emulator new-profile``: a card of one's own in one command.
 
 A ``CardSpec`` says what the card should be (generation, interface, holder,
-identifier, profession, card type, validity, PIN counter, revocation);
+identifier, profession, card type, validity, PIN counter, revocation, card
+number, practice situations and CPS_DATA's size);
 ``problems()`` lists the combinations no real card has, and ``write()`` makes
 the profile folder: card.toml (with the ``[holder]`` table that produced it),
 the two key pairs issued by a test PKI made for this card (``pki/``, laid out
@@ -18,11 +19,16 @@ from pathlib import Path
 
 from cpsdiag.errors import UsageError
 
+from .carddata import (DEFAULT_CPS_DATA_SIZE, MAX_CPS_DATA_SIZE, MAX_SITUATIONS, MAX_TEXT, SECTOR, Situation,
+                       default_situations)
+
 CARD_TYPES = {"CPS": 0, "CPF": 1, "CPE": 2, "CPA": 3}
 ID_TYPES = ("rpps", "adeli", "structure")
 VALIDITY_DAYS = 1095            # IGC-Santé card certificates last three years
 STAFF_TITLE = "Personnel santé ou social"
 DEFAULT_IDS = {"rpps": "99900000991", "adeli": "999100991", "structure": "999999990/CPET0991"}
+# 10 digits as on real cards (CPS3v3-2900995266, CPS4v1-3100603746); EF.SN.ICC holds the last 8.
+DEFAULT_CARD_NUMBERS = {"CPS3": "2990000991", "CPS4": "3190000991"}
 
 
 class SpecError(UsageError):
@@ -53,9 +59,48 @@ class CardSpec:
     pin: str | None = None
     max_tries: int = 3
     tries_left: int | None = None
-    card_number: str = "90000991"
+    card_number: str | None = None
     revoked: bool = False
     description: str | None = None
+    situations: tuple[str, ...] | None = None   # "STRUCTURE NAME;STRUCTURE ID;SECTOR", None: one made from the holder
+    cps_data_size: int | None = None
+
+    @property
+    def number(self) -> str:
+        return self.card_number or DEFAULT_CARD_NUMBERS.get(self.generation, DEFAULT_CARD_NUMBERS["CPS3"])
+
+    def parsed_situations(self) -> tuple[Situation, ...]:
+        """The situations asked for, or the one a card of this holder would have (none on the contactless face)."""
+        if self.situations is not None:
+            return tuple(Situation(*(part.strip() for part in text.split(";"))) for text in self.situations
+                         if text.count(";") == 2)
+        if self.interface == "contactless":
+            return ()
+        holder = {"card_type": CARD_TYPES.get(self.card_type), "surname": self.surname,
+                  "profession_code": self.profession_code}
+        if self.id_type == "structure":
+            holder.update(organization=self.organization or "STRUCTURE EMULATEUR",
+                          organizational_unit="1" + self.id_value.split("/", 1)[0])
+        return default_situations(holder)
+
+    def situation_problems(self) -> list[str]:
+        out = []
+        if self.interface == "contactless" and self.situations:
+            out.append("--situation with --interface contactless: the contactless face holds no practice situation")
+        for text in self.situations or ():
+            parts = [part.strip() for part in text.split(";")]
+            if len(parts) != 3 or not all(parts):
+                out.append(f"--situation {text!r}: expected \"STRUCTURE NAME;STRUCTURE ID;SECTOR\", "
+                           "for example \"CABINET DU DR X;399999999900019;SA07\"")
+            elif not SECTOR.fullmatch(parts[2]):
+                out.append(f"--situation {text!r}: the sector is an R02 code such as SA07 (Cabinet individuel)")
+            elif any(len(part) > MAX_TEXT or not part.isprintable() for part in parts):
+                out.append(f"--situation {text!r}: at most {MAX_TEXT} printable characters a part")
+        if self.situations is not None and len(self.situations) > MAX_SITUATIONS:
+            out.append(f"--situation given {len(self.situations)} times: a card holds at most {MAX_SITUATIONS}")
+        if self.cps_data_size is not None and not 1 <= self.cps_data_size <= MAX_CPS_DATA_SIZE:
+            out.append(f"--cps-data-size {self.cps_data_size}: from 1 to {MAX_CPS_DATA_SIZE} bytes")
+        return out
 
     def problems(self) -> list[str]:
         """Every reason this card cannot exist; empty when it can."""
@@ -106,8 +151,9 @@ class CardSpec:
             out.append(f"--max-tries {self.max_tries}: between 1 and 15")
         if self.tries_left is not None and not 0 <= self.tries_left <= self.max_tries:
             out.append(f"--tries-left {self.tries_left}: between 0 (blocked) and --max-tries ({self.max_tries})")
-        if not re.fullmatch(r"[0-9]{1,9}", self.card_number):
-            out.append(f"--card-number {self.card_number}: 1 to 9 digits")
+        if not re.fullmatch(r"[0-9]{1,10}", self.number):
+            out.append(f"--card-number {self.number}: 1 to 10 digits (real cards have 10)")
+        out += self.situation_problems()
         for option, value in (("--given-name", self.given_name), ("--surname", self.surname)):
             if not value.strip():
                 out.append(f"{option}: empty")
@@ -155,7 +201,7 @@ class CardSpec:
             f"description = {_quote(self.description or self.summary())}",
             f"generation = {_quote(self.generation)}",
             f"interface = {_quote(self.interface)}",
-            f"card_number = {_quote(self.card_number)}",
+            f"card_number = {_quote(self.number)}",
         ]
         if not contactless:
             lines += [f"pin = {_quote(self.pin or '1234')}", f"pin_max_tries = {self.max_tries}",
@@ -179,6 +225,14 @@ class CardSpec:
         lines += self.validity_lines()
         if self.revoked:
             lines.append("revoked = true                  # recorded; the test PKI does not publish revocation yet")
+        lines += ["", "# The card's data objects (docs/emulator.md).", "[data]",
+                  f"cps_data_size = {self.cps_data_size or DEFAULT_CPS_DATA_SIZE}"]
+        situations = self.parsed_situations()
+        if not situations and not contactless:
+            lines.append("situations = []                 # no practice situation: billing software cannot bill")
+        for situation in situations:
+            lines += ["", "[[data.situations]]", f"structure_name = {_quote(situation.structure_name)}",
+                      f"structure_id = {_quote(situation.structure_id)}", f"sector = {_quote(situation.sector)}"]
         return "\n".join(lines) + "\n"
 
     def summary(self) -> str:
@@ -189,6 +243,8 @@ class CardSpec:
             parts.append(f"certificates expire in {self.expires_in_days} days")
         if self.tries_left is not None:
             parts.append(f"{self.tries_left} of {self.max_tries} PIN tries left")
+        if self.situations == ():
+            parts.append("no practice situation")
         if self.revoked:
             parts.append("revoked")
         return ", ".join(parts) + " (cpsdiag emulator new-profile)"

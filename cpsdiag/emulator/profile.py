@@ -18,6 +18,7 @@ from typing import Any
 
 from cpsdiag.errors import UsageError
 
+from .carddata import DEFAULT_CPS_DATA_SIZE, CardData, default_situations, parse_data
 from .faults import Faults, parse_faults
 
 ATRS = {
@@ -30,7 +31,7 @@ ATRS = {
 KEY_SIZES = {"CPS3": (1024, 2048), "CPS4": (2048,)}
 
 TOP_KEYS = {"generation", "interface", "atr", "card_number", "pin", "puk", "pin_tries_left", "pin_max_tries",
-            "auth", "signature", "faults", "holder", "description", "anchors"}
+            "auth", "signature", "faults", "holder", "description", "anchors", "data"}
 KEYPAIR_KEYS = {"certificate", "key"}
 
 
@@ -70,6 +71,7 @@ class Profile:
     faults: Faults = field(default_factory=Faults)
     description: str = ""
     anchors: Path | None = None     # the CA certificates that issued the card's certificates, if the profile says
+    data: CardData = field(default_factory=lambda: CardData(default_situations({}), bytes(DEFAULT_CPS_DATA_SIZE)))
 
 
 def shipped_profiles() -> Traversable:
@@ -225,8 +227,9 @@ def load_folder(folder: Path) -> Profile:
             raise ProfileError(file, "atr", "an ATR is 2 to 33 bytes starting with 3B or 3F")
     else:
         atr = ATRS[(generation, interface)]
-    # The PAN in EF.SN.ICC has room for the 10-digit issuer prefix, 9 digits and the Luhn digit.
-    card_number = _digits(doc, "card_number", file, 1, 9)
+    # Real cards have 10-digit numbers (EF.SN.ICC then holds 8 of them, layout.ef_sn_icc); up to 9 digits
+    # fit in EF.SN.ICC whole, with the issuer prefix and the Luhn digit.
+    card_number = _digits(doc, "card_number", file, 1, 10)
     if interface == "contactless":
         pin = _digits(doc, "pin", file, 4, 8) if "pin" in doc else ""
     else:
@@ -246,6 +249,12 @@ def load_folder(folder: Path) -> Profile:
     if not isinstance(description, str):
         raise ProfileError(file, "description", "must be a string")
     anchors = profile_file(folder, doc["anchors"], file, "anchors") if "anchors" in doc else None
+    from .dataobjects import labels
+    from .generations import GENERATIONS
+
+    contactless = interface == "contactless"
+    data = parse_data(doc, file, lambda n: labels(GENERATIONS[generation], contactless, n),
+                      with_situations=not contactless)
     auth = _keypair(doc, "auth", folder, generation)
     signature = None
     if interface == "contact":
@@ -255,5 +264,5 @@ def load_folder(folder: Path) -> Profile:
     return Profile(
         name=folder.name, folder=folder, generation=generation, interface=interface, atr=atr,
         card_number=card_number, pin=pin, puk=puk, pin_tries_left=tries, pin_max_tries=max_tries,
-        auth=auth, signature=signature, faults=faults, description=description, anchors=anchors,
+        auth=auth, signature=signature, faults=faults, description=description, anchors=anchors, data=data,
     )

@@ -73,6 +73,13 @@ class VirtualCard:
         return self.data.card_number
 
     @property
+    def serial_number(self) -> str:
+        """What EF.SN.ICC holds: the last 8 digits of a 10-digit card number (the Cryptolib's token serial)."""
+        from .layout import serial_number
+
+        return serial_number(self.data.card_number)
+
+    @property
     def generation(self) -> str:
         return self.data.generation
 

@@ -4,7 +4,7 @@ Pure data, no third-party import: the CLI imports this module at start-up.
 
 Labels follow the ANS dictionary DICO-FR.GIP v02.18 (28/02/2020), the one the
 Cryptolib CPS ships, cross-checked against the NOS terminologies (TRE_G01,
-TRE_G02, TRE_G08, TRE_G15). The ordre addresses are those given by the
+TRE_G02, TRE_G08, TRE_G15); the sectors of activity (R02) are DICO's alone. The ordre addresses are those given by the
 French connection guides collected in ``shared/seeds``.
 """
 
@@ -147,6 +147,77 @@ STRUCTURE_ID_TYPES: Final[Mapping[int, str]] = MappingProxyType(
 # pairing them by label lets a reader check that both name the same structure.
 PERSON_TO_STRUCTURE_ID_TYPE: Final[Mapping[int, int]] = MappingProxyType({1: 0, 3: 1, 4: 2, 5: 3, 6: 4})
 
+# --- R02: sectors of activity (secteurs d'activité RPPS), as practice situations name them ---
+
+SECTORS: Final[Mapping[str, str]] = MappingProxyType(
+    {
+        "SA01": "Etablissement public de santé",
+        "SA02": "Hôpital militaire du Service de santé des armées",
+        "SA03": "Etablissement privé PSPH",
+        "SA04": "Etablissement privé non PSPH",
+        "SA05": "Centre de santé",
+        "SA06": "Autre structure du Service de santé des armées",
+        "SA07": "Cabinet individuel",
+        "SA08": "Cabinet de groupe",
+        "SA09": "Exercice en Société",
+        "SA10": "Transporteur sanitaire",
+        "SA11": "Entreprise d'intérim",
+        "SA12": "Etablissement de soins et prévention",
+        "SA13": "Prévention et soins en entreprise",
+        "SA14": "Etablissement scolaire ou universitaire",
+        "SA15": "PMI et Planification familiale",
+        "SA16": "Etablissement pour personnes handicapées",
+        "SA17": "Etablissement pour personnes âgées",
+        "SA18": "Etablissement aide à la famille",
+        "SA19": "Etablissement d'enseignement",
+        "SA20": "Etablissement pour la protection de l'enfance",
+        "SA21": "Etablissement d'hébergement et de réadaptation",
+        "SA22": "Recherche",
+        "SA23": "Assurance privée",
+        "SA24": "Organisme de sécurité sociale",
+        "SA25": "Laboratoire de biologie médicale",
+        "SA26": "Ministère ou Service déconcentré",
+        "SA27": "Collectivité Territoriale",
+        "SA28": "Association ou organisme humanitaire",
+        "SA29": "Laboratoire d'analyses et de biologie médicale",
+        "SA30": "Autre établissement sanitaire",
+        "SA31": "Répartition et Distribution de médicaments et dispositifs médicaux",
+        "SA32": "Fabrication, Exploitation et Importation de médicaments et dispositifs médicaux",
+        "SA33": "Pharmacie d'officine",
+        "SA34": "Centre de dialyse",
+        "SA35": "Para-pharmacie",
+        "SA36": "Centre anti-cancer",
+        "SA37": "Centre de transfusion sanguine",
+        "SA38": "Pharmacie minière",
+        "SA39": "Pharmacie mutualiste",
+        "SA40": "Secteur privé, praticien hospitalier temps plein",
+        "SA41": "Autre établissement du domaine social ou médico-social",
+        "SA42": "Appareillage médical",
+        "SA43": "Secteur non défini",
+        "SA44": "Recrutement ou Gestion RH",
+        "SA45": "Communication, Marketing, Consulting, Média",
+        "SA46": "Fabrication, Exploitation, Importation, Répartition, Distribution médicaments et dispositifs médicaux",
+        "SA47": "Incendie et secours",
+        "SA48": "Entreprise industrielle et tertiaire hors industrie pharmaceutique",
+        "SA49": "Entité Outre-Mer",
+        "SA50": "Structure d'urgence hors établissement hospitalier",
+        "SA51": "Structure de coopération avec autorisation de soins",
+        "SA52": "Maison de santé ou Pôle de santé",
+        "SA53": "Siège administratif d'un établissement de santé",
+        "SA54": "Organisme de dépistage et de prévention",
+        "SA55": "Laboratoire pharmaceutique préparant et délivrant des allergènes",
+        "SA56": "Propharmacie",
+        "SA57": "Structure de coopération avec mission de coordination de soins",
+        "SA58": "Entreprise de taxis",
+        "SA59": "Laboratoire de biologie médicale hors catégorie standard",
+        "SA60": "Centres médicaux SNCF",
+        "SA61": "Structure Dispensatrice à domicile d'Oxygène à usage médical",
+        "SA62": "Ordres des professionnels de santé",
+        "SA63": "Communauté Professionnelle Territoriale de Santé",
+    }
+)
+
+
 # --- Ordres ---------------------------------------------------------------
 
 
@@ -194,6 +265,10 @@ def person_id_type_label(code: int | None) -> str | None:
 
 def structure_id_type_label(code: int | None) -> str | None:
     return None if code is None else STRUCTURE_ID_TYPES.get(code)
+
+
+def sector_label(code: str | None) -> str | None:
+    return None if code is None else SECTORS.get(code)
 
 
 def ordre_for_profession(code: int | None) -> Ordre | None:

@@ -112,7 +112,10 @@ def card_record(facts: CheckFacts) -> s.Card | None:
                               modulus_bits=k.modulus_bits) for k in card.keys],
             certificates=[s.CertificateObject(label=c.object.label, id=_hex(c.object.id), path=_hex(c.object.path),
                                               size=len(c.der) if c.der else None) for c in card.certificates],
-            problems=[s.ReadProblem(step=p.step, target=p.target, error=str(p.error)) for p in card.problems]))
+            problems=[s.ReadProblem(step=p.step, target=p.target, error=str(p.error)) for p in card.problems],
+            data_objects=[s.DataObject(label=f.object.label, application=f.object.application, path=f.path.hex().upper(),
+                                       size=f.size, private=f.object.private, modifiable=f.object.modifiable)
+                          for f in card.data_objects]))
 
 
 def keys_record(keys: KeyFacts | None) -> s.Keys | None:
@@ -126,6 +129,20 @@ def keys_record(keys: KeyFacts | None) -> s.Keys | None:
         signatures=[s.SignatureTest(role=c.role, scheme=c.scheme, outcome=c.outcome, error=c.error,
                                     ms=round(c.seconds * 1000, 1)) for c in keys.signatures],
         card_schemes=list(keys.card_schemes))
+
+
+def situations_record(keys: KeyFacts | None) -> s.Situations | None:
+    from cpsdiag.pki.codes import sector_label
+
+    found = keys.situations if keys is not None else None
+    if found is None:
+        return None
+    return s.Situations(via=found.via, listed=found.listed, count=found.count, error=found.error, items=[
+        s.Situation(label=item.label, size=item.size, raw=item.raw.hex().upper() if item.raw is not None else None,
+                    error=item.error, decoded=None if item.decoded is None else s.PracticeSituation(
+                        structure_name=item.decoded.structure_name, structure_id=item.decoded.structure_id,
+                        sector=item.decoded.sector, sector_label=sector_label(item.decoded.sector)))
+        for item in found.items])
 
 
 def tls_record(keys: KeyFacts | None) -> s.Tls | None:
@@ -194,6 +211,7 @@ def build_report(result: CheckResult) -> s.Report:
         card=card_record(facts),
         certificates=[certificate_record(cf, facts.at) for cf in facts.certificates],
         keys=keys_record(facts.keys),
+        situations=situations_record(facts.keys),
         environment=environment_record(facts.environment),
         tls=tls_record(facts.keys),
         timings_ms=dict(facts.timings_ms),

@@ -208,6 +208,17 @@ class CertificateObject(Record, kw_only=True):
     size: int | None
 
 
+class DataObject(Record, kw_only=True):
+    """A data object the card's DODF lists; its contents are not read (the private ones need the PIN)."""
+
+    label: Annotated[str, Doc("CPS_DATA, CPS_NAME_PS, CPS_ACTIVITY_01_PS...")]
+    application: Annotated[str | None, Doc("applicationName")]
+    path: Annotated[str, Doc("hex")]
+    size: Annotated[int | None, Doc("bytes, from the file's FCP; null when it could not be selected")]
+    private: Annotated[bool, Doc("the PIN is needed to read it")]
+    modifiable: Annotated[bool, Doc("applications may write it (CPS_DATA on a CPS3)")]
+
+
 class ReadProblem(Record, kw_only=True):
     step: str
     target: str
@@ -220,6 +231,8 @@ class Pkcs15(Record, kw_only=True):
     keys: list[KeyObject]
     certificates: list[CertificateObject]
     problems: list[ReadProblem]
+    data_objects: Annotated[list[DataObject], Doc("the DODF, in its order (missing in reports of versions that did not read it)")] = \
+        msgspec.field(default_factory=list)
 
 
 class Card(Record, kw_only=True):
@@ -355,6 +368,36 @@ class Keys(Record, kw_only=True):
     card_schemes: Annotated[list[str], Doc("pkcs1, pss")]
 
 
+class PracticeSituation(Record, kw_only=True):
+    """A situation decoded as the one public description has it (EE {84 name, 85 Struct_IdNat, 86 sector})."""
+
+    structure_name: Annotated[str, Doc("tag 84", "name")]
+    structure_name_hmac: Hmac = UNSET
+    structure_id: Annotated[str, Doc("tag 85: Struct_IdNat, G07 type digit + identifier", "identifier")]
+    structure_id_hmac: Hmac = UNSET
+    sector: Annotated[str, Doc("tag 86: R02 sector of activity, e.g. SA07")]
+    sector_label: str | None
+
+
+class Situation(Record, kw_only=True):
+    label: Annotated[str, Doc("CPS_ACTIVITY_01_PS ... _16_PS")]
+    size: Annotated[int | None, Doc("from the DODF's file")]
+    raw: Annotated[str | None, Doc("hex, as read; null when it could not be read", "identifier")]
+    raw_hmac: Hmac = UNSET
+    error: str | None
+    decoded: Annotated[PracticeSituation | None, Doc("null when the bytes have another form than the public one")]
+
+
+class Situations(Record, kw_only=True):
+    """The holder's practice situations: null unless the PIN was presented (--sign, --sign-all, --tls)."""
+
+    via: Annotated[str, Doc("apdu or pkcs11")]
+    listed: Annotated[bool, Doc("the DODF was read: count is how many the card holds")]
+    count: int
+    items: list[Situation]
+    error: Annotated[str | None, Doc("why the DODF could not be read")]
+
+
 class ServerTrust(Record, kw_only=True):
     trusted: bool
     subject: str | None
@@ -451,6 +494,7 @@ class Report(Record, kw_only=True):
     card: Card | None
     certificates: list[Certificate]
     keys: Keys | None = None
+    situations: Situations | None = None
     environment: Annotated[EnvironmentSection | None,
                            Doc("null with --no-env; the workstation inventory (environment.md)")] = None
     tls: Tls | None = None

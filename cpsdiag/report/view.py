@@ -161,6 +161,15 @@ def certificate_rows(cert: Certificate, title: str | None = None) -> list[PanelR
     return rows
 
 
+def printed_number(ef_sn_number: str, cert: Certificate | None) -> str:
+    """The number printed on the card: a real card's has 10 digits, its certificates carry them all and
+    EF.SN.ICC only the last 8 (docs/decisions.md); shown whole when the certificate's ends with EF.SN.ICC's."""
+    number = cert.card_number if cert is not None else None
+    if isinstance(number, str) and len(number) == 10 and len(ef_sn_number) == 8 and number.endswith(ef_sn_number):
+        return number
+    return ef_sn_number
+
+
 def holder_panel(report: Report) -> list[PanelRow] | None:
     """The card and holder panel, or None when there is neither a certificate nor a card read."""
     certs = parsed_certificates(report)
@@ -183,14 +192,47 @@ def holder_panel(report: Report) -> list[PanelRow] | None:
             parts.append(_("TEST card"))
         rows.append(PanelRow(_("Type"), ", ".join(parts) or "-"))
         if read and card is not None and card.card_number is not None:
-            rows.append(PanelRow(_("Card number"), card.card_number))
+            rows.append(PanelRow(_("Card number"), printed_number(card.card_number, main)))
         pin = card.pin if card is not None else None
         if read and pin is not None:
             maximum = pin.max_tries if pin.max_tries is not None else "?"
             rows.append(PanelRow(_("PIN"), _("blocked") if pin.blocked else _(
                 "{left} of {max} tries left").format(left=pin.tries_left, max=maximum)))
+    rows += data_object_rows(report)
     for cert in certs:
         rows += certificate_rows(cert)
+    return rows
+
+
+def data_object_rows(report: Report) -> list[PanelRow]:
+    """The data objects the card lists (name, size, public or private, writable), then the practice situations
+    read after the PIN."""
+    pkcs15 = report.card.pkcs15 if report.card is not None else None
+    objects = pkcs15.data_objects if pkcs15 is not None else []
+    rows: list[PanelRow] = []
+    if objects:
+        private = sum(1 for o in objects if o.private)
+        rows.append(PanelRow(_("Data objects"), section=True))
+        rows.append(PanelRow(_("Listed"), _("{count}: {public} public, {private} readable after the PIN").format(
+            count=len(objects), public=len(objects) - private, private=private)))
+        for o in objects:
+            size = _("{size} bytes").format(size=o.size) if o.size is not None else _("size unknown")
+            access = _("after the PIN") if o.private else _("public")
+            rows.append(PanelRow(o.label, ", ".join([size, access] + ([_("writable")] if o.modifiable else []))))
+    situations = report.situations
+    if situations is not None and situations.listed:
+        rows.append(PanelRow(_("Practice situations"), section=True))
+        rows.append(PanelRow(_("Count"), str(situations.count)))
+        for item in situations.items:
+            d = item.decoded
+            if d is not None:
+                sector = f"{d.sector} {d.sector_label}" if d.sector_label else d.sector
+                value = " — ".join([d.structure_name, d.structure_id, sector])
+            elif item.raw is not None:
+                value = _("{size} bytes, format not known").format(size=len(item.raw) // 2)
+            else:
+                value = _("not read: {error}").format(error=item.error or "?")
+            rows.append(PanelRow(item.label, value))
     return rows
 
 

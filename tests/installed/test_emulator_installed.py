@@ -55,7 +55,8 @@ def test_every_shipped_profile_by_name_through_emulator_run(tmpdir_mark, name):
     report = run_check(tmpdir_mark, name)
     assert report["card"]["generation"] == toml["generation"]
     assert report["card"]["interface"] == toml.get("interface", "contact")
-    assert report["card"]["card_number"] == toml["card_number"]
+    # EF.SN.ICC holds the last 8 digits of a real card's 10-digit number (docs/emulator.md).
+    assert report["card"]["card_number"] == toml["card_number"][-8:] and len(toml["card_number"]) == 10
     # The day's test PKI issued the certificates, and emulator run handed its anchors to the command.
     assert report["certificates"] and not {"CERT_UNTRUSTED", "CERT_TEST_CHAIN_MISSING"} & codes(report)
 
@@ -123,11 +124,42 @@ def test_new_profile_contactless_cps3(tmpdir_mark, tmp_path):
     (["--tries-left", "4"], "between 0 (blocked) and --max-tries (3)"),
     (["--id-type", "rpps", "--id", "123"], "11 digits"),
     (["--profession", "12"], "not a profession a CPS carries"),
+    (["--card-number", "12345678901"], "1 to 10 digits"),
+    (["--situation", "CABINET;399999999900019"], "STRUCTURE NAME;STRUCTURE ID;SECTOR"),
+    (["--situation", "CABINET;399999999900019;07"], "R02 code"),
+    (["--interface", "contactless", "--situation", "C;3;SA07"], "the contactless face holds no practice situation"),
+    (["--cps-data-size", "0"], "--cps-data-size 0"),
 ])
 def test_new_profile_refuses_impossible_cards(tmpdir_mark, tmp_path, args, words):
     proc = cpsdiag(tmpdir_mark, "emulator", "new-profile", str(tmp_path / "card"), *args)
     assert proc.returncode == 2 and words in proc.stderr, proc.stderr
     assert not (tmp_path / "card").exists()
+
+
+def test_new_profile_situations_card_number_and_cps_data(tmpdir_mark, tmp_path):
+    folder = tmp_path / "two-practices"
+    made = cpsdiag(tmpdir_mark, "emulator", "new-profile", str(folder), "--card-number", "2912345678",
+                   "--situation", "CABINET DU DR TESTEUR;399999999900019;SA07",
+                   "--situation", "CENTRE DE SANTE TESTEUR;1999999980;SA05", "--cps-data-size", "512")
+    assert made.returncode == 0, made.stderr
+    toml = tomllib.loads((folder / "card.toml").read_text())
+    assert toml["card_number"] == "2912345678" and toml["data"]["cps_data_size"] == 512
+    assert [s["sector"] for s in toml["data"]["situations"]] == ["SA07", "SA05"]
+    report = run_check(tmpdir_mark, str(folder))
+    assert report["card"]["card_number"] == "12345678"              # the last 8 digits, in EF.SN.ICC
+    assert {c["card_number"] for c in report["certificates"]} == {"2912345678"}
+    objects = {o["label"]: o for o in report["card"]["pkcs15"]["data_objects"]}
+    assert objects["CPS_DATA"]["size"] == 512 and objects["CPS_DATA"]["modifiable"] is True
+    assert [label for label in objects if label.startswith("CPS_ACTIVITY")] == ["CPS_ACTIVITY_01_PS",
+                                                                                "CPS_ACTIVITY_02_PS"]
+    bare = tmp_path / "no-practice"
+    assert cpsdiag(tmpdir_mark, "emulator", "new-profile", str(bare), "--no-situation").returncode == 0
+    assert tomllib.loads((bare / "card.toml").read_text())["data"]["situations"] == []
+    # Without a --situation, one practice made from the holder.
+    plain = tmp_path / "plain"
+    assert cpsdiag(tmpdir_mark, "emulator", "new-profile", str(plain), "--surname", "TESTEUR").returncode == 0
+    (only,) = tomllib.loads((plain / "card.toml").read_text())["data"]["situations"]
+    assert (only["structure_name"], only["sector"]) == ("CABINET TESTEUR", "SA07")
 
 
 def test_new_profile_does_not_write_over_a_folder(tmpdir_mark, tmp_path):

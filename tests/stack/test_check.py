@@ -30,21 +30,24 @@ EXPECTED = {
 }
 VERDICT = {"cps3-expired": ("error", 1), "cps3-pin-blocked": ("error", 1), "cps3-expiring-soon": ("warning", 0),
            "cps3-pin-last-try": ("warning", 0)}
-FACTS = {  # profile: (generation, interface, card number, tries left, max, given name, national id, profession)
-    "cps3-medecin": ("CPS3", "contact", "90000001", 3, 3, "CAMILLE", "899900000011", 10),
-    "cps4-infirmier": ("CPS4", "contact", "90000002", 3, 3, "DOMINIQUE", "0999900123", 60),
-    "cps4-t1-medecin": ("CPS4", "contact", "90000008", 3, 3, "ANDREA", "899900000088", 10),
-    "cpe-etablissement": ("CPS3", "contact", "90000003", 3, 3, "ALEX", "3999999990/CPET0001", None),
-    "cps3-expired": ("CPS3", "contact", "90000004", 3, 3, "SACHA", "899900000044", 21),
-    "cps3-expiring-soon": ("CPS3", "contact", "90000005", 3, 3, "MORGAN", "899900000055", 50),
-    "cps3-pin-blocked": ("CPS3", "contact", "90000006", 0, 3, "CHARLIE", "899900000066", 40),
-    "cps3-pin-last-try": ("CPS3", "contact", "90000007", 1, 3, "LOUISON", "899900000077", 70),
-    "cps3-sans-contact": ("CPS3", "contactless", "90000009", None, None, "CAMILLE", "899900000011", 10),
+# profile: (generation, interface, card number, tries left, max, given name, national id, profession). The card
+# number is the 10 digits of a real card: its certificates carry it whole, EF.SN.ICC its last 8 (docs/emulator.md).
+FACTS = {
+    "cps3-medecin": ("CPS3", "contact", "2990000001", 3, 3, "CAMILLE", "899900000011", 10),
+    "cps4-infirmier": ("CPS4", "contact", "3190000002", 3, 3, "DOMINIQUE", "0999900123", 60),
+    "cps4-t1-medecin": ("CPS4", "contact", "3190000008", 3, 3, "ANDREA", "899900000088", 10),
+    "cpe-etablissement": ("CPS3", "contact", "2990000003", 3, 3, "ALEX", "3999999990/CPET0001", None),
+    "cps3-expired": ("CPS3", "contact", "2990000004", 3, 3, "SACHA", "899900000044", 21),
+    "cps3-expiring-soon": ("CPS3", "contact", "2990000005", 3, 3, "MORGAN", "899900000055", 50),
+    "cps3-pin-blocked": ("CPS3", "contact", "2990000006", 0, 3, "CHARLIE", "899900000066", 40),
+    "cps3-pin-last-try": ("CPS3", "contact", "2990000007", 1, 3, "LOUISON", "899900000077", 70),
+    "cps3-sans-contact": ("CPS3", "contactless", "2990000009", None, None, "CAMILLE", "899900000011", 10),
 }
 
 
-def check_json(pki, *extra: str, env: dict | None = None) -> tuple[dict, subprocess.CompletedProcess]:
-    return cpsdiag_json("check", "--json", "--no-env", "--anchors", str(pki.anchors), *extra, env=env)
+def check_json(pki, *extra: str, env: dict | None = None, stdin: str | None = None) -> tuple[dict, subprocess.CompletedProcess]:
+    kwargs = {} if stdin is None else {"stdin": stdin}
+    return cpsdiag_json("check", "--json", "--no-env", "--anchors", str(pki.anchors), *extra, env=env, **kwargs)
 
 
 TITLES = {"en": ("CARD_READ_OK", "Card read: number"), "fr": ("CARD_READ_OK", "Carte lue : numéro")}
@@ -63,7 +66,7 @@ def test_every_profile_gives_exactly_the_expected_findings(insert_card, pki, pro
     assert (report["verdict"], proc.returncode, report["exit_status"]) == (verdict, status, status)
     generation, interface, number, left, maximum, given, nid, profession = FACTS[profile]
     card = report["card"]
-    assert (card["generation"], card["interface"], card["card_number"]) == (generation, interface, number)
+    assert (card["generation"], card["interface"], card["card_number"]) == (generation, interface, number[-8:])
     assert card["card_number_check_ok"] is True
     if left is None:
         assert card["pin"] is None
@@ -227,7 +230,7 @@ def test_certificates_of_another_holder_and_card(insert_card, pki, tmp_path):
     assert found["CERT_HOLDER_MISMATCH"] == 1 and found["CARD_NUMBER_MISMATCH"] == 1
     assert "CARD_CONSISTENT" not in found and proc.returncode == 1
     mismatch = next(f for f in report["findings"] if f["code"] == "CARD_NUMBER_MISMATCH")
-    assert mismatch["params"] == {"role": "signature", "cert_card_number": "90000004", "card_number": "90000001"}
+    assert mismatch["params"] == {"role": "signature", "cert_card_number": "2990000004", "card_number": "90000001"}
 
 
 def test_check_includes_the_workstation_inventory(insert_card, pki):
@@ -245,3 +248,79 @@ def test_check_includes_the_workstation_inventory(insert_card, pki):
     assert all(m["probe"] is None or m["probe"]["error_kind"] == "not_run" for m in env["modules"])
     console = cpsdiag("check", "--anchors", str(pki.anchors), "--lang", "en")
     assert "Workstation" in console.stdout and "Debian" in console.stdout
+
+
+# The data objects each kind of card lists (docs/emulator.md): label -> (private, modifiable), in DODF order.
+CPS_PUBLIC = {"CPS_DATA": (False, True), "CPS_ID_CARD": (False, False), "CPS_NAME_PS": (False, False),
+              "CPS_LANG_PS": (False, False), "CPS_INFO_PS": (False, False)}
+CPS4_PUBLIC = {**CPS_PUBLIC, "CPS_DATA": (False, False), **{f"CPS2TER_{n}": (False, False) for n in (
+    "ATR", "ID", "ICC", "NAME", "LANG", "PSINFO", "DIRAMO")}}
+
+
+@pytest.mark.parametrize("profile,expected", [
+    ("cps3-medecin", {**CPS_PUBLIC, "CPS_ACTIVITY_01_PS": (True, False), "CPS_ACTIVITY_02_PS": (True, False)}),
+    ("cps4-infirmier", {**CPS4_PUBLIC, "CPS_ACTIVITY_01_PS": (True, False), "CPS_SIT_FACT": (True, False),
+                        "CPS2TER_ACTIVITY_01_PS": (True, False)}),
+    ("cps3-sans-contact", {"CPS_DATA": (False, False)}),
+])
+def test_check_lists_the_data_objects_without_the_pin(insert_card, pki, profile, expected):
+    insert_card(profile)
+    report, proc = check_json(pki)
+    objects = report["card"]["pkcs15"]["data_objects"]
+    assert {o["label"]: (o["private"], o["modifiable"]) for o in objects} == expected
+    assert [o["label"] for o in objects] == list(expected)
+    app_df = "3F000002" if profile == "cps3-sans-contact" else "3F000001"     # the contactless application DF
+    assert all(o["application"] == "CPS" and o["path"].startswith(app_df) for o in objects)
+    # Sizes come from each file's FCP; CPS_DATA's is the profile's cps_data_size.
+    assert next(o["size"] for o in objects if o["label"] == "CPS_DATA") == 2048
+    assert all(isinstance(o["size"], int) and o["size"] > 0 for o in objects)
+    # Without the PIN nothing private is read, and no PIN was asked for.
+    assert report["situations"] is None and report["keys"] is None
+    # The console shows the same inventory in the card panel.
+    text = cpsdiag("check", "--no-env", "--anchors", str(pki.anchors), "--lang", "en", env={"COLUMNS": "200"}).stdout
+    private = sum(1 for p, _m in expected.values() if p)
+    assert f"{len(expected)}: {len(expected) - private} public, {private} readable after the PIN" in text
+    for label, (private_object, modifiable) in expected.items():
+        line = next(line for line in text.splitlines() if f" {label} " in line)
+        assert ("after the PIN" in line) == private_object and ("writable" in line) == modifiable, line
+
+
+def _situation(name: str, structure_id: str, sector: str) -> str:
+    def tlv(tag: int, value: bytes) -> bytes:
+        return bytes([tag, len(value)]) + value
+
+    return tlv(0xEE, tlv(0x84, name.encode()) + tlv(0x85, structure_id.encode()) + tlv(0x86, sector.encode())).hex().upper()
+
+
+@pytest.mark.parametrize("via", ["apdu", "pkcs11"])
+def test_with_the_pin_check_reads_the_practice_situations(insert_card, pki, via, opensc_module, pykcs11):
+    insert_card("cps3-medecin")
+    extra = ["--via", "pkcs11", "--module", opensc_module] if via == "pkcs11" else []
+    report, proc = check_json(pki, "--sign", "--pin-stdin", *extra, stdin="1234\n")
+    situations = report["situations"]
+    assert (situations["via"], situations["listed"], situations["count"]) == (via, True, 2)
+    first, second = situations["items"]
+    # The bytes of the profile's [data.situations], encoded as the research note describes them.
+    assert first["raw"] == _situation("CABINET DU DR EMULATEUR-MEDECIN", "399999999900019", "SA07")
+    assert second["raw"] == _situation("CENTRE DE SANTE EMULATEUR", "1999999980", "SA05")
+    assert first["decoded"] == {"structure_name": "CABINET DU DR EMULATEUR-MEDECIN",
+                                "structure_id": "399999999900019", "sector": "SA07",
+                                "sector_label": "Cabinet individuel"}
+    read = next(f for f in report["findings"] if f["code"] == "SITUATIONS_READ")
+    assert read["params"] == {"count": 2, "labels": "CPS_ACTIVITY_01_PS, CPS_ACTIVITY_02_PS"}
+    assert proc.returncode == 0
+
+
+def test_a_card_without_practice_situations_gets_a_warning(insert_card, pki, tmp_path):
+    folder = tmp_path / "no-situation"
+    shutil.copytree(pki.cards / "cps4-infirmier", folder)
+    toml = folder / "card.toml"
+    text = toml.read_text()
+    toml.write_text(text[:text.index("[[data.situations]]")] + "situations = []\n")
+    insert_card("no-situation", folder)
+    report, proc = check_json(pki, "--sign", "--pin-stdin", stdin="4321\n")
+    assert "CPS_ACTIVITY_01_PS" not in [o["label"] for o in report["card"]["pkcs15"]["data_objects"]]
+    assert (report["situations"]["listed"], report["situations"]["count"]) == (True, 0)
+    none = next(f for f in report["findings"] if f["code"] == "SITUATIONS_NONE")
+    assert none["severity"] == "warning" and "bill" in none["detail"]
+    assert (report["verdict"], proc.returncode) == ("warning", 0)

@@ -25,8 +25,9 @@ def config(tmp_path) -> Path:
     return tmp_path / "config"
 
 
-def cpsdiag(*args: str, config: Path, env: dict | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    return run_cpsdiag(*args, env={"CPSDIAG_CONFIG_DIR": str(config), **(env or {})}, cwd=cwd, timeout=90)
+def cpsdiag(*args: str, config: Path, env: dict | None = None, cwd: Path | None = None,
+            stdin: str | None = None) -> subprocess.CompletedProcess:
+    return run_cpsdiag(*args, env={"CPSDIAG_CONFIG_DIR": str(config), **(env or {})}, cwd=cwd, timeout=90, stdin=stdin)
 
 
 def unzip(path: Path) -> dict[str, bytes]:
@@ -56,6 +57,27 @@ def test_a_redacted_bundle_of_every_profile_names_nobody(insert_card, pki, profi
     # The same card without redaction: every identifying value is there, so the search above can find them.
     clear = cpsdiag("report", "--anchors", str(pki.anchors), "--no-redact", "-o", str(tmp_path / "clear.zip"),
                     config=config)
+    assert clear.returncode == proc.returncode
+    assert {value for _f, value in leaks(unzip(tmp_path / "clear.zip"), identity)} == identity
+
+
+def test_a_redacted_bundle_with_the_practice_situations_names_no_practice(insert_card, pki, tmp_path, config):
+    """The situations read after the PIN name the holder's practices: masked like the holder's identity."""
+    import tomllib
+
+    insert_card("cps3-medecin")
+    situations = tomllib.loads((pki.cards / "cps3-medecin" / "card.toml").read_text())["data"]["situations"]
+    identity = identity_strings(pki.cards / "cps3-medecin") | {
+        text for s in situations for text in (s["structure_name"], s["structure_id"])}
+    proc = cpsdiag("report", "--sign", "--pin-stdin", "--anchors", str(pki.anchors), cwd=tmp_path, config=config,
+                   stdin="1234\n")
+    files = unzip(next(tmp_path.glob("cpsdiag-report-*.zip")))
+    report = json.loads(files["report.json"])
+    assert report["situations"]["count"] == 2 and proc.returncode == report["exit_status"]
+    assert all(item["raw_hmac"] and item["decoded"]["structure_name_hmac"] for item in report["situations"]["items"])
+    assert leaks(files, identity) == []
+    clear = cpsdiag("report", "--sign", "--pin-stdin", "--anchors", str(pki.anchors), "--no-redact", "-o",
+                    str(tmp_path / "clear.zip"), config=config, stdin="1234\n")
     assert clear.returncode == proc.returncode
     assert {value for _f, value in leaks(unzip(tmp_path / "clear.zip"), identity)} == identity
 

@@ -8,18 +8,19 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from cpsdiag.emulator import profile as profiles
-from cpsdiag.emulator.card import VirtualCard, mask_secrets
+from cpsdiag.emulator.card import mask_secrets, virtual_card
+from cpsdiag.emulator.cardbase import CardBase
 from cpsdiag.emulator.sharesume import finish
 
 
 @pytest.fixture(scope="module")
-def cps3(pki) -> VirtualCard:
-    return VirtualCard(profiles.load_folder(pki.cards / "cps3-medecin"))
+def cps3(pki) -> CardBase:
+    return virtual_card(profiles.load_folder(pki.cards / "cps3-medecin"))
 
 
 @pytest.fixture(scope="module")
-def cps4(pki) -> VirtualCard:
-    return VirtualCard(profiles.load_folder(pki.cards / "cps4-infirmier"))
+def cps4(pki) -> CardBase:
+    return virtual_card(profiles.load_folder(pki.cards / "cps4-infirmier"))
 
 
 def sw(rsp: bytes) -> int:
@@ -66,7 +67,7 @@ def test_pin_status_query_spends_no_try(cps3):
 
 
 def test_reset_retry_counter_unblocks(pki):
-    card = VirtualCard(profiles.load_folder(pki.cards / "cps3-pin-blocked"))
+    card = virtual_card(profiles.load_folder(pki.cards / "cps3-pin-blocked"))
     assert card.process(bytes.fromhex("00200001")) == b"\x69\x83"
     assert sw(card.process(bytes.fromhex("002C010108") + b"00000000")) == 0x63C9   # wrong unblock code
     assert sw(card.process(bytes.fromhex("002C00010C") + b"12345678" + b"9876")) == 0x9000
@@ -97,3 +98,36 @@ def test_any_bytes_get_a_status_word_never_an_exception(cps3, raw):
     assert len(rsp) >= 2
     assert rsp[-2] in (0x90, 0x61, 0x62, 0x63, 0x67, 0x68, 0x69, 0x6A, 0x6B, 0x6C, 0x6D, 0x6E, 0x6F)
     assert rsp[-2:] != b"\x6f\x00", f"internal error on {raw.hex()}"
+
+
+def test_cps2ter_get_response_keeps_its_data_for_one_command_only(cps3):
+    cps3.power_on()
+    assert cps3.process(bytes.fromhex("A0A40000023F00")) == b"\x9f\x07"
+    assert cps3.process(bytes.fromhex("A0C0000008")) == b"\x67\x00"        # more than waits: refused, still there
+    assert cps3.process(bytes.fromhex("A0C0000007")) == bytes.fromhex("85050000 3F0001 9000".replace(" ", ""))
+    assert cps3.process(bytes.fromhex("A0C0000007")) == b"\x6f\x00"        # delivered once
+    assert cps3.process(bytes.fromhex("A0A40000023F00")) == b"\x9f\x07"
+    assert sw(cps3.process(bytes.fromhex("00A4090C023F00"))) == 0x9000     # an IAS command in between
+    assert cps3.process(bytes.fromhex("A0C0000007")) == b"\x6f\x00"
+    assert cps3.process(bytes.fromhex("A0A40100023F00")) == b"\x6b\x00"    # P1-P2 must be 00 00
+    assert cps3.process(bytes.fromhex("A0A40000013F")) == b"\x67\x00"
+
+
+def test_each_generation_takes_its_own_mse_and_pso_forms(cps3, cps4):
+    cps3.power_on()
+    cps4.power_on()
+    assert sw(cps3.process(bytes.fromhex("002281B604910228A1"))) == 0x6A80    # the CPS4 form on a CPS3
+    assert sw(cps4.process(bytes.fromhex("012241B606800142840181"))) == 0x6A80  # the CPS3 form on a CPS4
+    assert sw(cps4.process(bytes.fromhex("012241AA03800140"))) == 0x6A86      # no card-side hash on a CPS4
+
+
+def test_update_binary_needs_a_current_ef_and_no_le(cps3, pki):
+    cps3.power_on()
+    assert sw(cps3.process(bytes.fromhex("00A4090C023F00"))) == 0x9000
+    assert sw(cps3.process(bytes.fromhex("00D6000001AA"))) == 0x6986           # the MF is no EF
+    assert sw(cps3.process(bytes.fromhex("00A4090C063F000001D107"))) == 0x9000
+    assert sw(cps3.process(bytes.fromhex("00D6000001AA00"))) == 0x6700         # a Le has no place here
+    contactless = virtual_card(profiles.load_folder(pki.cards / "cps3-sans-contact"))
+    assert sw(contactless.process(bytes.fromhex("00A4090C063F000002D107"))) == 0x9000
+    assert sw(contactless.process(bytes.fromhex("00D6000001AA"))) == 0x6982    # read-only on that face
+    assert contactless.process(bytes.fromhex("A0A40000023F00")) == b"\x6e\x00"  # and no CPS2ter side

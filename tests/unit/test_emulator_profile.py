@@ -33,7 +33,19 @@ def test_shipped_profiles_load(pki):
 
 @pytest.mark.parametrize("old,new,field,words", [
     ('generation = "CPS3"', 'generation = "CPS2"', "generation", "CPS3"),
-    ('card_number = "90000001"', 'card_number = "9000A001"', "card_number", "digits"),
+    ('card_number = "2990000001"', 'card_number = "299000A001"', "card_number", "digits"),
+    ('card_number = "2990000001"', 'card_number = "29900000011"', "card_number", "1 to 10 digits"),
+    ('sector = "SA07"', 'sector = "07"', "data.situations[1].sector", "R02"),
+    ('structure_id = "399999999900019"', 'structure_id = ""', "data.situations[1].structure_id", "empty"),
+    ('structure_id = "399999999900019"', 'structure_id = "1"\ncolour = 1', "data.situations[1].colour", "unknown"),
+    ("cps_data_size = 2048", "cps_data_size = 0", "data.cps_data_size", "integer from 1"),
+    ("cps_data_size = 2048", 'cps_data = "0g"', "data.cps_data", "hexadecimal"),
+    ("cps_data_size = 2048", 'cps_data_size = 2048\ncps_data = "00"', "data.cps_data_size", "not both"),
+    ("cps_data_size = 2048", 'objects = { CPS_ACTIVITY_03_PS = "EE00" }', "data.objects.CPS_ACTIVITY_03_PS",
+     "not a data object of this card"),
+    ("cps_data_size = 2048", 'objects = { CPS2TER_ATR = "3B00" }', "data.objects.CPS2TER_ATR",
+     "not a data object of this card"),
+    ("cps_data_size = 2048", "colour = 1", "data.colour", "unknown key"),
     ('pin = "1234"', 'pin = "12"', "pin", "digits"),
     ("pin_tries_left = 3", "pin_tries_left = 4", "pin_tries_left", "between"),
     ('pin = "1234"', 'pin = "1234"\ncolour = "blue"', "colour", "unknown"),
@@ -158,3 +170,47 @@ def test_profile_errors_are_usage_errors_without_traceback(copy, command):
     args = ["emulator", *command, str(folder)] + (["--", "true"] if command[0] == "run" else [])
     proc = cpsdiag(*args)
     assert proc.returncode == 2 and "not a UTF-8 text file" in proc.stderr and str(folder) in proc.stderr
+
+
+def test_data_section_gives_situations_and_cps_data(copy):
+    folder = copy()
+    prof = profiles.load_folder(folder)
+    assert [(s.structure_name, s.structure_id, s.sector) for s in prof.data.situations] == [
+        ("CABINET DU DR EMULATEUR-MEDECIN", "399999999900019", "SA07"), ("CENTRE DE SANTE EMULATEUR", "1999999980", "SA05")]
+    assert prof.data.cps_data == bytes(2048)
+    edit(folder, "cps_data_size = 2048", 'cps_data = "01 02 03"\nobjects = { CPS_NAME_PS = "0C03414243" }')
+    prof = profiles.load_folder(folder)
+    assert prof.data.cps_data == b"\x01\x02\x03" and prof.data.objects == {"CPS_NAME_PS": b"\x0c\x03ABC"}
+
+
+def test_a_card_without_situations_and_defaults_from_the_holder(copy):
+    folder = copy()
+    text = (folder / "card.toml").read_text()
+    (folder / "card.toml").write_text(text[:text.index("[[data.situations]]")] + "situations = []\n")
+    assert profiles.load_folder(folder).data.situations == ()
+    (folder / "card.toml").write_text(text[:text.index("# The card's data objects")])
+    # No [data]: one practice of the holder's own, named after the [holder] surname.
+    (only,) = profiles.load_folder(folder).data.situations
+    assert (only.structure_name, only.sector) == ("CABINET EMULATEUR-MEDECIN", "SA07")
+
+
+def test_the_contactless_face_holds_no_situation(copy):
+    folder = copy("cps3-sans-contact")
+    assert profiles.load_folder(folder).data.situations == ()
+    edit(folder, "cps_data_size = 2048", '[[data.situations]]\nstructure_name = "X"\nstructure_id = "1"\nsector = "SA07"')
+    with pytest.raises(profiles.ProfileError) as err:
+        profiles.load_folder(folder)
+    assert err.value.field == "data.situations" and "contactless" in err.value.message
+
+
+def test_validate_lists_the_data_objects(copy):
+    from clisupport import cpsdiag
+
+    proc = cpsdiag("emulator", "validate", str(copy("cps4-infirmier")))
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert "  card number 3190000002, PIN tries 3/3" in lines
+    assert "  data objects (15 in the DODF):" in lines
+    assert any(line.split() == ["CPS_DATA", "0001/D107", "2048", "bytes"] for line in lines)
+    assert any(line.split() == ["CPS_ACTIVITY_01_PS", "0001/D120", "54", "bytes", "(private)"] for line in lines)
+    assert "  practice situations: 1" in lines

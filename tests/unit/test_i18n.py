@@ -97,7 +97,9 @@ def test_every_finding_renders_in_both_languages_without_missing_parameters():
               "why": "unknown_issuer", "authority": "CN=a", "host": "h", "names": "n", "store": "system",
               "verifier": "v",
               # a bundle read back (report show)
-              "problems": "report.json does not match"}
+              "problems": "report.json does not match",
+              # practice situations read after the PIN
+              "labels": "CPS_ACTIVITY_01_PS"}
     for lang in ("en", "fr"):
         i18n.set_language(lang)
         for code in CATALOG:

@@ -103,6 +103,9 @@ def test_not_yet_valid(pki):
 @pytest.mark.parametrize("cert,card,digit,ok", [
     ("90000001", "90000001", 6, True), ("900000016", "90000001", 6, True), ("0090000001", "90000001", 6, True),
     ("2800636234", "99213845", 0, False), ("90000002", "90000001", 6, False),
+    # Real cards: 10 digits in the extension (2800636234), the last 8 in EF.SN.ICC.
+    ("2800636234", "00636234", 7, True), ("2990000001", "90000001", 6, True), ("2990000001", "90000002", 3, False),
+    ("2990000001", "29900000", 4, False),
 ])
 def test_card_number_rule(cert, card, digit, ok):
     assert card_numbers_match(cert, card, digit) is ok

@@ -48,3 +48,24 @@ def test_the_loader_finds_a_system_library_and_not_an_absent_one():
     path = prerequisites.loader_path("libz.so.1")
     assert path is not None and Path(path).name.startswith("libz.so.1") and Path(path).exists()
     assert prerequisites.loader_path("libcpsdiag-no-such-library.so.7") is None
+
+
+def test_a_missing_optional_prerequisite_is_a_skip_even_in_strict_mode(monkeypatch):
+    # Local checks (ANS's Cryptolib) must not fail CI, where they can never run.
+    monkeypatch.setenv("CPSDIAG_TEST_STRICT", "1")
+    monkeypatch.setitem(PREREQUISITES, "nothing", prerequisites.Prerequisite(
+        "a thing", "never installed", lambda: None, optional=True))
+    with pytest.raises(pytest.skip.Exception) as skipped:
+        prerequisites.require("nothing")
+    assert prerequisites.optional_skip(str(skipped.value))
+    assert prerequisites.optional_skip(f"Skipped: {skipped.value}")
+    # A prerequisite that is not optional still fails in strict mode.
+    monkeypatch.setitem(PREREQUISITES, "nothing", prerequisites.Prerequisite("a thing", "setup", lambda: None))
+    with pytest.raises(pytest.fail.Exception):
+        prerequisites.require("nothing")
+    assert not prerequisites.optional_skip("Skipped: missing prerequisite 'nothing'")
+
+
+def test_the_cryptolib_is_the_only_optional_prerequisite():
+    assert [key for key, p in PREREQUISITES.items() if p.optional] == ["cryptolib"]
+    assert PREREQUISITES["cryptolib"].debian_package is None

@@ -266,3 +266,10 @@ def test_the_inventorys_card_serials_are_masked_in_lists_and_in_texts():
     assert lib["cache_serials_hmac"][0] == done["card"]["card_number_hmac"]   # the same card, recognisably
     assert done["findings"][-1]["detail"] == "The cache holds files for card(s) 9****1, 9****4."
 
+
+
+def test_a_ten_digit_card_number_hashes_as_its_ef_sn_digits():
+    # Certificates carry a real card's 10 digits, EF.SN.ICC the last 8: the same card, the same hash.
+    assert keyed_hash(SALT, "2990000001", "card_number") == keyed_hash(SALT, "90000001", "card_number")
+    assert keyed_hash(SALT, "2990000001", "card_number") != keyed_hash(SALT, "2990000002", "card_number")
+    assert keyed_hash(SALT, "2990000001", "identifier") != keyed_hash(SALT, "90000001", "identifier")

@@ -8,8 +8,8 @@ from reportsupport import identity_strings, leaks
 def test_identity_strings_read_from_certificates(pki):
     identity = identity_strings(pki.cards / "cpe-etablissement")
     assert {"ALEX", "EMULATEUR-ADMINISTRATIF", "3999999990/CPET0001", "CENTRE HOSPITALIER EMULATEUR", "1999999990",
-            "90000003", "3999999990/CPET0001@carte-cps.fr"} <= identity
-    assert "8025000001900000032" in identity        # the PAN, as EF.SN.ICC holds it
+            "2990000003", "90000003", "3999999990/CPET0001@carte-cps.fr"} <= identity
+    assert "8025000001900000032" in identity        # the PAN, as EF.SN.ICC holds it (the last 8 digits)
 
 
 def test_leaks_finds_a_value_in_text_hex_and_bcd_across_lines():
