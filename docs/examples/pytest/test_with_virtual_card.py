@@ -39,7 +39,9 @@ def test_a_program_in_a_subprocess_sees_the_cps4(virtual_card):
                           capture_output=True, text=True, env=dict(os.environ, **virtual_card.env))
     report = json.loads(proc.stdout)
     assert report["card"]["generation"] == "CPS4"
-    assert report["card"]["card_number"] == virtual_card.card_number
+    # card_number is the number printed on the card (10 digits); EF.SN.ICC, which the report shows, holds its
+    # last 8: serial_number.
+    assert report["card"]["card_number"] == virtual_card.serial_number
 
 
 @pytest.mark.virtual_card("cps3-pin-blocked")
