@@ -364,3 +364,21 @@ def test_dodf_default_where_and_skipped_entries():
     assert pkcs15.parse_dodf(oid_do + entry) == [
         pkcs15.DataObject("D", "APP", h("D101"), private=True, modifiable=False, auth_id=b"\x01")]
     assert refusal(pkcs15.parse_dodf, der(0x30, COMMON)) == "DODF (DODF): object with fewer than two parts at offset 0"
+
+
+def test_a_last_bit_alone_is_not_read_as_the_first():
+    # 03 02 00 01: no unused bits, only bit 7 (verifyRecover) set.
+    [obj] = pkcs15.parse_prkdf(key(COMMON, der(0x30, der(0x03, h("00 01"))), der(0xA1, der(0x30))))
+    assert obj.usage == ("verifyRecover",)
+
+
+def test_a_label_that_is_not_utf8_is_kept_with_replacement_characters():
+    # A card is not refused for a damaged label: the bad byte becomes U+FFFD.
+    [obj] = pkcs15.parse_cdf(cert(der(0x30, der(0x0C, b"Cl\xe9 CPS")), der(0x30),
+                                  der(0xA1, der(0x30, der(0x04, h("A001"))))))
+    assert obj.label == "Cl\ufffd CPS"
+
+
+def test_dodf_wrong_common_data_attributes_is_named():
+    assert refusal(pkcs15.parse_dodf, der(0x30, COMMON, der(0x04, b"\x01"))) == (
+        "DODF (DODF): CommonDataObjectAttributes: expected tag 30 at offset 7")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from cpsdiag.errors import MalformedDataError
+from cpsdiag.errors import MalformedDataError, UsageError
 from cpsdiag.pki import anchors
 from cpsdiag.pki.anchors import AnchorIntegrityError, bundled_anchors, load_anchor_files
 
@@ -179,3 +179,98 @@ def test_corrupt_file_is_malformed(tmp_path: Path) -> None:
     (directory / "acr-st.pem").write_bytes(b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n")
     with pytest.raises(MalformedDataError):
         bundled_anchors(directory)
+
+
+# shared/pki/README.md, column "role": root or intermediate; TEST CAs are the "test" environment, the GIP-CPS
+# CA expired in 2014 the "legacy" one. ANS names each file after the CA's short name (ACR-FO = acr-fo.pem).
+README_ROLES = {
+    "acr-el.pem": ("root", "production"), "acr-st.pem": ("root", "production"), "acr-fo.pem": ("root", "production"),
+    "aci-el-pp.pem": ("intermediate", "production"), "aci-el-org.pem": ("intermediate", "production"),
+    "aci-st-pp.pem": ("intermediate", "production"), "aci-st-org.pem": ("intermediate", "production"),
+    "aci-fo-pp.pem": ("intermediate", "production"), "aci-fo-org.pem": ("intermediate", "production"),
+    "acr-el-test.pem": ("root", "test"), "aci-el-org-test.pem": ("intermediate", "test"),
+    "gip-cps-anonyme.pem": ("root", "legacy"),
+}
+
+
+def test_every_pin_role_environment_and_short_name() -> None:
+    loaded = bundled_anchors()
+    assert [a.pin.filename for a in loaded] == list(README_ROLES)          # the pin table's order is kept
+    for anchor in loaded:
+        assert (anchor.role, anchor.environment) == README_ROLES[anchor.pin.filename], anchor.pin.filename
+        assert anchor.short_name == anchor.pin.filename.removesuffix(".pem").upper()
+        assert anchor.name == anchor.pin.name == anchor.info.subject_display
+    assert "info" not in repr(loaded[0]) and "ACR-EL" in repr(loaded[0])
+
+
+def test_the_legacy_ca_is_neither_production_nor_test() -> None:
+    names = {a.name for a in anchors.production_anchors()} | {a.name for a in anchors.igc_sante_test_anchors()}
+    assert "GIP-CPS ANONYME" not in names and len(names) == 11
+    assert [a.short_name for a in anchors.production_anchors()][:3] == ["ACR-EL", "ACR-ST", "ACR-FO"]
+
+
+def test_anchor_by_short_or_full_name_trimmed() -> None:
+    assert anchors.anchor_by_name("  acr-el-test ").pin.filename == "acr-el-test.pem"
+    assert anchors.anchor_by_name("GIP-CPS ANONYME").pin.filename == "gip-cps-anonyme.pem"
+    assert anchors.anchor_by_name("ACI-FO") is None
+
+
+def anchor_files(**replace: bytes) -> list[tuple[str, bytes]]:
+    return [(name, replace.get(name.replace("-", "_").removesuffix(".pem"), (package_anchor_dir() / name).read_bytes()))
+            for name in README_FINGERPRINTS]
+
+
+def test_refusal_messages_name_the_file_and_the_fingerprints() -> None:
+    st_root = (package_anchor_dir() / "acr-st.pem").read_bytes()
+    with pytest.raises(AnchorIntegrityError) as caught:
+        load_anchor_files(anchor_files(acr_fo=st_root))
+    st = README_FINGERPRINTS["acr-st.pem"].replace(":", "")
+    fo = README_FINGERPRINTS["acr-fo.pem"].replace(":", "")
+    assert str(caught.value) == (f"bundled anchor (bundled anchor acr-fo.pem): SHA-256 {st} does not match the "
+                                 f"pinned {fo}")
+    with pytest.raises(AnchorIntegrityError) as caught:
+        load_anchor_files([*anchor_files(), ("zz.pem", st_root)])
+    assert str(caught.value) == "bundled anchor (bundled anchor zz.pem): file is not pinned"
+    with pytest.raises(AnchorIntegrityError) as caught:
+        load_anchor_files([f for f in anchor_files() if f[0] not in ("acr-st.pem", "aci-el-pp.pem")])
+    assert str(caught.value) == "bundled anchors: pinned files missing: aci-el-pp.pem, acr-st.pem"
+
+
+def test_a_pin_with_the_right_bytes_but_another_name_is_refused() -> None:
+    # A pin table whose name for acr-fo.pem is wrong (the fingerprint is right): the subject is checked too.
+    pins = dict(anchors.PINS)
+    fo = pins["acr-fo.pem"]
+    pins["acr-fo.pem"] = anchors.Pin(fo.filename, fo.short_name, "AC RACINE IGC-SANTE FORTE", fo.sha256, fo.role,
+                                     fo.environment)
+    with pytest.raises(AnchorIntegrityError) as caught:
+        load_anchor_files(anchor_files(), pins)
+    assert str(caught.value) == ("bundled anchor (bundled anchor acr-fo.pem): subject 'AC RACINE IGC-SANTE FORT' "
+                                 "where 'AC RACINE IGC-SANTE FORTE' was pinned")
+
+
+def test_a_fingerprint_pinned_with_spaces_or_lower_case_still_matches() -> None:
+    pins = {name: anchors.Pin(p.filename, p.short_name, p.name, p.sha256.replace(":", " ").lower(), p.role,
+                              p.environment) for name, p in anchors.PINS.items()}
+    assert len(load_anchor_files(anchor_files(), pins)) == 12
+
+
+def test_a_directory_with_other_files_reads_only_pem(tmp_path: Path) -> None:
+    directory = copy_anchors(tmp_path)
+    (directory / "README.txt").write_text("not a certificate")
+    assert len(bundled_anchors(directory)) == 12
+
+
+def test_extra_anchors_are_read_as_given_and_bad_ones_named(tmp_path: Path) -> None:
+    data = Path(__file__).resolve().parent.parent / "data" / "pki"
+    certs = anchors.load_extra_anchors([data / "cps-infirmier-signature-TEST.pem", data / "cpe-etablissement-auth-TEST.pem"])
+    assert [c.card_number for c in certs] == ["2800636234", "2600301752"]
+    assert anchors.load_extra_anchors([]) == []
+    missing = tmp_path / "none.pem"
+    with pytest.raises(UsageError) as caught:
+        anchors.load_extra_anchors([missing])
+    assert str(caught.value) == f"--anchors {missing}: cannot read (No such file or directory)"
+    junk = tmp_path / "junk.pem"
+    junk.write_bytes(b"\x02\x01\x00")
+    with pytest.raises(UsageError) as caught:
+        anchors.load_extra_anchors([junk])
+    assert str(caught.value) == f"--anchors certificate ({junk}): starts with tag 0x02, not a SEQUENCE at offset 0"
