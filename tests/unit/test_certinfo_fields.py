@@ -461,3 +461,127 @@ def test_reason_keeps_the_first_line_or_the_type():
     assert certinfo._reason(KeyError()) == "KeyError"
     assert certinfo._reason(ValueError("  ")) == "ValueError"
     assert certinfo._reason(ValueError("x" * 300)) == "x" * 200
+
+
+# -- what the mutation run showed untested (issue 18) -----------------------------------------------------------
+
+def test_the_real_card_certificates_private_extension_fields():
+    # codes.md §4-5: card type 0 is the CPS, 2 the CPE; product category 80 a TEST card.
+    cps = parse_certificate(CPS_SIGN.read_bytes())
+    assert cps.card_type_label.startswith("Carte de Professionnel de Santé")
+    assert cps.product_category == 0x80 and "TEST" in cps.product_category_label
+    assert cps.card_identifier == "8025000001/2800636234" and cps.card_number == "2800636234"
+    cpe = parse_certificate((DATA / "cpe-etablissement-auth-TEST.pem").read_bytes())
+    assert "Etablissement" in cpe.card_type_label and cpe.card_type_short == "CPE"
+    assert cpe.card_identifier == "8025000001/2600301752"
+
+
+def test_a_name_without_cn_ou_or_o_is_shown_in_full():
+    subject = x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, "FR"), x509.NameAttribute(NameOID.SURNAME, "X")])
+    info = parse_certificate(build(subject=subject, issuer=subject))
+    assert info.subject_display == info.issuer_display == "SN=X,C=FR"
+
+
+def test_a_damaged_private_extension_says_where():
+    der = bytearray(real_der())
+    marker = bytes.fromhex("06082a817a0147010207" + "040302013c")      # profession 60 (Infirmier)
+    at = der.find(marker)
+    der[at + len(marker) - 1] = 0xFF
+    info = parse_certificate(bytes(der), where="card.pem")
+    assert info.problems == ("profession extension (1.2.250.1.71.1.2.7) (card.pem): negative code -1 at offset 2",)
+
+
+def test_text_input_with_non_ascii_around_the_block():
+    der = build()
+    assert parse_certificate("Émis par l'AC éphémère\n" + pem(der).decode()).der == der
+
+
+def test_size_refusal_says_where():
+    assert str(refusal(load_certificates, b"\x30" * (MAX_INPUT_BYTES + 1), where="big.p7b")) == (
+        "certificate file (big.p7b): 1048577 bytes is too large for a certificate file")
+
+
+def test_truncated_der_names_the_certificate():
+    assert str(refusal(parse_certificate, bytes.fromhex("3082FFFF00"), where="t.der")) == (
+        "certificate (t.der): value of 65535 bytes overruns the 5-byte buffer at offset 4")
+
+
+def cryptography_reason(load, data: bytes) -> str:
+    """What cryptography itself says about DATA, first line: the reason cpsdiag must relay."""
+    try:
+        load(data)
+    except ValueError as exc:
+        return f"ValueError: {str(exc).strip().splitlines()[0][:200]}"
+    raise AssertionError("cryptography accepted the bytes")
+
+
+def test_refusal_reasons_relay_cryptographys_words():
+    from cryptography.hazmat.primitives.serialization import pkcs7
+
+    bad = bytes.fromhex("3003020101")
+    assert refusal(parse_certificate, bad).reason == cryptography_reason(x509.load_der_x509_certificate, bad)
+    error = refusal(load_certificates, pem(bad, "PKCS7"))
+    assert error.reason == cryptography_reason(pkcs7.load_der_pkcs7_certificates, bad)
+
+
+def test_public_key_problem_relays_cryptographys_words():
+    der = build(key=ed25519.Ed25519PrivateKey.generate()).replace(bytes.fromhex("06032B6570"), bytes.fromhex("06032B6563"))
+    try:
+        x509.load_der_x509_certificate(der).public_key()
+    except Exception as exc:                    # cryptography's own words for the unknown key
+        expected = str(exc).strip().splitlines()[0] or type(exc).__name__
+    assert parse_certificate(der).problems == (f"public key: {expected}",)
+
+
+def test_pem_at_the_very_end_without_newline():
+    der = build()
+    assert parse_certificate(pem(der).rstrip(b"\n")).der == der
+    assert [c.der for c in load_certificates(pem(der) + pem(der).rstrip(b"\n"))] == [der, der]
+
+
+def test_a_block_with_an_invalid_label_is_not_decoded():
+    der = build()
+    # A lower-case label is no PEM label: its body, not base64 here, is never decoded.
+    odd = b"-----BEGIN certificate-----\n*** not base64 ***\n-----END certificate-----\n"
+    assert parse_certificate(odd + pem(der)).der == der
+
+
+def test_base64_is_decoded_strictly():
+    data = b"-----BEGIN CERTIFICATE-----\nAAAA!\n-----END CERTIFICATE-----\n"
+    assert str(refusal(parse_certificate, data)) == "PEM block: invalid base64 at offset 27"
+    assert str(refusal(load_certificates, data, where="l.pem")) == "PEM block (l.pem): invalid base64 at offset 27"
+    assert str(refusal(load_certificates, pem(build(), "TRUSTED CERTIFICATE"), where="l.pem")) == (
+        "certificate file (l.pem): no certificate found")
+
+
+class PanicException(BaseException):
+    """Named like pyo3's: what a panic inside cryptography's Rust code arrives as."""
+
+
+def test_a_parser_panic_is_malformed_data_and_other_interruptions_pass(monkeypatch):
+    from cryptography.hazmat.primitives.serialization import pkcs7
+
+    assert certinfo._is_rust_panic(PanicException("boom"))
+    assert not certinfo._is_rust_panic(KeyboardInterrupt())
+    der = build()
+
+    def panic(_data):
+        raise PanicException("index out of bounds\nat src/x509.rs")
+
+    # cryptography does not panic on any input known here, so the panic is injected where it would surface.
+    monkeypatch.setattr(x509, "load_der_x509_certificate", panic)
+    error = refusal(parse_certificate, der, where="p.der")
+    assert str(error) == "certificate (p.der): parser panic: index out of bounds"
+    monkeypatch.setattr(pkcs7, "load_der_pkcs7_certificates", panic)
+    error = refusal(load_certificates, b"x\n" + pem(b"\x30\x00", "PKCS7"), where="p.p7b")
+    assert str(error) == "PKCS#7 bundle (p.p7b): parser panic: index out of bounds at offset 2"
+
+    def interrupted(_data):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(x509, "load_der_x509_certificate", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        parse_certificate(der)
+    monkeypatch.setattr(pkcs7, "load_der_pkcs7_certificates", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        load_certificates(pem(b"\x30\x00", "PKCS7"))
