@@ -321,3 +321,60 @@ def test_variants():
     assert redact._variants("1234/5678", "card_number") == {"1234/5678", "1234", "5678"}
     assert redact._variants("1234/5678", "name") == {"1234/5678"}
     assert redact._variants("GZ", "serial") == {"GZ", "gz", "G Z".replace(" ", "")} | {"GZ"}
+
+
+# -- the schema's marks, read from a report (docs/report-schema.md gives each field's kind) ----------------------
+
+def marked_report():
+    from reportsupport import as_report, card_doc, certificate_doc, finding_doc, holder_doc, report_doc
+
+    doc = report_doc(
+        card=card_doc(card_number="90000001, 90000006", pan="8025000001900000016"),
+        certificates=[certificate_doc(subject="GN=ANNE+SN=MARTIN+OU=SERVICE,C=FR",
+                                      holder=holder_doc(given_name="ANNE", surname="MARTIN", national_id="810001234567")),
+                      certificate_doc(subject="CN=x", serial="0A1B2C3D", sha256="AB" * 32)],
+        findings=[finding_doc("X", serials="90000001, 90000004", reader="R 0", auth_holder="ANNE MARTIN"),
+                  finding_doc("Y", cache_serials=["90000001", "90000005"], card_number=None)])
+    return as_report(doc)
+
+
+def test_identifying_values_follow_the_documented_marks():
+    assert sorted(redact.identifying_values(marked_report())) == sorted([
+        ("card.card_number", "card_number", "90000001"), ("card.card_number", "card_number", "90000006"),
+        ("card.pan", "card_number", "8025000001900000016"),
+        ("certificates[0].serial", "serial", "5A3F09B7C2D4E6F8A1B2C3D4E5F60718"),
+        ("certificates[0].holder.given_name", "name", "ANNE"), ("certificates[0].holder.surname", "name", "MARTIN"),
+        ("certificates[0].holder.national_id", "identifier", "810001234567"),
+        ("certificates[0].sha256", "fingerprint", "9F" * 32),
+        ("certificates[1].serial", "serial", "0A1B2C3D"), ("certificates[1].sha256", "fingerprint", "AB" * 32),
+        ("findings[0].params.serials", "card_number", "90000001"),
+        ("findings[0].params.serials", "card_number", "90000004"),
+        ("findings[0].params.auth_holder", "name", "ANNE MARTIN"),
+        ("findings[1].params.cache_serials", "card_number", "90000001"),
+        ("findings[1].params.cache_serials", "card_number", "90000005"),
+    ])
+
+
+def test_subjects_are_found_in_every_certificate():
+    assert list(redact.subjects(marked_report())) == ["GN=ANNE+SN=MARTIN+OU=SERVICE,C=FR", "CN=x"]
+
+
+def test_every_other_subject_value_is_masked_as_a_name():
+    r = redact.redactor_for(marked_report(), SALT, home="")
+    assert r.values["SERVICE"] == ("name", "S****")
+    assert r.values["x"] == ("name", "****")
+    assert "FR" not in r.values
+
+
+def test_data_mask_finds_every_occurrence_including_overlapping_ones():
+    r = Redactor(SALT, [("identifier", "111111")], home="")
+    # Digits at any nibble: "111111" starts at nibbles 0 and 1 of 11 11 11 10.
+    assert r.data_mask(bytes.fromhex("11111110")) == {0, 1, 2, 3}
+    serial = Redactor(SALT, [("serial", "0A1B2C3D")], home="")
+    three = bytes.fromhex("0A1B2C3D 00 0A1B2C3D 00 0A1B2C3D".replace(" ", ""))
+    assert serial.data_mask(three) == {0, 1, 2, 3, 5, 6, 7, 8, 10, 11, 12, 13}
+
+
+def test_a_two_character_home_is_masked(monkeypatch):
+    monkeypatch.setattr(Path, "home", classmethod(lambda cls: Path("/a")))
+    assert redact._home() == "/a"
