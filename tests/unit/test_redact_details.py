@@ -378,3 +378,76 @@ def test_data_mask_finds_every_occurrence_including_overlapping_ones():
 def test_a_two_character_home_is_masked(monkeypatch):
     monkeypatch.setattr(Path, "home", classmethod(lambda cls: Path("/a")))
     assert redact._home() == "/a"
+
+
+def redacted_marked(**kwargs):
+    import msgspec
+
+    from reportsupport import as_report, card_doc, certificate_doc, finding_doc, holder_doc, report_doc
+
+    doc = report_doc(
+        card=card_doc(card_number="0100000001"),
+        certificates=[certificate_doc(subject="GN=ANNE+SN=MARTIN,C=FR", sha256="00:00:00:01",
+                                      holder=holder_doc(given_name="ANNE", surname="MARTIN"))],
+        findings=[finding_doc("X", serials="0100000001, 90000004", reader="R 0", given_name=["ANNE", "MARIE"]),
+                  finding_doc("Y", cache_serials=["0100000001", "90000005"])])
+    done = redact.redact_report(as_report(doc), SALT, home="", **kwargs)
+    return done, msgspec.to_builtins(done.report)
+
+
+def test_redact_report_masks_and_hashes_each_kind_its_own_way():
+    # Known answers (openssl, header): "00000001" -> 1a570dc5d2c3a0a9, "ANNE" -> 6b64385e5754240e. A 10-digit card number is hashed as its
+    # last 8 digits, a fingerprint without its colons: both land on that answer.
+    done, doc = redacted_marked()
+    assert (doc["card"]["card_number"], doc["card"]["card_number_hmac"]) == ("0****1", "1a570dc5d2c3a0a9")
+    cert = doc["certificates"][0]
+    assert (cert["sha256"], cert["sha256_hmac"]) == ("0****1", "1a570dc5d2c3a0a9")
+    assert (cert["holder"]["given_name"], cert["holder"]["surname"]) == ("A****", "M****")
+    params = doc["findings"][0]["params"]
+    assert params["serials"] == "0****1, 9****4"
+    assert params["serials_hmac"][0] == "1a570dc5d2c3a0a9" and len(params["serials_hmac"]) == 2
+    assert params["given_name"] == ["A****", "M****"] and params["given_name_hmac"][0] == "6b64385e5754240e"
+    assert params["reader"] == "R 0" and "reader_hmac" not in params
+    lib = doc["findings"][1]["params"]
+    assert lib["cache_serials"] == ["0****1", "9****5"] and lib["cache_serials_hmac"][0] == "1a570dc5d2c3a0a9"
+    fields = doc["redaction"]["fields"]
+    assert {"card.card_number", "findings[0].params.serials", "findings[0].params.given_name",
+            "findings[1].params.cache_serials", "certificates[0].subject"} <= set(fields)
+    assert doc["redaction"]["certificates_included"] is False
+    assert done.redactor.values["0100000001"] == ("card_number", "0****1")
+    assert redacted_marked(include_certificates=True)[1]["redaction"]["certificates_included"] is True
+
+
+def test_word_boundaries_depend_on_the_needles_ends():
+    r = Redactor(SALT, [("identifier", "AB1234"), ("identifier", "12345B"), ("identifier", "A12345")], home="")
+    assert r.text("xAB1234 AB1234") == "xAB1234 A****4"
+    assert r.text("12345Bx 12345B") == "12345Bx 1****B"
+    assert r.text("xA12345 A12345") == "xA12345 A****5"
+
+
+def test_case_rules_for_three_and_four_letter_names():
+    r = Redactor(SALT, [("name", "ANN"), ("name", "ANNE"), ("name", "DUPONT")], home="")
+    assert r.text("ANN ann Ann") == "**** ann Ann"
+    assert r.text("aNNe DuPont") == "A**** D****"
+
+
+def test_a_match_that_folds_to_no_needle_gets_a_bare_mask():
+    # re's case-blind search takes the dotless ı for an I; casefold keeps it apart, so no mask is on file for it.
+    r = Redactor(SALT, [("name", "MARTIN")], home="")
+    assert r.text("MARTıN") == "****"
+
+
+def test_byte_needles_of_hex_values_and_the_values_after_them():
+    r = Redactor(SALT, [("serial", "0a:1b:2c:3d"), ("name", "ZOEY"), ("identifier", "1234-5678"),
+                        ("identifier", "12345"), ("name", "Fabcde")], home="")
+    needles = set(r._byte_needles)
+    assert ("0a1b2c3d", False) in needles
+    assert ("5a4f4559", False) in needles                    # ZOEY in ASCII, after the hex value
+    assert r.data_mask(bytes.fromhex("12345678")) == set()    # not digits only: no BCD form
+    assert r.data_mask(bytes.fromhex("012345")) == set()      # five digits: too short for BCD
+    assert r.data_mask(bytes.fromhex("FABCDE")) == set()      # letters are no BCD digits
+
+
+def test_parse_rfc4514_non_hex_escapes_and_short_trailing_spaces():
+    assert parse_rfc4514("CN=a\\XAb") == [[("CN", "aXAb")]]
+    assert rfc4514_escape("a ") == "a\\ "
