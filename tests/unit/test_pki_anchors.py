@@ -274,3 +274,20 @@ def test_extra_anchors_are_read_as_given_and_bad_ones_named(tmp_path: Path) -> N
     with pytest.raises(UsageError) as caught:
         anchors.load_extra_anchors([junk])
     assert str(caught.value) == f"--anchors certificate ({junk}): starts with tag 0x02, not a SEQUENCE at offset 0"
+
+
+def test_the_package_copy_is_read_in_name_order_and_checked_each_time() -> None:
+    # bundled_anchors() is cached for the process: these read the package copy afresh.
+    files = anchors._read_directory(None)
+    assert [name for name, _ in files] == sorted(README_FINGERPRINTS)
+    assert all(data.startswith(b"-----BEGIN CERTIFICATE-----") for _, data in files)
+    loaded = load_anchor_files(files)
+    assert [(a.pin.filename, a.info.sha256_fingerprint) for a in loaded] == list(README_FINGERPRINTS.items())
+
+
+def test_a_corrupt_bundled_file_is_named() -> None:
+    bad = b"-----BEGIN CERTIFICATE-----\nAgEA\n-----END CERTIFICATE-----\n"       # DER 02 01 00
+    with pytest.raises(MalformedDataError) as caught:
+        load_anchor_files(anchor_files(acr_st=bad))
+    assert str(caught.value) == ("certificate (bundled anchor acr-st.pem): starts with tag 0x02, not a SEQUENCE "
+                                 "at offset 0")
