@@ -319,3 +319,36 @@ def test_verifier_rejection_sentence(pki):
     assert result.detail.endswith(".") and not result.detail.endswith("..") and "\n" not in result.detail
     assert (result.concerns, result.missing_issuer, result.date) == (None, None, None)
     assert result.path == ["LEAF 1", "ESSAI PAS UNE AC", "ESSAI AC RACINE"]
+
+
+def test_the_verifiers_reason_is_relayed():
+    r = root()
+    not_ca = Ca(name("ESSAI PAS UNE AC"), new_key(), None)
+    not_ca.cert = make(not_ca.name, not_ca.key, r.name, r.key, ca=False)
+    result = validate_chain(leaf(not_ca), anchors=[r.cert], intermediates=[not_ca.cert], at=T0)
+    # cryptography's words for an intermediate without cA=TRUE (RFC 5280 §4.2.1.9), not a placeholder.
+    assert "basicConstraints" in result.detail and "rejected." not in result.detail
+
+
+def test_an_unverifiable_signature_gives_cryptographys_reason(pki):
+    r, pp = pki
+    rsa_key = rsa.generate_private_key(public_exponent=65537, key_size=1024)
+    odd = make(name("LEAF 1"), new_key(), pp.name, rsa_key, ca=False, aki_key=pp.key)
+    try:
+        odd.verify_directly_issued_by(pp.cert)
+    except (ValueError, TypeError) as exc:
+        reason = str(exc) or type(exc).__name__
+    result = validate_chain(odd, anchors=[r.cert, pp.cert], at=T0)
+    assert result.detail == (f"The signature of 'LEAF 1' could not be checked with the key of "
+                             f"'ESSAI AC FORT PERSONNES': {reason}.")
+
+
+def test_a_test_ca_above_a_non_test_intermediate_is_a_missing_test_chain():
+    test_root = Ca(name("TEST AC RACINE IGC-SANTE FORT", "ASIP-SANTE", "IGC-SANTE TEST"), new_key(), None)
+    test_root.cert = make(test_root.name, test_root.key, test_root.name, test_root.key)
+    middle = sub_ca("ESSAI AC FORT PERSONNES", test_root)
+    one = leaf(middle)
+    assert parse_certificate(one.public_bytes(Encoding.DER)).issuer_family != "igc-sante-test"
+    result = validate_chain(one, intermediates=[middle.cert], at=T0)
+    assert (result.error, result.missing_issuer, result.concerns) == (
+        "test_chain_missing", "TEST AC RACINE IGC-SANTE FORT", "ESSAI AC FORT PERSONNES")
