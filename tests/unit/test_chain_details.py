@@ -352,3 +352,46 @@ def test_a_test_ca_above_a_non_test_intermediate_is_a_missing_test_chain():
     result = validate_chain(one, intermediates=[middle.cert], at=T0)
     assert (result.error, result.missing_issuer, result.concerns) == (
         "test_chain_missing", "TEST AC RACINE IGC-SANTE FORT", "ESSAI AC FORT PERSONNES")
+
+
+def test_date_failures_keep_the_path_that_was_built():
+    r = root()
+    pp = sub_ca("ESSAI AC FORT PERSONNES", r, not_after=datetime(2025, 6, 1, tzinfo=UTC))
+    one = leaf(pp, not_before=datetime(2023, 1, 1, tzinfo=UTC), not_after=datetime(2027, 1, 1, tzinfo=UTC))
+    full = ["LEAF 1", "ESSAI AC FORT PERSONNES", "ESSAI AC RACINE"]
+    for at in (datetime(2022, 1, 1, tzinfo=UTC), datetime(2026, 1, 1, tzinfo=UTC)):
+        result = validate_chain(one, anchors=[r.cert], intermediates=[pp.cert], at=at)
+        assert result.error in ("not_yet_valid", "ca_expired")
+        assert (result.path, result.anchor) == (full, "ESSAI AC RACINE")
+
+
+def test_a_path_of_the_longest_length_reaches_its_anchor_even_when_a_date_fails():
+    cas = ladder(5)
+    old = leaf(cas[-1], not_before=datetime(2021, 1, 1, tzinfo=UTC), not_after=datetime(2022, 1, 1, tzinfo=UTC))
+    result = validate_chain(old, anchors=[cas[0].cert], intermediates=[c.cert for c in cas[1:]], at=T0)
+    assert (result.error, result.anchor, len(result.path)) == ("expired", "ESSAI AC RACINE", 7)
+
+
+def test_a_partial_anchor_after_a_root():
+    r, other = root(), root("ESSAI AUTRE RACINE")
+    pp = sub_ca("ESSAI AC FORT PERSONNES", r)
+    result = validate_chain(leaf(pp), anchors=[other.cert, pp.cert], at=T0)
+    assert (result.trusted, result.anchor) == (True, "ESSAI AC FORT PERSONNES")
+
+
+def test_test_anchors_are_added_to_the_production_ones():
+    at = datetime(2025, 1, 1, tzinfo=UTC)
+    result = validate_chain(bundled.anchor_by_name("ACI-FO-PP"), at=at, include_test_anchors=True)
+    assert (result.trusted, result.anchor) == (True, "AC RACINE IGC-SANTE FORT")
+
+
+def test_a_certificate_object_that_cpsdiag_cannot_read_is_named(pki):
+    _r, pp = pki
+    der = leaf(pp).public_bytes(Encoding.DER)
+    # SubjectKeyIdentifier: extnValue 04 16 { 04 14 <20 bytes> }; the inner OCTET STRING made a NULL.
+    ski = bytes.fromhex("0603551d0e04160414")
+    assert der.count(ski) == 1
+    broken = x509.load_der_x509_certificate(der.replace(ski, bytes.fromhex("0603551d0e04160514")))   # lazy: loads
+    with pytest.raises(MalformedDataError) as caught:
+        validate_chain(broken, at=T0)
+    assert (caught.value.what, caught.value.where) == ("certificate", "leaf certificate")
