@@ -445,7 +445,8 @@ def _describe(cert: x509.Certificate, der: bytes, where: str | None) -> CertInfo
     serial = cert.serial_number
     if serial <= 0:
         problems.append("the serial number is not positive (RFC 5280 forbids it)")
-    serial_len = max(1, (serial.bit_length() + 7) // 8)
+    # A negative serial is shown in two's complement, on as few bytes as its sign needs (-129 is FF7F, not 7F).
+    serial_len = max(1, (serial.bit_length() + 7) // 8) if serial >= 0 else ((~serial).bit_length() + 8) // 8
     return CertInfo(
         der=der,
         where=where,

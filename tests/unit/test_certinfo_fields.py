@@ -228,6 +228,14 @@ def test_non_positive_serials_are_a_problem():
     negative = parse_certificate(with_serial(0x80))     # -128 in two's complement
     assert (negative.serial, negative.serial_hex) == (-128, "80")
     assert negative.problems == ("the serial number is not positive (RFC 5280 forbids it)",)
+    # Below -128 a second byte is needed: such a certificate used to be refused (OverflowError), not read.
+    der = build(serial=0x4242)
+    assert der.count(bytes.fromhex("02024242")) == 1
+    below = parse_certificate(der.replace(bytes.fromhex("02024242"), bytes.fromhex("0202FF7F")))
+    assert (below.serial, below.serial_hex) == (-129, "FF7F")
+    assert below.problems == ("the serial number is not positive (RFC 5280 forbids it)",)
+    minus_one = parse_certificate(with_serial(0xFF))
+    assert (minus_one.serial, minus_one.serial_hex) == (-1, "FF")
     zero = parse_certificate(with_serial(0x00))
     assert (zero.serial, zero.serial_hex) == (0, "00")
     assert zero.problems == ("the serial number is not positive (RFC 5280 forbids it)",)
