@@ -262,3 +262,26 @@ def test_global_parameter_and_clock_messages():
         assert str(caught.value) == f"clock frequency must be a positive number of hertz, got {clock!r}"
     with pytest.raises(ValueError):
         atr.work_waiting_time_seconds(0)
+
+
+def test_hex_text_refusals_say_where_and_count_after_a_0x_prefix():
+    assert str(refusal("0x3B 0x0", where="log")) == "ATR (log): odd number of hex digits in '0' at character position 7"
+    assert str(refusal("3B G0", where="log")) == "ATR (log): 'G' at character position 3 is not a hexadecimal digit"
+    assert str(refusal("3B" + "00" * 33, where="log")) == (
+        "ATR (log): more than 33 bytes: an ATR has at most 33 at offset 33")
+
+
+def test_timing_arguments_are_passed_through():
+    # CPS4 T=1: F=372, D=12 once the ATR is over; the ATR itself runs at F=372, D=1.
+    cps4 = parse_atr(CPS4_T1)
+    assert cps4.etu_seconds(3_720_000) == pytest.approx(372 / (12 * 3_720_000))
+    assert cps4.etu_seconds(1) == 31.0 and cps4.etu_seconds(1, initial=True) == 372.0
+    assert cps4.byte_time_seconds(3_720_000) == pytest.approx(12 * 372 / (12 * 3_720_000))
+    assert cps4.byte_time_seconds(3_720_000, initial=True) == pytest.approx(12 * 372 / 3_720_000)
+    # TC1 = FF: the minimum guard time, 11 etu a character for T=1, 12 for T=0; 12 during the ATR whatever TC1.
+    guard = parse_atr(with_tck("3B C0 FF 81 01"))
+    assert (guard.protocols, guard.extra_guard_time) == ((1,), 255)
+    assert (guard.character_etus(), guard.character_etus(protocol=0), guard.character_etus(initial=True)) == (11, 12, 12)
+    assert guard.byte_time_seconds(1, protocol=0) == 12 * 372 and guard.byte_time_seconds(1) == 11 * 372
+    assert parse_atr("3B 40 05").character_etus(initial=True) == 12 and parse_atr("3B 40 05").character_etus() == 17
+    assert parse_atr(CPS3).global_parameter("tc") is None and parse_atr("3B 40 05").global_parameter("tc") == 5
