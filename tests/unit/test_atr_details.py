@@ -285,3 +285,11 @@ def test_timing_arguments_are_passed_through():
     assert guard.byte_time_seconds(1, protocol=0) == 12 * 372 and guard.byte_time_seconds(1) == 11 * 372
     assert parse_atr("3B 40 05").character_etus(initial=True) == 12 and parse_atr("3B 40 05").character_etus() == 17
     assert parse_atr(CPS3).global_parameter("tc") is None and parse_atr("3B 40 05").global_parameter("tc") == 5
+
+
+def test_category_00_with_only_a_status_and_category_80_status_bytes():
+    # 00 | 00 90 00: no compact-TLV object, just the 3-byte status indicator (LCS 00, SW 9000).
+    only_status = parse_atr("3B 04 00 00 90 00")
+    assert (only_status.objects, only_status.status, only_status.problems) == ((), b"\x00\x90\x00", ())
+    assert parse_atr("3B 04 80 82 90 00").status == b"\x90\x00"
+    assert parse_atr("3B 04 80 82 90 00").to_dict()["status"] == "90 00"
