@@ -293,3 +293,8 @@ def test_category_00_with_only_a_status_and_category_80_status_bytes():
     assert (only_status.objects, only_status.status, only_status.problems) == ((), b"\x00\x90\x00", ())
     assert parse_atr("3B 04 80 82 90 00").status == b"\x90\x00"
     assert parse_atr("3B 04 80 82 90 00").to_dict()["status"] == "90 00"
+
+
+def test_the_atr_itself_is_timed_without_the_guard_time():
+    guard = parse_atr(with_tck("3B C0 FF 81 01"))
+    assert guard.byte_time_seconds(1, initial=True) == 12 * 372

@@ -395,3 +395,13 @@ def test_a_certificate_object_that_cpsdiag_cannot_read_is_named(pki):
     with pytest.raises(MalformedDataError) as caught:
         validate_chain(broken, at=T0)
     assert (caught.value.what, caught.value.where) == ("certificate", "leaf certificate")
+
+
+def test_a_ca_is_valid_from_its_first_second():
+    r = root(not_before=datetime(2023, 6, 1, tzinfo=UTC))
+    pp = sub_ca("ESSAI AC FORT PERSONNES", r)
+    one = leaf(pp, not_before=datetime(2023, 1, 1, tzinfo=UTC), not_after=datetime(2027, 1, 1, tzinfo=UTC))
+    assert validate_chain(one, anchors=[r.cert], intermediates=[pp.cert], at=datetime(2023, 6, 1, tzinfo=UTC)).trusted
+    early = validate_chain(one, anchors=[r.cert], intermediates=[pp.cert], at=datetime(2023, 5, 31, tzinfo=UTC))
+    assert (early.error, early.anchor, early.path) == (
+        "ca_expired", "ESSAI AC RACINE", ["LEAF 1", "ESSAI AC FORT PERSONNES", "ESSAI AC RACINE"])

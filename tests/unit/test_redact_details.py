@@ -451,3 +451,14 @@ def test_byte_needles_of_hex_values_and_the_values_after_them():
 def test_parse_rfc4514_non_hex_escapes_and_short_trailing_spaces():
     assert parse_rfc4514("CN=a\\XAb") == [[("CN", "aXAb")]]
     assert rfc4514_escape("a ") == "a\\ "
+
+
+def test_identifying_lists_in_records_give_one_value_each():
+    from reportsupport import as_report, inventory, report_doc
+
+    environment = inventory()
+    environment["cryptolib"].update(cache_serials=["90000001", "90000004"])
+    values = list(redact.identifying_values(as_report(report_doc(environment=environment))))
+    assert [v for v in values if v[0].endswith("cache_serials")] == [
+        ("environment.cryptolib.cache_serials", "card_number", "90000001"),
+        ("environment.cryptolib.cache_serials", "card_number", "90000004")]
