@@ -99,3 +99,20 @@ def test_pure_modules_do_not_import_cryptography() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+# Rows of table R02 (secteurs d'activité), copied from DICO-FR.GIP v02.18 (shared/pki/dico-fr-gip-02.18-extract.tsv).
+@pytest.mark.parametrize(("code", "label"), [
+    ("SA01", "Etablissement public de santé"),
+    ("SA07", "Cabinet individuel"),
+    ("SA11", "Entreprise d'intérim"),
+    ("SA22", "Recherche"),
+])
+def test_sector_labels(code: str, label: str) -> None:
+    assert codes.sector_label(code) == label
+
+
+def test_sector_label_of_nothing_or_an_unknown_code() -> None:
+    assert codes.sector_label(None) is None
+    assert codes.sector_label("SA99") is None
+    assert len(codes.SECTORS) == 63          # the DICO extract has 63 R02 rows
