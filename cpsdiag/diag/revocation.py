@@ -84,6 +84,7 @@ class RevocationSession:
         self.options = options
         self.cache = DocumentCache(options.cache_dir)
         self.downloads: dict[str, tuple[bytes | None, Attempt | None]] = {}   # URL -> (body, failure)
+        self.from_cache: set[str] = set()          # CRLs this run read from the disk cache
         self.started = time.monotonic()
 
     def left(self) -> float:
@@ -136,10 +137,11 @@ class RevocationSession:
 
         if url in self.downloads:
             body, failure = self.downloads[url]
-            return body, failure, False
+            return body, failure, url in self.from_cache
         cached = self.cache.get(url, _now())
         if cached is not None:
             self.downloads[url] = (cached.body, None)
+            self.from_cache.add(url)
             return cached.body, None, True
         body, failure = self._request("GET", url, "crl")
         self.downloads[url] = (body, failure)
