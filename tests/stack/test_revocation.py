@@ -312,3 +312,30 @@ def test_real_test_certificates_without_network_are_unknown_not_a_hang(stack, tm
     assert "igc-sante.esante.gouv.fr/AC%20TEST/" in unknown["detail"]
     revocation = result["certificates"][0]["revocation"]
     assert revocation["status"] == "unknown" and any(a["source"] == "ldap" for a in revocation["attempts"])
+
+
+# -- the helpdesk bundle and its views -----------------------------------------------------------------------------
+
+
+def test_the_bundle_carries_the_revocation_and_its_views_show_it(insert_card, rpki, ocsp_responder, tmp_path):
+    import json
+    import zipfile
+
+    from clisupport import cpsdiag
+
+    ocsp_responder()
+    insert(insert_card, rpki, "cps3-revoked")
+    bundle = tmp_path / "b.zip"
+    proc = cpsdiag("report", "--no-env", "--anchors", str(rpki.anchors), "-o", str(bundle),
+                   env={"XDG_CACHE_HOME": str(tmp_path / "cache")})
+    assert proc.returncode == 1, proc.stderr
+    with zipfile.ZipFile(bundle) as zf:
+        report = json.loads(zf.read("report.json"))
+        html = zf.read("report.html").decode()
+    assert [c["revocation"]["status"] for c in report["certificates"]] == ["revoked", "revoked"]
+    assert codes(report)["CERT_REVOKED"] == 2
+    assert "Revocation" in html and "REVOKED on" in html
+    shown = cpsdiag("report", "show", str(bundle), env={"COLUMNS": "120"})
+    assert "REVOKED on" in shown.stdout and "The authentication certificate has been revoked" in shown.stdout
+    summary = cpsdiag("report", "summarize", "--json", str(bundle))
+    assert json.loads(summary.stdout)["revocation"]["revoked"] == 2
