@@ -13,6 +13,7 @@ emulator's default test PKI uses them) are skipped without a DNS query.
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -75,6 +76,30 @@ def _reserved(url: str) -> bool:
     return host == "invalid" or host.endswith(".invalid")
 
 
+def _bounded(request: Any, timeout: float) -> Any:
+    """``request()`` within ``timeout`` (plus a second), name resolution included: the system resolver has no
+    timeout of ours, and a slow DNS must not hold the check. A request that overruns is left to finish in a
+    daemon thread (it ends with the process) and reported as a timeout."""
+    from cpsdiag.net import Timeout
+
+    box: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            box["answer"] = request()
+        except BaseException as exc:  # noqa: BLE001 (handed back to the caller's thread as is)
+            box["error"] = exc
+
+    worker = threading.Thread(target=run, name="cpsdiag-revocation", daemon=True)
+    worker.start()
+    worker.join(timeout + 1.0)
+    if worker.is_alive():
+        raise Timeout(f"no answer within {timeout:g} s (name resolution included)")
+    if "error" in box:
+        raise box["error"]
+    return box["answer"]
+
+
 class RevocationSession:
     """One run's revocation checks: what was downloaded (once per URL), the cache, the time budget."""
 
@@ -91,7 +116,7 @@ class RevocationSession:
         return self.options.budget - (time.monotonic() - self.started)
 
     # -- requests ------------------------------------------------------------------------------------------
-    def _request(self, method: str, url: str, source: str, body: bytes | None = None,
+    def request(self, method: str, url: str, source: str, body: bytes | None = None,
                  content_type: str | None = None) -> tuple[bytes | None, Attempt | None]:
         """The body of a 200 answer, or the failed Attempt. Failures worth remembering are remembered."""
         from cpsdiag.net import NetError, http_request
@@ -108,9 +133,10 @@ class RevocationSession:
         if left <= 0.05:
             return None, Attempt(source, url, "skipped", "the revocation step's time budget was used up", "budget")
         headers = {"Content-Type": content_type} if content_type else None
+        timeout = min(self.options.timeout, left)
         try:
-            answer = http_request(method, url, body=body, headers=headers, proxies=self.options.proxies,
-                                  timeout=min(self.options.timeout, left))
+            answer = _bounded(lambda: http_request(method, url, body=body, headers=headers,
+                                                   proxies=self.options.proxies, timeout=timeout), timeout)
         except BadUrl as exc:
             return None, Attempt(source, url, "failed", str(exc), "bad_url")
         except NetError as exc:
@@ -143,7 +169,7 @@ class RevocationSession:
             self.downloads[url] = (cached.body, None)
             self.from_cache.add(url)
             return cached.body, None, True
-        body, failure = self._request("GET", url, "crl")
+        body, failure = self.request("GET", url, "crl")
         self.downloads[url] = (body, failure)
         if body is not None:
             next_update = crl_next_update(body)
@@ -156,7 +182,7 @@ class RevocationSession:
         if url in self.downloads:
             body, failure = self.downloads[url]
         else:
-            body, failure = self._request("GET", url, "ca_issuers")
+            body, failure = self.request("GET", url, "ca_issuers")
             self.downloads[url] = (body, failure)
         if body is None:
             return None, failure
@@ -239,7 +265,7 @@ def check_certificate(info: Any, issuer_der: bytes | None, session: RevocationSe
             failure = session.downloads[url][1]
             attempts.append(Attempt("ocsp", url, "skipped", f"{failure.error} (earlier in this run)", failure.reason))
             continue
-        body, failure = session._request("POST", url, "ocsp", ocsp_request(leaf, issuer), "application/ocsp-request")
+        body, failure = session.request("POST", url, "ocsp", ocsp_request(leaf, issuer), "application/ocsp-request")
         if failure is not None:
             session.downloads[url] = (None, failure)
             attempts.append(failure)

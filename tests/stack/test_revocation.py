@@ -254,6 +254,22 @@ def test_both_down_is_a_warning_naming_every_url(insert_card, rpki, tmp_path):
     assert "refused" in unknown["detail"] and "--proxy" in unknown["remedy"]
 
 
+def test_a_responder_that_never_answers_is_a_timeout_not_a_hang(rpki, crl_server, tmp_path):
+    import socket
+
+    with socket.socket() as silent:                   # accepts connections (the kernel does), never answers
+        silent.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        silent.bind(("127.0.0.1", rpki.ocsp_port))
+        silent.listen(8)
+        doc, proc = cert(rpki, tmp_path, rpki.cards / "cps3-medecin" / "auth.pem",
+                         extra=("--revocation-timeout", "1"))
+    revocation = doc["files"][0]["certificates"][0]["revocation"]
+    ocsp = next(a for a in revocation["attempts"] if a["source"] == "ocsp")
+    assert (ocsp["outcome"], ocsp["reason"]) == ("failed", "timeout")
+    assert (revocation["status"], revocation["source"]) == ("good", "crl")     # the CRL answered instead
+    assert proc.returncode == 0
+
+
 def test_offline_makes_no_request(insert_card, rpki, ocsp_responder, crl_server, tmp_path):
     responder = ocsp_responder()
     insert(insert_card, rpki, "cps3-revoked")
