@@ -524,6 +524,13 @@ def _merge_contributed() -> None:
         if code in CATALOG:
             raise ValueError(f"finding code {code} defined twice")
         CATALOG[code] = entry
+    from cpsdiag.diag.revocation_catalog import ENTRIES as REVOCATION, LABELS
+
+    for code, entry in REVOCATION.items():
+        if code in CATALOG:
+            raise ValueError(f"finding code {code} defined twice")
+        CATALOG[code] = entry
+    VALUE_LABELS.update(LABELS)
 
 
 _merge_contributed()
