@@ -405,3 +405,12 @@ def test_a_ca_is_valid_from_its_first_second():
     early = validate_chain(one, anchors=[r.cert], intermediates=[pp.cert], at=datetime(2023, 5, 31, tzinfo=UTC))
     assert (early.error, early.anchor, early.path) == (
         "ca_expired", "ESSAI AC RACINE", ["LEAF 1", "ESSAI AC FORT PERSONNES", "ESSAI AC RACINE"])
+
+
+def test_the_issuers_certificate_is_handed_on_for_the_revocation_check(pki):
+    r, pp = pki
+    pp_der = pp.cert.public_bytes(Encoding.DER)
+    assert validate_chain(leaf(pp), anchors=[r.cert, pp.cert], at=T0).issuer_der == pp_der
+    # A path of two (the sub-CA trusted as given) still names its issuer; a lone certificate has none.
+    assert validate_chain(leaf(pp), anchors=[pp.cert], at=T0).issuer_der == pp_der
+    assert validate_chain(leaf(pp), at=T0).issuer_der is None
