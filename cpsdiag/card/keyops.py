@@ -44,7 +44,7 @@ class ApduKeyOps:
         if hash_name in ("sha1", "sha256"):
             return self.commands.sign_digest(key, hash_name, digest, pss=True)
         # Other hashes: the host pads (EMSA-PSS) and the card does the raw RSA operation.
-        from cpsdiag.tls.pss import emsa_pss_encode
+        from cpsdiag.card.pss import emsa_pss_encode
 
         return self.commands.raw_rsa(key, emsa_pss_encode(digest, hash_name, key.modulus_bits or 2048))
 

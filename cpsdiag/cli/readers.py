@@ -25,7 +25,7 @@ def readers(as_json: bool, lang: str | None, debug: bool) -> int:
     """List the PC/SC readers, whether they hold a card, and which card."""
     from cpsdiag import errors
     from cpsdiag.diag.collect import ReaderFacts, describe_card
-    from cpsdiag.diag.findings import Finding, Severity
+    from cpsdiag.findings.model import Finding, Severity
     from cpsdiag.transport import pcsc
 
     findings: list[Finding] = []
@@ -75,7 +75,7 @@ def atr(atr_hex: tuple[str, ...], as_json: bool, lang: str | None, debug: bool) 
     HEX may be given with spaces or colons, as one or several arguments.
     """
     from cpsdiag.card.identify import guess, identify
-    from cpsdiag.diag.findings import Finding, Severity
+    from cpsdiag.findings.model import Finding, Severity
     from cpsdiag.errors import MalformedDataError
     from cpsdiag.iso7816.atr import parse_atr
 

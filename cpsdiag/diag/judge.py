@@ -12,7 +12,7 @@ from typing import Any
 
 from cpsdiag import errors
 from cpsdiag.diag.collect import CertFacts, CheckFacts
-from cpsdiag.diag.findings import Finding, Severity
+from cpsdiag.findings.model import Finding, Severity
 
 EXPIRES_SOON_DAYS = 30
 

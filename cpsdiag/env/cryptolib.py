@@ -12,10 +12,10 @@ import plistlib
 import re
 from typing import Any
 
-from cpsdiag.env import registry as reg
+from cpsdiag.host import registry as reg
 from cpsdiag.env.facts import CryptolibFacts
 from cpsdiag.env.packages import package_version
-from cpsdiag.env.system import System
+from cpsdiag.host.system import System
 
 LINUX_MODULES = ("/opt/santesocial/CPS/lib/libcps3_pkcs11_lux.so", "/usr/lib64/libcps3_pkcs11_lux.so",
                  "/usr/lib/libcps3_pkcs11_lux.so", "/usr/lib/x86_64-linux-gnu/libcps3_pkcs11_lux.so",

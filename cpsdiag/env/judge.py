@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from cpsdiag.diag.findings import Finding, Severity
-from cpsdiag.env.catalog import CRYPTOLIB_URL
+from cpsdiag.findings.model import Finding, Severity
+from cpsdiag.findings.workstation import CRYPTOLIB_URL
 from cpsdiag.env.facts import EnvironmentFacts, ModuleFacts
 from cpsdiag.env.packages import older_than
 from cpsdiag.env.pkcs11 import CPS4_MIN, slot_sees

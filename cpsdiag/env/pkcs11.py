@@ -8,7 +8,7 @@ from dataclasses import replace
 
 from cpsdiag.env.facts import ModuleFacts, ModuleProbe, ReaderFacts, SlotFacts
 from cpsdiag.env.packages import older_than
-from cpsdiag.env.system import RC_NOT_FOUND, RC_TIMEOUT, System
+from cpsdiag.host.system import RC_NOT_FOUND, RC_TIMEOUT, System
 
 PROBE_MODULE = "cpsdiag.env.probe_pkcs11"
 CPS4_MIN = "5.2"

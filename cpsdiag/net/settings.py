@@ -1,6 +1,6 @@
 """Where the workstation keeps its proxy settings: the environment, Windows' Internet settings, macOS.
 
-Read through a ``System`` (cpsdiag.env.system), so fake Windows and macOS
+Read through a ``System`` (cpsdiag.host.system), so fake Windows and macOS
 layouts test them on any machine. Nothing here connects anywhere; a PAC
 script is reported by its URL, never fetched nor run.
 """
@@ -89,7 +89,7 @@ def parse_wininet_servers(text: str, origin: str) -> tuple[dict[str, ProxyServer
 
 def read_windows(system: Any) -> ProxySource | None:
     """The WinINET settings of the user (or of the machine, when a policy says so)."""
-    from cpsdiag.env import registry as reg
+    from cpsdiag.host import registry as reg
 
     registry = system.registry
     if registry is None:
@@ -219,7 +219,7 @@ def load_proxy_settings(system: Any = None, *, proxy: str | None = None, no_prox
             raise BadProxyOption(f"proxy {mask_url(proxy.strip())!r}: {server.problem}")
         return ProxySettings(override=server)
     if system is None:
-        from cpsdiag.env.system import System
+        from cpsdiag.host.system import System
 
         system = System.local()
     return ProxySettings(sources=workstation_proxies(system))

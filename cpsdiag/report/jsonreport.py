@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Iterable
 import msgspec
 
 from cpsdiag import __version__
-from cpsdiag.diag.catalog import render
+from cpsdiag.findings.catalog import render
 from cpsdiag.i18n import language
 from cpsdiag.record import Scalar
 from cpsdiag.report import schema as s
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from cpsdiag.diag.certfile import CertFileResult
     from cpsdiag.diag.check import CheckResult
     from cpsdiag.diag.collect import CertFacts, CheckFacts
-    from cpsdiag.diag.findings import Finding
+    from cpsdiag.findings.model import Finding
     from cpsdiag.diag.keys import KeyFacts
     from cpsdiag.env.facts import EnvironmentFacts
     from cpsdiag.pki.certinfo import CertInfo

@@ -233,7 +233,7 @@ def test_env_shows_the_proxy_without_the_password():
 
 def test_env_reports_a_pac_script(tmp_path):
     from cpsdiag.env import collect_environment, environment_text, judge_environment
-    from cpsdiag.diag.catalog import render
+    from cpsdiag.findings.catalog import render
 
     system = _win_layout(tmp_path, r"""[HKEY_CURRENT_USER\Software\Microsoft\Windows\CurrentVersion\Internet Settings]
 "AutoConfigURL"="http://wpad.chu.test/proxy.pac"

@@ -1,4 +1,4 @@
-"""Catalogue entries (title, detail, remedy) of the workstation findings; merged into cpsdiag.diag.catalog.
+"""Catalogue entries (title, detail, remedy) of the workstation findings; merged into cpsdiag.findings.catalog.
 
 English here, French in cpsdiag/env/fr.json until it is merged into the
 gettext catalogue. Every text is a template filled with the finding's params.
@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import sys
 
-# Imported before cpsdiag.diag.catalog, this module is merged by it while still empty (the catalogue imports
+# Imported before cpsdiag.findings.catalog, this module is merged by it while still empty (the catalogue imports
 # it back at its end): then it merges itself below, once its entries exist.
-_IMPORTED_FIRST = "cpsdiag.diag.catalog" not in sys.modules
+_IMPORTED_FIRST = "cpsdiag.findings.catalog" not in sys.modules
 ENTRIES: dict = {}
 
-from cpsdiag.diag.catalog import ANS_SUPPORT, CATALOG, Entry  # noqa: E402
+from cpsdiag.findings.catalog import ANS_SUPPORT, CATALOG, Entry  # noqa: E402
 from cpsdiag.i18n import N_  # noqa: E402
 
 # ANS's page listing the Cryptolib CPS for each system (research: CPS technical framework, "Choose the right

@@ -518,7 +518,7 @@ def render(finding: Any) -> Rendered:
 
 def _merge_contributed() -> None:
     # Other areas keep their entries next to their code; the catalogue is one table at run time.
-    from cpsdiag.env.catalog import ENTRIES
+    from cpsdiag.findings.workstation import ENTRIES
 
     for code, entry in ENTRIES.items():
         if code in CATALOG:

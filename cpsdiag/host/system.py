@@ -68,7 +68,7 @@ class System:
     run: Runner = run_command
     platform: str = "linux"                     # "linux" | "darwin" | "win32"
     environ: Mapping[str, str] = field(default_factory=dict)
-    registry: Any = None                        # cpsdiag.env.registry.Registry on Windows
+    registry: Any = None                        # cpsdiag.host.registry.Registry on Windows
     timeout: float = DEFAULT_TIMEOUT
 
     @classmethod
@@ -76,7 +76,7 @@ class System:
         platform = "win32" if sys.platform.startswith("win") else "darwin" if sys.platform == "darwin" else "linux"
         registry = None
         if platform == "win32":
-            from cpsdiag.env.registry import WinRegistry
+            from cpsdiag.host.registry import WinRegistry
 
             registry = WinRegistry()
         root = Path(os.environ.get("SystemDrive", "C:") + "\\") if platform == "win32" else Path("/")
