@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from cpsdiag.card.pin import PinStatus, parse_pin_sdo
 from cpsdiag.card.pkcs15 import PrivateKeyObject
-from cpsdiag.card.session import CardSession
-from cpsdiag.errors import ApduError, PinBlocked, PinIncorrect
+from cpsdiag.card.session import CardSession, refused
+from cpsdiag.errors import PinBlocked, PinIncorrect
 from cpsdiag.transport.base import CardLink
 
 HT_ALG = {"sha1": 0x10, "sha256": 0x40}
@@ -29,7 +29,7 @@ def pin_result(sw: int) -> None:
         raise PinIncorrect(sw & 0x0F)
     if sw == 0x6983:
         raise PinBlocked()
-    raise ApduError("VERIFY", sw)
+    raise refused("VERIFY", sw)
 
 
 class Cps3Commands:
@@ -75,7 +75,7 @@ class Cps3Commands:
 
     def _use_key(self, key: PrivateKeyObject) -> None:
         if key.reference is None:
-            raise ApduError(f"key {key.label} has no reference in the PrKDF", 0x6A88)
+            raise refused(f"key {key.label} has no reference in the PrKDF", 0x6A88)
         self.select_path(key.path or b"\x3f\x00\x00\x01")
 
     def sign_pkcs1(self, key: PrivateKeyObject, digest_info: bytes) -> bytes:

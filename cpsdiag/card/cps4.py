@@ -12,8 +12,7 @@ from __future__ import annotations
 from cpsdiag.card.cps3 import pin_result
 from cpsdiag.card.pin import PinStatus, status_from_verify_sw
 from cpsdiag.card.pkcs15 import PrivateKeyObject
-from cpsdiag.card.session import CardSession
-from cpsdiag.errors import ApduError
+from cpsdiag.card.session import CardSession, refused
 from cpsdiag.transport.base import CardLink
 
 CHIPDOC_AID = bytes.fromhex("8025000001FF0100")
@@ -43,7 +42,7 @@ class Cps4Commands:
             self.s.send(0xA4, 0x04, 0x0C, CPS2TER_AID, channel=0)
             _, sw = self.s.send(0xA4, 0x04, 0x0C, CHIPDOC_AID)
         if sw != 0x9000:
-            raise ApduError("SELECT ChipDoc", sw)
+            raise refused("SELECT ChipDoc", sw)
 
     def select_path(self, path: bytes) -> None:
         if path[:2] == b"\x3f\x00":
@@ -66,7 +65,7 @@ class Cps4Commands:
         _, sw = self.s.send(0x20, 0x00, reference)
         status = status_from_verify_sw(sw, self.assumed_max_tries)
         if status is None:
-            raise ApduError("VERIFY (status)", sw)
+            raise refused("VERIFY (status)", sw)
         return status
 
     def verify_pin(self, reference: int, path: bytes | None, pin: bytes) -> None:
@@ -76,7 +75,7 @@ class Cps4Commands:
     @staticmethod
     def _reference(key: PrivateKeyObject) -> int:
         if key.reference is None:
-            raise ApduError(f"key {key.label} has no reference in the PrKDF", 0x6A88)
+            raise refused(f"key {key.label} has no reference in the PrKDF", 0x6A88)
         return key.reference & 0x7F
 
     def raw_rsa(self, key: PrivateKeyObject, block: bytes) -> bytes:

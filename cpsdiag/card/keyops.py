@@ -36,7 +36,7 @@ class ApduKeyOps:
         return self.commands.sign_pkcs1(self.keys[role], digest_info)
 
     def sign_pss(self, role: str, hash_name: str, digest: bytes) -> bytes:
-        from cpsdiag.tls.signer import CannotSign
+        from cpsdiag.card.signing import CannotSign
 
         if "pss" not in self.schemes:
             raise CannotSign(f"rsa_pss_{hash_name}")

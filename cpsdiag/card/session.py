@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 from cpsdiag.errors import ApduError, CardProtocolError
+from cpsdiag.iso7816.sw import describe
 from cpsdiag.iso7816.tlv import der_total_length
 from cpsdiag.transport.base import CardLink
 
+
 MAX_CHUNKS = 64            # 16 KB: more is a card looping on 61xx, not data
+
+
+def refused(command: str, sw: int) -> ApduError:
+    """The card's refusal of ``command``, its message saying what the status word means."""
+    return ApduError(command, sw, describe(sw))
 
 
 class CardSession:
@@ -40,7 +47,7 @@ class CardSession:
     def check(self, name: str, ins: int, p1: int, p2: int, data: bytes = b"", le: int | None = None) -> bytes:
         out, sw = self.send(ins, p1, p2, data, le)
         if sw != 0x9000:
-            raise ApduError(name, sw)
+            raise refused(name, sw)
         return out
 
     def check_chained(self, name: str, ins: int, p1: int, p2: int, data: bytes, block: int = 255) -> bytes:
@@ -49,7 +56,7 @@ class CardSession:
         for part in blocks[:-1]:
             _, sw = self.send(ins, p1, p2, part, chained=True)
             if sw != 0x9000:
-                raise ApduError(name, sw)
+                raise refused(name, sw)
         return self.check(name, ins, p1, p2, blocks[-1])
 
     def read_binary(self, offset: int, le: int, sfi: int | None = None) -> tuple[bytes, bool]:
@@ -63,14 +70,14 @@ class CardSession:
             # Fewer bytes left than asked: the card says how many.
             data, sw = self.send(0xB0, p1, p2, le=sw & 0xFF)
             if sw != 0x9000:
-                raise ApduError("READ BINARY", sw)
+                raise refused("READ BINARY", sw)
             return data, True
         if sw == 0x6282:
             return data, True
         if sw == 0x6B00 and offset > 0:
             return b"", True
         if sw != 0x9000:
-            raise ApduError("READ BINARY", sw)
+            raise refused("READ BINARY", sw)
         return data, len(data) < (le or 256)
 
     def read_all(self, sfi: int | None = None, size: int | None = None, der: bool = False) -> bytes:

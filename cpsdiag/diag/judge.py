@@ -90,6 +90,26 @@ def _judge_stack(facts: CheckFacts, out: list[Finding]) -> bool:
     return True
 
 
+def judge_readers(pcsc_error: errors.PcscError | None, readers: int) -> list[Finding]:
+    """The ``readers`` command's findings: only what is wrong (the list itself says what is there)."""
+    if isinstance(pcsc_error, errors.PcscLibraryMissing):
+        return [Finding("PCSC_LIBRARY_MISSING", ERROR, "pcsc", {"library": pcsc_error.library,
+                                                                 "reason": pcsc_error.reason})]
+    if pcsc_error is not None:
+        return [Finding("PCSC_NO_SERVICE", ERROR, "pcsc",
+                        {"operation": pcsc_error.operation, "message": pcsc_error.message})]
+    if not readers:
+        return [Finding("PCSC_NO_READER", ERROR, "readers")]
+    return []
+
+
+def judge_atr(atr: str, model: Any, guessed: bool) -> list[Finding]:
+    """The ``atr`` command's finding: the card an ATR alone names (``model`` a ``CardModel`` or None)."""
+    if model is None or guessed:
+        return [Finding("CARD_UNKNOWN", ERROR if model is None else WARNING, "card", {"atr": atr})]
+    return [Finding("CARD_IDENTIFIED", OK, "card", {"atr": atr, "label": model.label})]
+
+
 def _card_error(err: errors.PcscError, step: str, facts: CheckFacts) -> Finding:
     """What a PC/SC error while connecting to or reading the card means."""
     reader = facts.reader or ""

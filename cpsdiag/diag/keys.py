@@ -18,7 +18,7 @@ from typing import Any, Callable
 from cpsdiag import errors
 from cpsdiag.diag.progress import NO_PROGRESS, Observer, Step
 from cpsdiag.diag.situations import SituationFacts
-from cpsdiag.tls.signer import DIGEST_INFO_PREFIX
+from cpsdiag.card.signing import DIGEST_INFO_PREFIX
 
 
 @dataclass(frozen=True)

@@ -13,23 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from cpsdiag.findings.entry import ANS_SUPPORT, Entry
+from cpsdiag.findings.workstation import ENTRIES as _WORKSTATION
 from cpsdiag.i18n import N_, _
 
-# No-break spaces keep the phone number on one line when the console wraps.
-ANS_SUPPORT = N_("ANS support: 0 825 852 000 (0.06 €/min plus call price, 24/7) or "
-                 "monserviceclient.cartes@asipsante.fr.")
-
-
-@dataclass(frozen=True)
-class Entry:
-    title: str
-    detail: str
-    remedy: str | None = None
-    # (parameter, sentence): the sentence is appended to the remedy when the parameter is known.
-    extras: tuple[tuple[str, str], ...] = field(default_factory=tuple)
-    # (parameter, detail): the detail to use instead when the parameter is not known.
-    detail_without: tuple[str, str] | None = None
-
+__all__ = ["ANS_SUPPORT", "CATALOG", "Entry", "Rendered", "render"]
 
 _ORDRE = ("ordre", N_("Check that your contact details are up to date with your ordre ({ordre}): {ordre_url}."))
 _ECPS = ("login_id", N_("Meanwhile you can sign in with e-CPS: in the e-CPS app choose « Demander l'activation "
@@ -516,14 +504,12 @@ def render(finding: Any) -> Rendered:
     return Rendered(finding.code, str(finding.severity), finding.step, title, detail, remedy)
 
 
-def _merge_contributed() -> None:
-    # Other areas keep their entries next to their code; the catalogue is one table at run time.
-    from cpsdiag.findings.workstation import ENTRIES
-
-    for code, entry in ENTRIES.items():
+def _merge(entries: dict[str, Entry]) -> None:
+    # The workstation's entries live in their own module (size); the catalogue is one table.
+    for code, entry in entries.items():
         if code in CATALOG:
             raise ValueError(f"finding code {code} defined twice")
         CATALOG[code] = entry
 
 
-_merge_contributed()
+_merge(_WORKSTATION)

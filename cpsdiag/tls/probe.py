@@ -22,7 +22,8 @@ from cpsdiag.net.errors import NetError
 from cpsdiag.net.proxy import ProxyServer, ProxySettings, Route, mask_url
 from cpsdiag.net.url import BadUrl, Endpoint
 from cpsdiag.net.url import parse_url as parse_endpoint
-from cpsdiag.tls.signer import CannotSign, CardSigner
+from cpsdiag.card.signing import CannotSign
+from cpsdiag.tls.signer import CardSigner
 
 TLS13, TLS12 = (3, 4), (3, 3)
 MAX_URL_LENGTH = 2048               # what browsers and servers commonly accept
