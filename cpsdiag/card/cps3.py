@@ -36,7 +36,7 @@ class Cps3Commands:
     generation = "CPS3"
     supports_sfi = True
     # What the card can sign for TLS: PKCS#1 v1.5 only (it pads itself, no raw RSA).
-    schemes = ("pkcs1",)
+    schemes: tuple[str, ...] = ("pkcs1",)
 
     def __init__(self, link: CardLink):
         self.s = CardSession(link, 0)
@@ -73,23 +73,30 @@ class Cps3Commands:
         _, sw = self.s.send(0x20, 0x00, reference, pin)
         pin_result(sw)
 
-    def _use_key(self, key: PrivateKeyObject) -> None:
+    def _use_key(self, key: PrivateKeyObject) -> int:
         if key.reference is None:
             raise refused(f"key {key.label} has no reference in the PrKDF", 0x6A88)
         self.select_path(key.path or b"\x3f\x00\x00\x01")
+        return key.reference
 
     def sign_pkcs1(self, key: PrivateKeyObject, digest_info: bytes) -> bytes:
         """PKCS#1 v1.5 signature of a DigestInfo with the authentication key (INTERNAL AUTHENTICATE)."""
-        self._use_key(key)
-        self.s.check("MSE SET AT", 0x22, 0x41, 0xA4, bytes([0x80, 0x01, INT_AUTH_PKCS1, 0x84, 0x01, key.reference]))
+        reference = self._use_key(key)
+        self.s.check("MSE SET AT", 0x22, 0x41, 0xA4, bytes([0x80, 0x01, INT_AUTH_PKCS1, 0x84, 0x01, reference]))
         return self.s.check("INTERNAL AUTHENTICATE", 0x88, 0x00, 0x00, digest_info)
+
+    def sign_pss(self, key: PrivateKeyObject, hash_name: str, digest: bytes) -> bytes:
+        """The CPS3 has no RSA-PSS and no raw RSA operation: a capability it lacks, not a refusal."""
+        from cpsdiag.card.signing import CannotSign
+
+        raise CannotSign(f"rsa_pss_{hash_name}")
 
     def sign_message(self, key: PrivateKeyObject, message: bytes, hash_name: str = "sha256") -> bytes:
         """Non-repudiation signature: the card hashes the message (a single last block) and signs it."""
         if len(message) > 64:
             raise ValueError("the card-side hash is given the whole message only up to one block")
-        self._use_key(key)
+        reference = self._use_key(key)
         self.s.check("MSE SET HT", 0x22, 0x41, 0xAA, bytes([0x80, 0x01, HT_ALG[hash_name]]))
         self.s.check("PSO HASH", 0x2A, 0x90, 0xA0, bytes([0x90, 0x00, 0x80, len(message)]) + message)
-        self.s.check("MSE SET DST", 0x22, 0x41, 0xB6, bytes([0x80, 0x01, DST_ALG[hash_name], 0x84, 0x01, key.reference]))
+        self.s.check("MSE SET DST", 0x22, 0x41, 0xB6, bytes([0x80, 0x01, DST_ALG[hash_name], 0x84, 0x01, reference]))
         return self.s.check("PSO CDS", 0x2A, 0x9E, 0x9A, le=0)

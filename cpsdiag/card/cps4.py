@@ -9,6 +9,8 @@ through MSE SET DST + PSO COMPUTE DIGITAL SIGNATURE.
 
 from __future__ import annotations
 
+import hashlib
+
 from cpsdiag.card.cps3 import pin_result
 from cpsdiag.card.pin import PinStatus, status_from_verify_sw
 from cpsdiag.card.pkcs15 import PrivateKeyObject
@@ -28,7 +30,7 @@ class Cps4Commands:
     generation = "CPS4"
     supports_sfi = False
     assumed_max_tries = 3      # the CPS4 does not tell (card.md §3.3)
-    schemes = ("pkcs1", "pss")
+    schemes: tuple[str, ...] = ("pkcs1", "pss")
 
     def __init__(self, link: CardLink):
         self.s = CardSession(link, 1)
@@ -96,3 +98,14 @@ class Cps4Commands:
         self.s.check("MSE SET DST", 0x22, 0x81, 0xB6, bytes([0x91, 0x02, alg, 0x80 | self._reference(key)]))
         return self.s.check("PSO CDS", 0x2A, 0x9E, 0x9A, digest)
 
+    def sign_pss(self, key: PrivateKeyObject, hash_name: str, digest: bytes) -> bytes:
+        """RSA-PSS of a host-computed hash: the card pads SHA-1 and SHA-256 itself, the host pads the others."""
+        if hash_name in ("sha1", "sha256"):
+            return self.sign_digest(key, hash_name, digest, pss=True)
+        from cpsdiag.card.pss import emsa_pss_encode
+
+        return self.raw_rsa(key, emsa_pss_encode(digest, hash_name, key.modulus_bits or 2048))
+
+    def sign_message(self, key: PrivateKeyObject, message: bytes) -> bytes:
+        """A PKCS#1 v1.5 signature of the message's SHA-256, hashed by the host (the CPS4 has no PSO HASH)."""
+        return self.sign_digest(key, "sha256", hashlib.sha256(message).digest(), pss=False)

@@ -10,7 +10,7 @@ national identifier to type).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from cpsdiag.findings.entry import ANS_SUPPORT, Entry
