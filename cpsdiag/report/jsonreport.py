@@ -249,11 +249,6 @@ def findings_list(findings: Iterable[Finding]) -> list[dict[str, object]]:
     return msgspec.to_builtins(finding_records(findings))
 
 
-def environment_json(env: EnvironmentFacts) -> dict[str, object]:
-    """The environment section as plain dicts (``cpsdiag env --json``)."""
-    return msgspec.to_builtins(environment_record(env))
-
-
 def certfile_record(result: CertFileResult) -> s.CertificateFile:
     return s.CertificateFile(file=result.path, validity_date=_iso(result.at), verdict=str(result.verdict),
                              findings=finding_records(result.findings),
