@@ -5,7 +5,8 @@ runs its own pcscd in private namespaces); the Markdown table is printed and
 written to docs/performance.md between the BENCH markers.
 
 Compared on the same emulated CPS3: ``cpsdiag check --json`` (the whole no-PIN
-diagnosis) and OpenSC's ``pkcs15-tool --list-certificates --list-pins``, at
+diagnosis) and OpenSC's ``pkcs15-tool --list-certificates --list-pins --list-data-objects`` (the
+same information: certificates, PIN, data objects), at
 emulator speed and at the card's real T=0 speed. APDUs and bytes are counted
 by the emulator, so both tools are measured by the same meter.
 """
@@ -153,7 +154,8 @@ def main() -> int:
     pcscd = stk.Pcscd(workdir=work)
     pcscd.start()
     check = CPSDIAG + ["check", "--json", "--anchors", str(pki.anchors)]
-    opensc = [shutil.which("pkcs15-tool") or "pkcs15-tool", "--list-certificates", "--list-pins"]
+    opensc = [shutil.which("pkcs15-tool") or "pkcs15-tool", "--list-certificates", "--list-pins",
+              "--list-data-objects"]
     rows: list[tuple[str, str, str]] = []
     comparisons: list[str] = []
     try:
@@ -172,7 +174,7 @@ def main() -> int:
         results = {}
         for label, command, profile, runs in (
             ("cpsdiag check --json, CPS3", check, cps3, args.runs),
-            ("OpenSC pkcs15-tool --list-certificates --list-pins, CPS3", opensc, cps3, args.runs),
+            ("OpenSC pkcs15-tool --list-certificates --list-pins --list-data-objects, CPS3", opensc, cps3, args.runs),
             ("cpsdiag check --json, CPS4", check, cps4, args.runs),
             (f"cpsdiag check --json, CPS3 at T=0 speed ({args.clock_mhz:g} MHz)", check,
              slow_copy(cps3, work, args.clock_mhz), args.slow_runs),

@@ -27,6 +27,15 @@ def child_env(tmpdir: Path, **extra: str) -> dict[str, str]:
     return env
 
 
+def default_stop_signals() -> None:
+    """preexec_fn of a command under test: SIGTERM, SIGHUP and SIGINT at their default disposition.
+
+    A stop signal the command was started ignoring stays ignored, by design (nohup); the test's own runner
+    may have been started under nohup or in the background, and its children would inherit that."""
+    for signum in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
+        signal.signal(signum, signal.SIG_DFL)
+
+
 def processes_marked(marker: str) -> dict[int, str]:
     """Live (not zombie) processes whose environment or command line mentions ``marker``: pid -> command line."""
     found = {}

@@ -14,7 +14,7 @@ import sys
 
 import pytest
 
-from stopsupport import child_env, processes_marked, read_until, stop_and_check, tmpdir_mark, wait_until  # noqa: F401 (a fixture)
+from stopsupport import child_env, default_stop_signals, processes_marked, read_until, stop_and_check, tmpdir_mark, wait_until  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.stack
 
@@ -25,6 +25,7 @@ STOP_SIGNALS = [signal.SIGTERM, signal.SIGHUP, signal.SIGINT]
 
 def spawn(tmpdir, *args: str) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "cpsdiag", *args], env=child_env(tmpdir),
+                            preexec_fn=default_stop_signals,
                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 

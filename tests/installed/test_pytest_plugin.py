@@ -18,7 +18,7 @@ import subprocess
 import sys
 import pytest
 
-from stopsupport import processes_marked, stop_and_check, tmpdir_mark, wait_until  # noqa: F401 (a fixture)
+from stopsupport import default_stop_signals, processes_marked, stop_and_check, tmpdir_mark, wait_until  # noqa: F401 (a fixture)
 
 pytest_plugins = ["pytester"]
 
@@ -314,7 +314,7 @@ def test_long(virtual_card, virtual_card_factory):
     try:
         proc = pytester.popen([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q"],
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                              text=True)
+                              text=True, preexec_fn=default_stop_signals)
         wait_until(ready.exists, 120, "the inner test's cards")
         running = processes_marked(str(marked_tmpdir))
         assert sum("pcscd" in cmd for cmd in running.values()) == 1
