@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from cpsdiag.card.generation import Generation
 from cpsdiag.card.pin import PinStatus
 from cpsdiag.card.pkcs15 import PrivateKeyObject
 from cpsdiag.card.session import CardSession
@@ -11,6 +12,7 @@ from cpsdiag.transport.base import CardLink
 
 
 class CardCommands(Protocol):
+    spec: Generation                # what the generation is (card/generation.py)
     generation: str
     supports_sfi: bool
     schemes: tuple[str, ...]        # signature paddings the card can produce for TLS: "pkcs1", "pss"
@@ -31,4 +33,6 @@ def commands_for(generation: str, link: CardLink) -> CardCommands:
     from cpsdiag.card.cps3 import Cps3Commands
     from cpsdiag.card.cps4 import Cps4Commands
 
-    return Cps4Commands(link) if generation == "CPS4" else Cps3Commands(link)
+    # One command set per generation; anything not a CPS4 is driven as a CPS3, as before.
+    sets: dict[str, type[Cps3Commands] | type[Cps4Commands]] = {"CPS3": Cps3Commands, "CPS4": Cps4Commands}
+    return sets.get(generation, Cps3Commands)(link)

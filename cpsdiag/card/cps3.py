@@ -8,6 +8,7 @@ signature by MSE SET HT + PSO HASH + MSE SET DST + PSO COMPUTE DIGITAL SIGNATURE
 
 from __future__ import annotations
 
+from cpsdiag.card.generation import CPS3
 from cpsdiag.card.pin import PinStatus, parse_pin_sdo
 from cpsdiag.card.pkcs15 import PrivateKeyObject
 from cpsdiag.card.session import CardSession, refused
@@ -33,23 +34,24 @@ def pin_result(sw: int) -> None:
 
 
 class Cps3Commands:
-    generation = "CPS3"
-    supports_sfi = True
+    spec = CPS3
+    generation = CPS3.name
+    supports_sfi = CPS3.short_ef_ids
     # What the card can sign for TLS: PKCS#1 v1.5 only (it pads itself, no raw RSA).
-    schemes: tuple[str, ...] = ("pkcs1",)
+    schemes: tuple[str, ...] = CPS3.schemes
 
     def __init__(self, link: CardLink):
-        self.s = CardSession(link, 0)
+        self.s = CardSession(link, CPS3.logical_channel)
 
     def start(self) -> None:
         # Another program sharing the card may have left another DF current.
-        self.s.check("SELECT MF", 0xA4, 0x09, 0x0C, bytes.fromhex("3F00"))
+        self.s.check("SELECT MF", 0xA4, CPS3.select_path_p1, 0x0C, bytes.fromhex("3F00"))
 
     def _select(self, path: bytes, p2: int) -> bytes:
         # Always the absolute path, 3F00 included, as the Cryptolib sends it (P1=09).
         if path[:2] != b"\x3f\x00":
             path = b"\x3f\x00" + path
-        return self.s.check(f"SELECT {path.hex().upper()}", 0xA4, 0x09, p2, path)
+        return self.s.check(f"SELECT {path.hex().upper()}", 0xA4, CPS3.select_path_p1, p2, path)
 
     def select_path(self, path: bytes) -> None:
         self._select(path, 0x0C)

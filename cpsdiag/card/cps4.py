@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 
 from cpsdiag.card.cps3 import pin_result
+from cpsdiag.card.generation import CPS4
 from cpsdiag.card.pin import PinStatus, status_from_verify_sw
 from cpsdiag.card.pkcs15 import PrivateKeyObject
 from cpsdiag.card.session import CardSession, refused
@@ -27,13 +28,14 @@ DST_ALG = {("sha1", False): 0x0A, ("sha256", False): 0x28, ("sha1", True): 0x15,
 
 
 class Cps4Commands:
-    generation = "CPS4"
-    supports_sfi = False
-    assumed_max_tries = 3      # the CPS4 does not tell (card.md §3.3)
-    schemes: tuple[str, ...] = ("pkcs1", "pss")
+    spec = CPS4
+    generation = CPS4.name
+    supports_sfi = CPS4.short_ef_ids
+    assumed_max_tries = CPS4.assumed_max_tries      # the CPS4 does not tell (card.md §3.3)
+    schemes: tuple[str, ...] = CPS4.schemes
 
     def __init__(self, link: CardLink):
-        self.s = CardSession(link, 1)
+        self.s = CardSession(link, CPS4.logical_channel)
 
     def start(self) -> None:
         _, sw = self.s.send(0xA4, 0x04, 0x0C, CHIPDOC_AID)
@@ -52,7 +54,7 @@ class Cps4Commands:
         if not path:
             self.s.check("SELECT MF", 0xA4, 0x00, 0x0C, b"\x3f\x00")
         else:
-            self.s.check(f"SELECT {path.hex().upper()}", 0xA4, 0x08, 0x0C, path)
+            self.s.check(f"SELECT {path.hex().upper()}", 0xA4, CPS4.select_path_p1, 0x0C, path)
 
     def file_size(self, path: bytes) -> int | None:
         """The size an EF's FCI gives (SELECT with P2=00, as the Cryptolib's CPS4 driver asks)."""
@@ -60,7 +62,7 @@ class Cps4Commands:
 
         if path[:2] == b"\x3f\x00":
             path = path[2:]
-        fci = self.s.check(f"SELECT {path.hex().upper()}", 0xA4, 0x08, 0x00, path)
+        fci = self.s.check(f"SELECT {path.hex().upper()}", 0xA4, CPS4.select_path_p1, 0x00, path)
         return parse_fcp(fci, where=f"FCI {path.hex().upper()}").size
 
     def read_pin_status(self, reference: int, path: bytes | None) -> PinStatus:
