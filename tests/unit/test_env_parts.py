@@ -286,3 +286,12 @@ def test_cli_start_does_not_load_the_environment_probes():
             "print(sorted(m for m in sys.modules if m.startswith('cpsdiag.env')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_the_default_pkcs11_module_is_the_cryptolib_where_installed_else_opensc():
+    from cpsdiag.env.cryptolib import default_pkcs11_module
+
+    cryptolib, opensc = "/usr/lib/x86_64-linux-gnu/libcps3_pkcs11_lux.so", "/usr/lib64/opensc-pkcs11.so"
+    assert default_pkcs11_module({cryptolib, opensc}.__contains__) == cryptolib
+    assert default_pkcs11_module({opensc}.__contains__) == opensc
+    assert default_pkcs11_module(set().__contains__) is None

@@ -44,3 +44,4 @@ def test_an_atr_of_no_known_card_is_an_error():
 def test_text_that_is_not_an_atr_is_refused():
     with pytest.raises(errors.MalformedDataError):
         decode_atr("zz")
+
