@@ -458,7 +458,7 @@ VALUE_LABELS = {
 }
 
 
-class _Params(dict):
+class _Params(dict[str, Any]):
     def __missing__(self, key: str) -> str:
         return "?"
 

@@ -64,6 +64,7 @@ def read_environment(system: Any) -> ProxySource | None:
 def parse_wininet_servers(text: str, origin: str) -> tuple[dict[str, ProxyServer], list[str]]:
     """ProxyServer: ``host:port`` for every protocol, or ``http=h:p;https=h:p;socks=h:p``."""
     errors: list[str] = []
+    table: dict[str, str]
     if "=" in text:
         table = {}
         for part in text.split(";"):
@@ -74,14 +75,14 @@ def parse_wininet_servers(text: str, origin: str) -> tuple[dict[str, ProxyServer
         table = {"http": text.strip(), "https": text.strip()}
     servers: dict[str, ProxyServer] = {}
     for scheme in ("http", "https"):
-        address = table.get(scheme)
-        socks = address is None and "socks" in table
+        given = table.get(scheme)
+        socks = given is None and "socks" in table
         if socks:
-            address = "socks://" + table["socks"]
-        if not address:
+            given = "socks://" + table["socks"]
+        if not given:
             continue
         try:
-            servers[scheme] = parse_proxy(address, "windows", origin)
+            servers[scheme] = parse_proxy(given, "windows", origin)
         except BadUrl as exc:
             errors.append(f"ProxyServer ({scheme}): {exc}")
     return servers, errors
