@@ -13,6 +13,7 @@ from cpsdiag.card.pin import PinStatus, parse_pin_sdo
 from cpsdiag.card.pkcs15 import PrivateKeyObject
 from cpsdiag.card.session import CardSession, refused
 from cpsdiag.errors import PinBlocked, PinIncorrect
+from cpsdiag.iso7816.sw import SW
 from cpsdiag.transport.base import CardLink
 
 HT_ALG = {"sha1": 0x10, "sha256": 0x40}
@@ -22,13 +23,13 @@ INT_AUTH_PKCS1 = 0x02
 
 def pin_result(sw: int) -> None:
     """Raise the typed PIN error a VERIFY status word means (90 00 returns)."""
-    if sw == 0x9000:
+    if sw == SW.OK:
         return
-    if sw >> 4 == 0x63C:
+    if sw >> 4 == SW.VERIFY_FAILED >> 4:
         if sw & 0x0F == 0:
             raise PinBlocked()
         raise PinIncorrect(sw & 0x0F)
-    if sw == 0x6983:
+    if sw == SW.AUTH_METHOD_BLOCKED:
         raise PinBlocked()
     raise refused("VERIFY", sw)
 
@@ -77,7 +78,7 @@ class Cps3Commands:
 
     def _use_key(self, key: PrivateKeyObject) -> int:
         if key.reference is None:
-            raise refused(f"key {key.label} has no reference in the PrKDF", 0x6A88)
+            raise refused(f"key {key.label} has no reference in the PrKDF", SW.REFERENCED_DATA_NOT_FOUND)
         self.select_path(key.path or b"\x3f\x00\x00\x01")
         return key.reference
 

@@ -16,13 +16,15 @@ from cpsdiag.card.generation import CPS4
 from cpsdiag.card.pin import PinStatus, status_from_verify_sw
 from cpsdiag.card.pkcs15 import PrivateKeyObject
 from cpsdiag.card.session import CardSession, refused
+from cpsdiag.iso7816.sw import SW
 from cpsdiag.transport.base import CardLink
 
 CHIPDOC_AID = bytes.fromhex("8025000001FF0100")
 GP_CARD_MANAGER = bytes.fromhex("A0000001510000")
 CPS2TER_AID = bytes.fromhex("8025000001FF0002")
 # Answers after which the Cryptolib re-selects ChipDoc: 69 85 (#1722), channel or applet lost.
-RECOVERABLE = (0x6985, 0x6881, 0x6A86, 0x6E00, 0x6A82)
+RECOVERABLE = (SW.CONDITIONS_NOT_SATISFIED, SW.LOGICAL_CHANNEL_NOT_SUPPORTED, SW.INCORRECT_P1P2,
+               SW.CLA_NOT_SUPPORTED, SW.FILE_NOT_FOUND)
 # MSE SET DST algorithm identifiers (Cryptolib cards.h).
 DST_ALG = {("sha1", False): 0x0A, ("sha256", False): 0x28, ("sha1", True): 0x15, ("sha256", True): 0x2C}
 
@@ -45,7 +47,7 @@ class Cps4Commands:
             self.s.send(0xA4, 0x04, 0x0C, GP_CARD_MANAGER)
             self.s.send(0xA4, 0x04, 0x0C, CPS2TER_AID, channel=0)
             _, sw = self.s.send(0xA4, 0x04, 0x0C, CHIPDOC_AID)
-        if sw != 0x9000:
+        if sw != SW.OK:
             raise refused("SELECT ChipDoc", sw)
 
     def select_path(self, path: bytes) -> None:
@@ -79,7 +81,7 @@ class Cps4Commands:
     @staticmethod
     def _reference(key: PrivateKeyObject) -> int:
         if key.reference is None:
-            raise refused(f"key {key.label} has no reference in the PrKDF", 0x6A88)
+            raise refused(f"key {key.label} has no reference in the PrKDF", SW.REFERENCED_DATA_NOT_FOUND)
         return key.reference & 0x7F
 
     def raw_rsa(self, key: PrivateKeyObject, block: bytes) -> bytes:

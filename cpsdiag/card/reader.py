@@ -19,6 +19,7 @@ from cpsdiag.card.efsn import CardSerial, parse_ef_sn
 from cpsdiag.card.pin import PinStatus
 from cpsdiag.card.commands import CardCommands
 from cpsdiag.errors import ApduError, CardProtocolError, MalformedDataError
+from cpsdiag.iso7816.sw import SW
 
 PKCS15_AIDS = (bytes.fromhex("E828BD080F8025000001FF0010"), bytes.fromhex("E828BD080F8025000001FF0020"))
 SFI_EF_SN, SFI_EF_DIR = 0x1C, 0x1E
@@ -84,7 +85,7 @@ class _Reader:
             try:
                 return s.read_all(sfi=sfi, size=size)
             except ApduError as exc:
-                if exc.sw not in (0x6A82, 0x6981, 0x6986, 0x6A86, 0x6B00):
+                if exc.sw not in (SW.FILE_NOT_FOUND, 0x6981, SW.COMMAND_NOT_ALLOWED_NO_EF, SW.INCORRECT_P1P2, SW.WRONG_P1P2):
                     raise
                 # No short EF identifier on this card: select it by path.
         self.cmd.select_path(b"\x3f\x00" + fid.to_bytes(2, "big"))

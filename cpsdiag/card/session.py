@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from cpsdiag.errors import ApduError, CardProtocolError
-from cpsdiag.iso7816.sw import describe
+from cpsdiag.iso7816.sw import SW, describe
 from cpsdiag.iso7816.tlv import der_total_length
 from cpsdiag.transport.base import CardLink
 
@@ -13,7 +13,7 @@ MAX_CHUNKS = 64            # 16 KB: more is a card looping on 61xx, not data
 
 def refused(command: str, sw: int) -> ApduError:
     """The card's refusal of ``command``, its message saying what the status word means."""
-    return ApduError(command, sw, describe(sw))
+    return ApduError(command, int(sw), describe(sw))
 
 
 class CardSession:
@@ -46,7 +46,7 @@ class CardSession:
 
     def check(self, name: str, ins: int, p1: int, p2: int, data: bytes = b"", le: int | None = None) -> bytes:
         out, sw = self.send(ins, p1, p2, data, le)
-        if sw != 0x9000:
+        if sw != SW.OK:
             raise refused(name, sw)
         return out
 
@@ -55,7 +55,7 @@ class CardSession:
         blocks = [data[i:i + block] for i in range(0, len(data), block)]
         for part in blocks[:-1]:
             _, sw = self.send(ins, p1, p2, part, chained=True)
-            if sw != 0x9000:
+            if sw != SW.OK:
                 raise refused(name, sw)
         return self.check(name, ins, p1, p2, blocks[-1])
 
@@ -69,14 +69,14 @@ class CardSession:
         if sw >> 8 == 0x6C:
             # Fewer bytes left than asked: the card says how many.
             data, sw = self.send(0xB0, p1, p2, le=sw & 0xFF)
-            if sw != 0x9000:
+            if sw != SW.OK:
                 raise refused("READ BINARY", sw)
             return data, True
-        if sw == 0x6282:
+        if sw == SW.END_OF_FILE:
             return data, True
-        if sw == 0x6B00 and offset > 0:
+        if sw == SW.WRONG_P1P2 and offset > 0:
             return b"", True
-        if sw != 0x9000:
+        if sw != SW.OK:
             raise refused("READ BINARY", sw)
         return data, len(data) < (le or 256)
 
