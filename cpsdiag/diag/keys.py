@@ -240,7 +240,7 @@ def run_key_tests(link: Any, commands: Any, facts: Any, options: KeyOptions,
 
 
 def _use_keys(ops: Any, facts: Any, options: KeyOptions, out: KeyFacts, progress: Observer) -> None:
-    from cpsdiag.diag.collect import guarded_step
+    from cpsdiag.diag.steps import guarded_step
 
     if not out.keys_usable:
         return

@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterable
 from typing import Any, Protocol
 
-from cpsdiag.host.system import decode_text
+from cpsdiag.host.text import decode_text
 
 _HIVES = {"HKLM": "HKEY_LOCAL_MACHINE", "HKCU": "HKEY_CURRENT_USER", "HKCR": "HKEY_CLASSES_ROOT",
           "HKU": "HKEY_USERS", "HKCC": "HKEY_CURRENT_CONFIG"}

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any, NamedTuple
 
+from cpsdiag.host.text import decode_text
+
 DEFAULT_TIMEOUT = 10.0
 PYTHON = "python"          # how a command line names the interpreter running cpsdiag's own helpers
 
@@ -183,12 +185,3 @@ class System:
     def helper(self, module: str, *args: str, timeout: float | None = None) -> Completed:
         """Run one of cpsdiag's probe helpers (``python -m module``) in its own process."""
         return self.command([PYTHON, "-m", module, *args], timeout)
-
-
-def decode_text(data: bytes) -> str:
-    """Text of a file written by any of the three systems (UTF-16 with a BOM, as regedit writes; else UTF-8)."""
-    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        return data.decode("utf-16", errors="replace")
-    if data[:3] == b"\xef\xbb\xbf":
-        data = data[3:]
-    return data.decode("utf-8", errors="replace")
