@@ -20,6 +20,23 @@ def anchors_option(fn):
                              "Repeatable.")(fn)
 
 
+revocation_options = [
+    click.option("--offline", is_flag=True, envvar="CPSDIAG_OFFLINE",
+                 help="No network request at all: the certificates' revocation (OCSP, CRL) is not checked."),
+    click.option("--revocation-timeout", type=FiniteFloatRange(0.5, 60), default=5.0, show_default=True,
+                 metavar="SECONDS",
+                 help="Seconds each OCSP or CRL request may take; the whole revocation check takes at most four "
+                      "times that."),
+]
+
+
+def revocation_settings(offline: bool, timeout: float, proxies: Any):
+    """What the revocation step needs: the user's cache folder, the proxies (not read at all when offline)."""
+    from cpsdiag.diag.revocation import default_options
+
+    return default_options(offline=offline, timeout=timeout, proxies=None if offline else proxies)
+
+
 def check_options(fn):
     """The options of a check, shared by ``check`` and ``report``."""
     decorators = [
@@ -46,6 +63,7 @@ def check_options(fn):
                           "workstation's settings: HTTPS_PROXY/NO_PROXY, Windows or macOS proxy settings)."),
         click.option("--no-proxy", "no_proxy", is_flag=True,
                      help="Connect directly, ignoring every proxy setting."),
+        *revocation_options,
         click.option("--pin-stdin", is_flag=True, help="Read the PIN from standard input instead of prompting."),
         click.option("--force-last-try", is_flag=True,
                      help="Present the PIN even when only one try is left (a wrong PIN then blocks the card)."),
@@ -85,7 +103,8 @@ def proxy_settings(proxy: str | None, no_proxy: bool):
 
 
 def build_options(reader, anchors, at, no_env, card_timeout, sign, sign_all, tls_url, tls_ca, tls_timeout, pin_stdin,
-                  force_last_try, via="apdu", module=None, proxy=None, no_proxy=False):
+                  force_last_try, via="apdu", module=None, proxy=None, no_proxy=False, offline=False,
+                  revocation_timeout=5.0):
     from cpsdiag.diag.check import CheckOptions
     from cpsdiag.diag.keys import KeyOptions
     from cpsdiag.i18n import _
@@ -97,8 +116,9 @@ def build_options(reader, anchors, at, no_env, card_timeout, sign, sign_all, tls
         from cpsdiag.tls.trust import read_trust_store
 
         read_trust_store(tls_ca)    # a file with no certificate is a usage error before the PIN is asked for
+    # One set of proxies for the TLS probe and the revocation check; --offline reads none (no request is made).
     proxies = None
-    if tls_url is not None:
+    if tls_url is not None or not offline:
         proxies = proxy_settings(proxy, no_proxy)
     elif proxy is not None or no_proxy:
         proxy_settings(proxy, no_proxy)
@@ -112,7 +132,8 @@ def build_options(reader, anchors, at, no_env, card_timeout, sign, sign_all, tls
                           pin_from="stdin" if pin_stdin else "keyboard", via=via,
                           module=module, proxies=proxies)
     return CheckOptions(reader=reader, anchors=anchors, at=at, keys=keys, card_timeout=card_timeout,
-                        environment=not no_env)
+                        environment=not no_env,
+                        revocation=revocation_settings(offline, revocation_timeout, proxies))
 
 
 def diagnose(options: Any, *, as_json: bool, quiet: bool, debug: bool) -> Any:
@@ -145,7 +166,7 @@ def diagnose(options: Any, *, as_json: bool, quiet: bool, debug: bool) -> Any:
 def check(reader: str | None, anchors: tuple[Path, ...], at: datetime | None, no_env: bool, card_timeout: float,
           sign: bool, sign_all: bool,
           tls_url: str | None, tls_ca: Path | None, tls_timeout: float, proxy: str | None, no_proxy: bool,
-          pin_stdin: bool, force_last_try: bool, via: str, module: Path | None, quiet: bool, as_json: bool,
+          offline: bool, revocation_timeout: float, pin_stdin: bool, force_last_try: bool, via: str, module: Path | None, quiet: bool, as_json: bool,
           lang: str | None, debug: bool) -> int:
     """Diagnose the PC/SC stack, the reader, the card, its PIN counter and its certificates.
 
@@ -156,7 +177,7 @@ def check(reader: str | None, anchors: tuple[Path, ...], at: datetime | None, no
     otherwise, 2 for a usage error.
     """
     options = build_options(reader, anchors, at, no_env, card_timeout, sign, sign_all, tls_url, tls_ca, tls_timeout,
-                            pin_stdin, force_last_try, via, module, proxy, no_proxy)
+                            pin_stdin, force_last_try, via, module, proxy, no_proxy, offline, revocation_timeout)
     result = diagnose(options, as_json=as_json, quiet=quiet, debug=debug)
     if as_json:
         from cpsdiag.report.jsonreport import dumps

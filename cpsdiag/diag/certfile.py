@@ -49,7 +49,8 @@ def private_keys_in(data: bytes) -> list[str]:
     return []
 
 
-def check_certificate_file(path: Path, anchors: list[Any] | None, at: datetime | None) -> CertFileResult:
+def check_certificate_file(path: Path, anchors: list[Any] | None, at: datetime | None,
+                           revocation: Any = None) -> CertFileResult:
     """Judge every certificate of one file a helpdesk received. The file itself may be the problem: not a
     certificate at all, or a private key that should never have been sent."""
     from cpsdiag.pki.certinfo import load_certificates
@@ -71,11 +72,12 @@ def check_certificate_file(path: Path, anchors: list[Any] | None, at: datetime |
             result.findings.append(Finding("CERT_FILE_NOT_CERTIFICATE", Severity.ERROR, "certificates",
                                            {"path": str(path), "error": str(exc)}))
         return result
-    _judge_file(result, infos, anchors, moment)
+    _judge_file(result, infos, anchors, moment, revocation)
     return result
 
 
-def _judge_file(result: CertFileResult, infos: list[Any], anchors: list[Any] | None, moment: datetime) -> None:
+def _judge_file(result: CertFileResult, infos: list[Any], anchors: list[Any] | None, moment: datetime,
+                revocation: Any = None) -> None:
     from cpsdiag.diag.judge import judge_certificate, personal_params
     from cpsdiag.pki.chain import validate_chain
 
@@ -88,6 +90,10 @@ def _judge_file(result: CertFileResult, infos: list[Any], anchors: list[Any] | N
         chain = validate_chain(info, anchors=anchors, intermediates=[o for o in infos if o is not info], at=moment)
         role = "authority" if info.is_ca else info.role
         cf = CertFacts(role=role, label=info.subject_display, path=where, der=info.der, info=info, chain=chain)
+        if revocation is not None and info.is_card:
+            from cpsdiag.diag.revocation import collect_revocation
+
+            collect_revocation([cf], revocation)
         result.certificates.append(cf)
         base = {"role": cf.role, "label": cf.label, "path": where}
         for finding in judge_certificate(cf, moment, base, personal if info.is_card else {}):

@@ -28,6 +28,7 @@ class CheckOptions:
     keys: Any = None                # cpsdiag.diag.keys.KeyOptions: PIN, self-test, TLS probe
     card_timeout: float = 20.0      # seconds one card command may take before the card is called mute
     environment: bool = True        # the workstation inventory (cpsdiag.env), files and registry only
+    revocation: Any = None          # cpsdiag.diag.revocation.RevocationOptions; None: not checked
 
 
 @dataclass
@@ -40,6 +41,7 @@ class CertFacts:
     error: Exception | None = None  # why it could not be read or parsed
     chain: Any = None               # cpsdiag.pki.chain.ChainResult
     key: Any = None                 # the matching private key of the PrKDF (cpsdiag.card.pkcs15.PrivateKeyObject)
+    revocation: Any = None          # cpsdiag.diag.revocation.RevocationResult; None: not checked
 
     @property
     def key_bits(self) -> int | None:
@@ -158,6 +160,12 @@ def collect(options: CheckOptions, anchors: list[Any] | None = None,
                 _collect_card(facts, options, context, anchors, progress)
         finally:
             context.close()
+    if options.revocation is not None and facts.certificates:
+        # After the card is released: the network may take seconds, the card need not wait for it.
+        from cpsdiag.diag.revocation import collect_revocation
+
+        with _timed(facts, "revocation"), guarded_step(facts.failures, "revocation"):
+            collect_revocation(facts.certificates, options.revocation, progress)
     if options.environment:
         progress(Step("environment"))
         with guarded_step(facts.failures, "environment"):

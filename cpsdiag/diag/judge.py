@@ -260,6 +260,12 @@ def judge_certificate(cf: CertFacts, at: datetime, base: dict[str, Any], persona
         found.append(Finding("CERT_PURPOSE_UNEXPECTED", WARNING, "certificates", {
             **base, "key_usage": ", ".join(info.key_usage) or "-",
             "extended_key_usage": ", ".join(info.extended_key_usage) or "-"}))
+    from cpsdiag.diag.judge_revocation import judge_revocation
+
+    revocation = judge_revocation(cf, base, personal)
+    if any(f.code == "CERT_REVOKED" for f in revocation):
+        found = [f for f in found if f.code != "CERT_OK"]     # revoked is not "valid and trusted"
+    found.extend(revocation)
     return found
 
 

@@ -105,16 +105,29 @@ def _serve(card, prof: profiles.Profile, host: str, port: int, verbose: int) -> 
 @click.argument("outdir", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--cards", "card_dirs", multiple=True, type=click.Path(file_okay=False, exists=True, path_type=Path),
               help="Folder of profiles to generate certificates for (repeatable; default: the shipped profiles).")
-def make_pki_command(outdir: Path, card_dirs: tuple[Path, ...]) -> None:
+@click.option("--revocation-url", metavar="URL",
+              help="Base http:// URL of the certificates' CRLs (URL/CRL/<ca>.crl) and issuers (URL/AC/<ca>.cer); "
+                   "also writes the CRLs, an OCSP index and responder certificate per CA (default: .invalid URLs, "
+                   "nothing published).")
+@click.option("--ocsp-url", metavar="URL", help="The certificates' OCSP responder (default: the revocation URL/ocsp).")
+def make_pki_command(outdir: Path, card_dirs: tuple[Path, ...], revocation_url: str | None,
+                     ocsp_url: str | None) -> None:
     """Create a test PKI mirroring IGC-Santé and the certificates of every profile with a [holder] table.
 
     Writes OUTDIR/pki (root and intermediates; anchors.pem is the bundle to
     trust) and OUTDIR/cards/<profile> (card.toml plus PEM files), dated from today.
+    With --revocation-url, OUTDIR/pki/CRL, AC and ocsp hold what a CRL server
+    and `openssl ocsp` serve (docs/emulator.md, "Revocation").
     """
     from .pkigen import make_pki
 
+    for option, url in (("--revocation-url", revocation_url), ("--ocsp-url", ocsp_url)):
+        if url is not None and not url.startswith("http://"):
+            raise click.BadParameter("must be an http:// URL", param_hint=option)
+    if ocsp_url is not None and revocation_url is None:
+        raise click.BadParameter("needs --revocation-url", param_hint="--ocsp-url")
     try:
-        out = make_pki(outdir, list(card_dirs) or None)
+        out = make_pki(outdir, list(card_dirs) or None, revocation_url=revocation_url, ocsp_url=ocsp_url)
     except profiles.ProfileError as exc:
         raise ProfileUsage(str(exc)) from None
     click.echo(f"trust anchors: {out.anchors}")
@@ -178,8 +191,8 @@ def validate_command(profile_name: str) -> None:
 @click.option("--cps-data-size", type=int, metavar="BYTES", help="Size of CPS_DATA, the area applications write "
                                                                   "(default 2048).")
 @click.option("--revoked", is_flag=True,
-              help="Record the certificates as revoked (written in the profile; the test PKI does not publish "
-                   "revocation yet).")
+              help="Record the certificates as revoked (key compromise): make-pki --revocation-url lists them in "
+                   "its CRLs and OCSP index.")
 @click.option("--description", help="One line shown by validate (default: a summary of the options).")
 @click.option("--force", is_flag=True, help="Write over the profile in a folder that is not empty.")
 def new_profile_command(folder: Path, generation: str, interface: str, given_name: str, surname: str, id_type: str,

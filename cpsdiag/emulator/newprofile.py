@@ -224,7 +224,8 @@ class CardSpec:
                       f'organizational_unit = "1{finess}"      # 1 = FINESS']
         lines += self.validity_lines()
         if self.revoked:
-            lines.append("revoked = true                  # recorded; the test PKI does not publish revocation yet")
+            lines += ["revoked = true                  # listed by make-pki --revocation-url's CRLs and OCSP index",
+                      'revocation_reason = "keyCompromise"']
         lines += ["", "# The card's data objects (docs/emulator.md).", "[data]",
                   f"cps_data_size = {self.cps_data_size or DEFAULT_CPS_DATA_SIZE}"]
         situations = self.parsed_situations()

@@ -7,6 +7,15 @@ certificates are (docs/emulator.md, ../shared/research/pki.md §2). All names
 say CPSDIAG EMULATEUR and every URL is under ``.invalid``, so nothing made
 here can be mistaken for a certificate of ANS. Dates are relative to the day
 it runs, so tests never break because of the calendar.
+
+With ``revocation_url`` (``make-pki --revocation-url``) the card certificates
+point at that base instead, laid out like real cards' (AIA: OCSP and
+caIssuers; CRL distribution points: HTTP and LDAP), and make_pki writes what
+a real responder needs (``publish_revocation``): a CRL per CA in ``pki/CRL``,
+the CA certificates in ``pki/AC``, and for ``openssl ocsp`` an OpenSSL-style
+``index.txt`` and a delegated OCSP signing certificate per CA in ``pki/ocsp``.
+A profile marks its certificates revoked with ``holder.revoked = true`` (and
+``holder.revocation_reason``).
 """
 
 from __future__ import annotations
@@ -44,7 +53,24 @@ OID_UPN = "1.3.6.1.4.1.311.20.2.3"
 
 HOLDER_KEYS = {"given_name", "surname", "national_id", "profession_code", "title", "card_type", "test_card",
                "issuer", "not_before_days", "not_after_days", "validity_days", "organization",
-               "organizational_unit", "state", "revoked"}
+               "organizational_unit", "state", "revoked", "revocation_reason"}
+# Reasons a profile may give, as RFC 5280 names them; openssl's index.txt spells cACompromise "CACompromise".
+REVOCATION_REASONS = ("unspecified", "keyCompromise", "cACompromise", "affiliationChanged", "superseded",
+                      "cessationOfOperation", "certificateHold")
+OPENSSL_REASON = {"cACompromise": "CACompromise"}
+
+
+@dataclass(frozen=True)
+class RevocationUrls:
+    """Where the card certificates send revocation checks: ``base`` serves /CRL/<ca>.crl and /AC/<ca>.cer,
+    ``ocsp`` is the responder (default ``base``/ocsp)."""
+
+    base: str
+    ocsp: str | None = None
+
+    @property
+    def responder(self) -> str:
+        return self.ocsp or f"{self.base.rstrip('/')}/ocsp"
 
 
 
@@ -168,10 +194,20 @@ def _holder(doc: dict[str, Any], file: Path) -> dict[str, Any]:
             raise ProfileError(file, f"holder.{key}", "must be an integer number of days")
     if not isinstance(holder.get("revoked", False), bool):
         raise ProfileError(file, "holder.revoked", "must be true or false")
+    if holder.get("revocation_reason", "unspecified") not in REVOCATION_REASONS:
+        raise ProfileError(file, "holder.revocation_reason", "must be one of " + ", ".join(REVOCATION_REASONS))
     return {**holder, "card_type": card_type, "issuer": issuer, "title": title}
 
 
-def _leaf(holder: dict[str, Any], role: str, card_number: str, ca: Authority, now: dt.datetime):
+def _ldap_url(ca: Authority) -> str:
+    """An LDAP CRL URL shaped like IGC-Santé's, on a host that never exists: listed by cpsdiag, never fetched."""
+    cn = ca.name.replace(" ", "%20")
+    return (f"ldap://annuaire.cpsdiag.invalid/cn={cn},ou=IGC-SANTE%20EMULATION,o=CPSDIAG,c=FR"
+            "?certificaterevocationlist;binary?base?objectClass=pkiCA")
+
+
+def _leaf(holder: dict[str, Any], role: str, card_number: str, ca: Authority, now: dt.datetime,
+          urls: RevocationUrls | None = None):
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes
     from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
@@ -202,6 +238,14 @@ def _leaf(holder: dict[str, Any], role: str, card_number: str, ca: Authority, no
     ku = dict(digital_signature=auth, content_commitment=not auth, key_encipherment=False, data_encipherment=False,
               key_agreement=False, key_cert_sign=False, crl_sign=False, encipher_only=False, decipher_only=False)
     ca_file = INTERMEDIATE_FILE["FORT" if "FORT" in ca.name else "STANDARD"]
+    if urls is None:
+        crl_points = [x509.UniformResourceIdentifier(f"{BASE_URL}/CRL/{ca_file}.crl")]
+        ocsp_url, issuer_url = "http://ocsp.cpsdiag.invalid", f"{BASE_URL}/AC/{ca_file}.cer"
+    else:
+        base = urls.base.rstrip("/")
+        crl_points = [x509.UniformResourceIdentifier(f"{base}/CRL/{ca_file}.crl"),
+                      x509.UniformResourceIdentifier(_ldap_url(ca))]
+        ocsp_url, issuer_url = urls.responder, f"{base}/AC/{ca_file}.cer"
     builder = (
         x509.CertificateBuilder()
         .subject_name(x509.Name(attrs))
@@ -219,13 +263,13 @@ def _leaf(holder: dict[str, Any], role: str, card_number: str, ca: Authority, no
         .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca.key.public_key()), critical=False)
         .add_extension(x509.CertificatePolicies([x509.PolicyInformation(
             x509.ObjectIdentifier(POLICY_OID), [f"{BASE_URL}/PC"])]), critical=False)
-        .add_extension(x509.CRLDistributionPoints([x509.DistributionPoint(
-            [x509.UniformResourceIdentifier(f"{BASE_URL}/CRL/{ca_file}.crl")], None, None, None)]), critical=False)
+        .add_extension(x509.CRLDistributionPoints([x509.DistributionPoint(crl_points, None, None, None)]),
+                       critical=False)
         .add_extension(x509.AuthorityInformationAccess([
             x509.AccessDescription(x509.oid.AuthorityInformationAccessOID.OCSP,
-                                   x509.UniformResourceIdentifier("http://ocsp.cpsdiag.invalid")),
+                                   x509.UniformResourceIdentifier(ocsp_url)),
             x509.AccessDescription(x509.oid.AuthorityInformationAccessOID.CA_ISSUERS,
-                                   x509.UniformResourceIdentifier(f"{BASE_URL}/AC/{ca_file}.cer")),
+                                   x509.UniformResourceIdentifier(issuer_url)),
         ]), critical=False)
         .add_extension(x509.UnrecognizedExtension(x509.ObjectIdentifier(OID_CARD_TYPE),
                                                   der.integer(holder["card_type"])), critical=False)
@@ -271,8 +315,18 @@ def make_authorities(pki_dir: Path, now: dt.datetime) -> tuple[dict[str, Authori
     return cas, anchors
 
 
+@dataclass(frozen=True)
+class Issued:
+    """A card certificate make_pki issued, for the CRLs and the OCSP index."""
+
+    level: str                    # FORT | STANDARD
+    cert: Any
+    revoked: bool
+    reason: str
+
+
 def issue_card(folder: Traversable, target: Path, cas: dict[str, Authority], anchors: Path,
-               now: dt.datetime) -> bool:
+               now: dt.datetime, urls: RevocationUrls | None = None, issued: list[Issued] | None = None) -> bool:
     """Write into target the card.toml of folder and the PEM files it names, issued for its [holder].
 
     Returns False (and writes nothing) for a profile without a [holder] table.
@@ -295,7 +349,10 @@ def issue_card(folder: Traversable, target: Path, cas: dict[str, Authority], anc
             raise ProfileError(toml_file, role, "needs 'certificate' and 'key' file names to write")
         cert_file = inside(target, names["certificate"], toml_file, f"{role}.certificate")
         key_file = inside(target, names["key"], toml_file, f"{role}.key")
-        cert, key = _leaf(holder, role, card_number, cas[holder["issuer"]], now)
+        cert, key = _leaf(holder, role, card_number, cas[holder["issuer"]], now, urls)
+        if issued is not None:
+            issued.append(Issued(holder["issuer"], cert, holder.get("revoked", False),
+                                 holder.get("revocation_reason", "unspecified")))
         _write_pem(cert_file, cert.public_bytes(serialization.Encoding.PEM))
         _write_pem(key_file, _key_pem(key), secret=True)
     if "anchors" in doc:
@@ -305,10 +362,13 @@ def issue_card(folder: Traversable, target: Path, cas: dict[str, Authority], anc
     return True
 
 
-def make_pki(outdir: Path, source_dirs: list[Traversable] | None = None, now: dt.datetime | None = None) -> PkiOutput:
+def make_pki(outdir: Path, source_dirs: list[Traversable] | None = None, now: dt.datetime | None = None,
+             revocation_url: str | None = None, ocsp_url: str | None = None) -> PkiOutput:
     """Write the CA certificates and, for every profile with a [holder] table, its PEM files.
 
     The profiles come from ``source_dirs`` (folders of profile folders), by default the shipped ones.
+    ``revocation_url``: the certificates' CRL and caIssuers base (``ocsp_url`` their responder, default
+    <base>/ocsp), and the revocation files are written (``publish_revocation``).
     """
     now = (now or dt.datetime.now(dt.timezone.utc)).replace(microsecond=0)
     sources = source_dirs or [shipped_profiles()]
@@ -316,14 +376,109 @@ def make_pki(outdir: Path, source_dirs: list[Traversable] | None = None, now: dt
     pki_dir, cards_dir = outdir / "pki", outdir / "cards"
     cards_dir.mkdir(parents=True, exist_ok=True)
     cas, anchors = make_authorities(pki_dir, now)
+    urls = RevocationUrls(revocation_url, ocsp_url) if revocation_url else None
     made: list[str] = []
+    issued: list[Issued] = []
     for source in sources:
         folders = sorted((entry for entry in source.iterdir() if entry.joinpath("card.toml").is_file()),
                          key=lambda entry: entry.name)
         for folder in folders:
-            if issue_card(folder, cards_dir / folder.name, cas, anchors, now):
+            if issue_card(folder, cards_dir / folder.name, cas, anchors, now, urls, issued):
                 made.append(folder.name)
+    if urls is not None:
+        publish_revocation(pki_dir, cas, issued, now)
     return PkiOutput(outdir, anchors, pki_dir / "acr.pem", cards_dir, made)
+
+
+def _openssl_time(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.timezone.utc).strftime("%y%m%d%H%M%SZ")
+
+
+def revoked_at(cert: Any, now: dt.datetime) -> dt.datetime:
+    """When make_pki says a revoked certificate was revoked: a day ago, never before it was issued."""
+    return max(now - dt.timedelta(days=1), cert.not_valid_before_utc + dt.timedelta(minutes=1)).replace(microsecond=0)
+
+
+def write_crl(path: Path, ca: Authority, revoked: list[tuple[Any, dt.datetime, str]], this_update: dt.datetime,
+              next_update: dt.datetime, signer_key: Any = None) -> Path:
+    """A DER CRL of ``ca`` listing (certificate, revocation date, reason); ``signer_key`` another key (tests)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+
+    builder = (x509.CertificateRevocationListBuilder().issuer_name(ca.cert.subject)
+               .last_update(this_update).next_update(next_update)
+               .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca.key.public_key()), False)
+               .add_extension(x509.CRLNumber(int(this_update.timestamp())), False))
+    for cert, when, reason in revoked:
+        entry = x509.RevokedCertificateBuilder().serial_number(cert.serial_number).revocation_date(when)
+        if reason != "unspecified":
+            entry = entry.add_extension(x509.CRLReason(x509.ReasonFlags(reason)), False)
+        builder = builder.add_revoked_certificate(entry.build())
+    crl = builder.sign(signer_key or ca.key, hashes.SHA256())
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(crl.public_bytes(serialization.Encoding.DER))
+    return path
+
+
+def _ocsp_responder(ca: Authority, now: dt.datetime) -> Authority:
+    """A certificate ``ca`` delegates OCSP signing to (id-kp-OCSPSigning, id-pkix-ocsp-nocheck)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.x509.oid import ExtendedKeyUsageOID
+
+    key = _rsa()
+    name = f"{ca.name} OCSP"
+    cert = (x509.CertificateBuilder().subject_name(_ca_name(name)).issuer_name(ca.cert.subject)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=365))
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=False, key_encipherment=False,
+                                         data_encipherment=False, key_agreement=False, key_cert_sign=False,
+                                         crl_sign=False, encipher_only=False, decipher_only=False), critical=True)
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.OCSP_SIGNING]), critical=False)
+            .add_extension(x509.OCSPNoCheck(), critical=False)
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca.key.public_key()), critical=False)
+            .sign(ca.key, hashes.SHA256()))
+    return Authority(name, cert, key)
+
+
+def publish_revocation(pki_dir: Path, cas: dict[str, Authority], issued: list[Issued], now: dt.datetime,
+                       crl_days: int = 1) -> None:
+    """What the revocation servers of the test PKI serve, per intermediate CA (file name aci-fo-pp...):
+
+    pki/AC/<ca>.cer (DER, the caIssuers target), pki/CRL/<ca>.crl (DER, valid ``crl_days``),
+    pki/ocsp/<ca>.index.txt (+ .attr) and pki/ocsp/<ca>-responder.pem/.key for
+    ``openssl ocsp -index ... -CA pki/<ca>.pem -rsigner ... -rkey ...``.
+    """
+    from cryptography.hazmat.primitives import serialization
+
+    for level, ca in cas.items():
+        name = INTERMEDIATE_FILE[level]
+        (pki_dir / "AC").mkdir(parents=True, exist_ok=True)
+        (pki_dir / "AC" / f"{name}.cer").write_bytes(ca.cert.public_bytes(serialization.Encoding.DER))
+        mine = [i for i in issued if i.level == level]
+        revoked = [(i.cert, revoked_at(i.cert, now), i.reason) for i in mine if i.revoked]
+        write_crl(pki_dir / "CRL" / f"{name}.crl", ca, revoked, now - dt.timedelta(hours=1),
+                  now + dt.timedelta(days=crl_days))
+        lines = []
+        for i in mine:
+            serial = format(i.cert.serial_number, "X")
+            serial = serial if len(serial) % 2 == 0 else "0" + serial
+            subject = "/" + "/".join(a.rfc4514_string() for rdn in i.cert.subject.rdns for a in rdn)
+            expiry = _openssl_time(i.cert.not_valid_after_utc)
+            if i.revoked:
+                when = _openssl_time(revoked_at(i.cert, now))
+                reason = OPENSSL_REASON.get(i.reason, i.reason)
+                lines.append(f"R\t{expiry}\t{when},{reason}\t{serial}\tunknown\t{subject}")
+            else:
+                lines.append(f"V\t{expiry}\t\t{serial}\tunknown\t{subject}")
+        ocsp_dir = pki_dir / "ocsp"
+        ocsp_dir.mkdir(parents=True, exist_ok=True)
+        (ocsp_dir / f"{name}.index.txt").write_text("".join(line + "\n" for line in lines))
+        (ocsp_dir / f"{name}.index.txt.attr").write_text("unique_subject = no\n")
+        responder = _ocsp_responder(ca, now)
+        _write_pem(ocsp_dir / f"{name}-responder.pem", _cert_pem(responder.cert))
+        _write_pem(ocsp_dir / f"{name}-responder.key", _key_pem(responder.key), secret=True)
 
 
 def _shipped_digest() -> str:

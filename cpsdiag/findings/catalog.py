@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from cpsdiag.findings.entry import ANS_SUPPORT, Entry
+from cpsdiag.findings.revocation import ENTRIES as _REVOCATION
+from cpsdiag.findings.revocation import LABELS as _REVOCATION_LABELS
 from cpsdiag.findings.workstation import ENTRIES as _WORKSTATION
 from cpsdiag.i18n import N_, _
 
@@ -505,7 +507,7 @@ def render(finding: Any) -> Rendered:
 
 
 def _merge(entries: dict[str, Entry]) -> None:
-    # The workstation's entries live in their own module (size); the catalogue is one table.
+    # The workstation's and the revocation's entries live in their own modules (size); the catalogue is one table.
     for code, entry in entries.items():
         if code in CATALOG:
             raise ValueError(f"finding code {code} defined twice")
@@ -513,3 +515,5 @@ def _merge(entries: dict[str, Entry]) -> None:
 
 
 _merge(_WORKSTATION)
+_merge(_REVOCATION)
+VALUE_LABELS.update(_REVOCATION_LABELS)

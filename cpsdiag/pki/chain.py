@@ -63,6 +63,8 @@ class ChainResult:
     missing_issuer: str | None = None
     concerns: str | None = None
     date: datetime | None = field(default=None)
+    # The issuing CA's certificate (DER) when the path found one: the revocation check verifies answers with it.
+    issuer_der: bytes | None = field(default=None, repr=False)
 
 
 def _fmt(moment: datetime) -> str:
@@ -311,6 +313,7 @@ def validate_chain(
             missing_issuer=missing_issuer,
             concerns=concerns,
             date=date,
+            issuer_der=path[1].der if len(path) > 1 else None,
         )
 
     if leaf_info.issuer_family == "gip-cps":

@@ -60,7 +60,8 @@ def _steps(rendered: list[Rendered], console: Console) -> None:
 
 def _rows(rows: list[PanelRow]) -> KeyValues:
     return KeyValues(Row(r.label, r.value, section=r.section,
-                         style="" if r.status is None else "green" if r.status == "ok" else "red") for r in rows)
+                         style="" if r.status is None else "green" if r.status == "ok" else
+                         "yellow" if r.status == "warning" else "red") for r in rows)
 
 
 def _remedies(rendered: list[Rendered], console: Console) -> None:

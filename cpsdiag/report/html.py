@@ -63,6 +63,7 @@ table.list { width: 100%; font-size: .92rem; }
 table.list th, table.list td { text-align: left; border-bottom: 1px solid #eee; padding: .25rem .5rem; }
 .status-ok { color: #1b6e20; font-weight: bold; }
 .status-error { color: #b71c1c; font-weight: bold; }
+.status-warning { color: #8a5300; font-weight: bold; }
 code, .hex { font-family: "DejaVu Sans Mono", Consolas, monospace; font-size: .88em; overflow-wrap: anywhere; }
 figure { margin: .4rem 0 1rem; }
 figure svg { width: 100%; height: auto; }

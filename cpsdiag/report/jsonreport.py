@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 import msgspec
 
@@ -80,7 +80,19 @@ def certificate_record(cf: CertFacts, at: datetime) -> s.Certificate:
         crl_urls=list(info.crl_urls), ocsp_urls=list(info.ocsp_urls), ca_issuers_urls=list(info.ca_issuers_urls),
         sha256=info.sha256_fingerprint,
         chain=None if chain is None else s.Chain(trusted=chain.trusted, anchor=chain.anchor, path=list(chain.path),
-                                                 error=chain.error, detail=chain.detail))
+                                                 error=chain.error, detail=chain.detail),
+        revocation=revocation_record(cf.revocation))
+
+
+def revocation_record(result: object) -> s.Revocation | None:
+    if result is None:
+        return None
+    r: Any = result
+    return s.Revocation(
+        status=r.status, source=r.source, url=r.url, produced_at=_iso(r.produced_at), revoked_at=_iso(r.revoked_at),
+        reason=r.reason, error=r.error, cached=r.cached,
+        attempts=[s.RevocationAttempt(source=a.source, url=a.url, outcome=a.outcome, error=a.error, reason=a.reason)
+                  for a in r.attempts])
 
 
 def card_record(facts: CheckFacts) -> s.Card | None:

@@ -57,8 +57,8 @@ class Finding(Record, kw_only=True):
 
     code: Annotated[str, Doc("stable code (table below)")]
     severity: Annotated[Literal["ok", "info", "warning", "error"], Doc("ok, info, warning or error")]
-    step: Annotated[str, Doc("pcsc, readers, card, read, pin, certificates, consistency, keys, tls, "
-                             "environment, internal")]
+    step: Annotated[str, Doc("pcsc, readers, card, read, pin, certificates, revocation, consistency, "
+                             "keys, tls, environment, internal")]
     title: str
     detail: str
     remedy: Annotated[str | None, Doc("what to do; null when nothing is to be done")]
@@ -296,6 +296,34 @@ class Chain(Record, kw_only=True):
     detail: str | None
 
 
+class RevocationAttempt(Record, kw_only=True):
+    source: Annotated[str, Doc("ocsp, crl, ldap (listed, never fetched), ca_issuers (the issuer fetched to "
+                               "verify answers)")]
+    url: str
+    outcome: Annotated[str, Doc("good, revoked, failed, skipped")]
+    error: Annotated[str | None, Doc("why it failed or was skipped")]
+    reason: Annotated[str | None, Doc("stable word: dns, timeout, refused, http_403, http_429, bad_signature, "
+                                      "wrong_signer, stale, not_this_certificate, offline, reserved, ldap, "
+                                      "budget, ...")]
+
+
+class Revocation(Record, kw_only=True):
+    """Whether the certificate is revoked, and who said so (docs/revocation.md)."""
+
+    status: Annotated[Literal["good", "revoked", "unknown", "not_checked"],
+                      Doc("unknown: no verified answer (see error); not_checked: --offline, or no OCSP/CRL URL "
+                          "reachable over HTTP")]
+    source: Annotated[Literal["ocsp", "crl"] | None, Doc("where the answer came from")]
+    url: Annotated[str | None, Doc("the responder or CRL that answered")]
+    produced_at: Annotated[str | None, Doc("OCSP producedAt, CRL thisUpdate")]
+    revoked_at: str | None
+    reason: Annotated[str | None, Doc("CRLReason: keyCompromise, affiliationChanged, superseded, "
+                                      "cessationOfOperation, certificateHold, privilegeWithdrawn, unspecified...")]
+    error: Annotated[str | None, Doc("why unknown or not checked")]
+    cached: Annotated[bool, Doc("the CRL came from the disk cache")] = False
+    attempts: Annotated[list[RevocationAttempt], Doc("every URL, in the order tried")] = []
+
+
 class Certificate(Record, kw_only=True):
     """A certificate of the card; one that could not be parsed has only role, label, path and error."""
 
@@ -332,6 +360,7 @@ class Certificate(Record, kw_only=True):
     sha256: Annotated[str | Unparsed, Doc("fingerprint", "fingerprint")] = UNSET
     sha256_hmac: Hmac = UNSET
     chain: Chain | None | Unparsed = UNSET
+    revocation: Annotated[Revocation | None | Unparsed, Doc("null: not checked (an authority certificate)")] = UNSET
 
     @property
     def parsed(self) -> bool:

@@ -68,6 +68,7 @@ class FleetSummary:
     readers: Counter[str] = field(default_factory=Counter)
     middleware: Counter[str] = field(default_factory=Counter)
     certificates: dict[str, ExpiringCertificate] = field(default_factory=dict)   # expired or within 90 days
+    revocation: Counter[str] = field(default_factory=Counter)    # certificates by revocation status
 
     def skip(self, source: str, reason: str) -> None:
         self.skipped += 1
@@ -94,6 +95,8 @@ class FleetSummary:
 
     def _certificates(self, report: Report, source: str, card: Card | None) -> None:
         for cert in report.certificates:
+            if cert.revocation:
+                self.revocation[clean(cert.revocation.status)] += 1
             end = parse_time(cert.not_after)
             if end is None:
                 continue
@@ -234,7 +237,14 @@ def _head(summary: FleetSummary) -> dict[str, object]:
         "readers": dict(summary.readers.most_common()),
         "middleware": dict(summary.middleware.most_common()),
         "expiry": summary.window_counts(),
+        "revocation": revocation_counts(summary),
     }
+
+
+def revocation_counts(summary: FleetSummary) -> dict[str, int]:
+    """Certificates by revocation status; revoked and unknown always present, the ones to act on."""
+    return {"revoked": summary.revocation["revoked"], "unknown": summary.revocation["unknown"],
+            "good": summary.revocation["good"], "not_checked": summary.revocation["not_checked"]}
 
 
 def summary_dict(summary: FleetSummary) -> dict[str, object]:
@@ -274,6 +284,8 @@ def write_csv(summary: FleetSummary, out: TextIO) -> None:
             row(table, key, n)
     for key, n in summary.window_counts().items():
         row("expiry", key, n)
+    for key, n in revocation_counts(summary).items():
+        row("revocation", key, n)
     for c in summary.expiring():
         writer.writerow(["certificate", "expired" if c.days_left < 0 else f"within_{_window(c.days_left)}_days", "",
                          1, c.days_left, c.not_after, c.role, c.card, c.serial, c.file])
@@ -317,6 +329,12 @@ def render_summary(summary: FleetSummary, console: Console) -> None:
     counts(_("Certificate expiry"), [(_("expired"), str(windows["expired"]))] +
            [(_("within {days} days").format(days=d), str(windows[f"within_{d}_days"])) for d in WINDOWS],
            (_("When"), _("Certificates")))
+    revocation = revocation_counts(summary)
+    counts(_("Certificate revocation"), [(_("revoked"), str(revocation["revoked"])),
+                                         (_("unknown (not checked successfully)"), str(revocation["unknown"])),
+                                         (_("not revoked"), str(revocation["good"])),
+                                         (_("not checked"), str(revocation["not_checked"]))],
+           (_("Status"), _("Certificates")))
     expiring = summary.expiring()
     if expiring:
         table = Table(box=None, padding=(0, 2))

@@ -34,7 +34,7 @@ class PanelRow:
     label: str
     value: str = ""
     section: bool = False
-    status: str | None = None      # "ok" | "error" for the verification row
+    status: str | None = None      # "ok" | "warning" | "error" for the verification and revocation rows
 
 
 def verdict_label(verdict: str) -> str:
@@ -158,7 +158,29 @@ def certificate_rows(cert: Certificate, title: str | None = None) -> list[PanelR
     else:
         detail = f"  ({chain.detail})" if chain is not None else ""
         rows.append(PanelRow(_("Verification"), _("FAILURE") + detail, status="error"))
+    revocation = revocation_row(cert)
+    if revocation is not None:
+        rows.append(revocation)
     return rows
+
+
+def revocation_row(cert: Certificate) -> PanelRow | None:
+    """The "Revocation" line: who said the certificate is (not) revoked, or why nobody could."""
+    r = cert.revocation or None
+    if r is None:
+        return None
+    source = {"ocsp": "OCSP", "crl": "CRL"}.get(r.source or "", "")
+    if r.status == "good":
+        cached = " " + _("(kept from an earlier download)") if r.cached else ""
+        return PanelRow(_("Revocation"), _("not revoked") + f"  ({source} {r.url}, {utc_minutes(r.produced_at)})"
+                        + cached, status="ok")
+    if r.status == "revoked":
+        reason = f", {r.reason}" if r.reason else ""
+        return PanelRow(_("Revocation"), _("REVOKED on {date}").format(date=utc_minutes(r.revoked_at))
+                        + f"  ({source} {r.url}{reason})", status="error")
+    if r.status == "unknown":
+        return PanelRow(_("Revocation"), _("unknown") + f"  ({r.error})", status="warning")
+    return PanelRow(_("Revocation"), _("not checked") + (f"  ({r.error})" if r.error else ""))
 
 
 def printed_number(ef_sn_number: str, cert: Certificate | None) -> str:

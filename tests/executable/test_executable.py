@@ -112,14 +112,16 @@ def test_atr(executable, tmp_path):
 def test_cert_on_the_real_ans_test_certificates(executable, tmp_path):
     proc = executable.run("cert", str(CERTIFICATES / "cps-infirmier-signature-TEST.pem"),
                           str(CERTIFICATES / "cpe-etablissement-auth-TEST.pem"), "--json", "--at", "2022-01-01",
-                          home=tmp_path)
+                          "--offline", home=tmp_path)
     nurse, cpe = json.loads(proc.stdout)["files"]
     [cert] = nurse["certificates"]
     assert (cert["holder"]["given_name"], cert["holder"]["surname"]) == ("OLIVIER", "INFIRMCS ADELI8751")
     assert cert["card_number"] == "2800636234" and cert["role"] == "signature" and cert["test_card"] is True
-    assert sorted(f["code"] for f in nurse["findings"]) == ["CERT_TEST_CARD", "CERT_TEST_CHAIN_MISSING"]
+    assert sorted(f["code"] for f in nurse["findings"]) == ["CERT_REVOCATION_NOT_CHECKED", "CERT_TEST_CARD",
+                                                           "CERT_TEST_CHAIN_MISSING"]
+    assert cert["revocation"]["status"] == "not_checked"      # the revocation modules are in the executable
     assert "HOPITAL DES 3 DAMES" in json.dumps(cpe, ensure_ascii=False)
-    french = executable.run("cert", str(CERTIFICATES / "cps-infirmier-signature-TEST.pem"), home=tmp_path,
+    french = executable.run("cert", "--offline", str(CERTIFICATES / "cps-infirmier-signature-TEST.pem"), home=tmp_path,
                             env={"LANG": "fr_FR.UTF-8"})
     assert "Carte de TEST" in french.stdout and "Infirmier" in french.stdout and french.returncode == 1
 

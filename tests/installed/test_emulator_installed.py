@@ -21,7 +21,7 @@ pytestmark = pytest.mark.stack
 
 # What docs/emulator.md promises ("Shipped profiles"); tests/unit/test_emulator_profile.py holds the table to it.
 SHIPPED = ["cpe-etablissement", "cps3-expired", "cps3-expiring-soon", "cps3-medecin", "cps3-pin-blocked",
-           "cps3-pin-last-try", "cps3-sans-contact", "cps4-infirmier", "cps4-t1-medecin"]
+           "cps3-pin-last-try", "cps3-revoked", "cps3-sans-contact", "cps4-infirmier", "cps4-t1-medecin"]
 
 
 

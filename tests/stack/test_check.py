@@ -27,6 +27,8 @@ EXPECTED = {
     "cps3-pin-blocked": BASE + ["PIN_BLOCKED", "CERT_OK", "CERT_OK", "CERT_TEST_CARD", "CARD_CONSISTENT"],
     "cps3-pin-last-try": BASE + ["PIN_TRIES_LOW", "CERT_OK", "CERT_OK", "CERT_TEST_CARD", "CARD_CONSISTENT"],
     "cps3-sans-contact": BASE + ["CERT_OK", "CERT_TEST_CARD", "CARD_CONSISTENT"],
+    # The default test PKI's URLs are under .invalid: nothing can say it is revoked (tests/stack/test_revocation.py).
+    "cps3-revoked": BASE + ["PIN_OK", "CERT_OK", "CERT_OK", "CERT_TEST_CARD", "CARD_CONSISTENT"],
 }
 VERDICT = {"cps3-expired": ("error", 1), "cps3-pin-blocked": ("error", 1), "cps3-expiring-soon": ("warning", 0),
            "cps3-pin-last-try": ("warning", 0)}
@@ -42,6 +44,7 @@ FACTS = {
     "cps3-pin-blocked": ("CPS3", "contact", "2990000006", 0, 3, "CHARLIE", "899900000066", 40),
     "cps3-pin-last-try": ("CPS3", "contact", "2990000007", 1, 3, "LOUISON", "899900000077", 70),
     "cps3-sans-contact": ("CPS3", "contactless", "2990000009", None, None, "CAMILLE", "899900000011", 10),
+    "cps3-revoked": ("CPS3", "contact", "2990000010", 3, 3, "ALIX", "899900000100", 10),
 }
 
 

@@ -14,7 +14,8 @@ ANCHORS = Path(__file__).resolve().parents[2] / "cpsdiag" / "pki" / "anchors"
 
 
 def run(*args: str) -> tuple[dict | None, subprocess.CompletedProcess]:
-    proc = subprocess.run([sys.executable, "-m", "cpsdiag", "cert", *args], capture_output=True, text=True,
+    # --offline: unit tests never reach ANS's OCSP responder (tests/stack/test_revocation.py checks without it).
+    proc = subprocess.run([sys.executable, "-m", "cpsdiag", "cert", "--offline", *args], capture_output=True, text=True,
                           timeout=60, env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"})
     assert "Traceback" not in proc.stderr, proc.stderr
     doc = json.loads(proc.stdout) if "--json" in args and proc.stdout.strip() else None
@@ -45,7 +46,7 @@ def test_real_test_card_certificate():
     assert proc.returncode == 0           # valid at that date; its TEST chain is missing: a warning
     f = doc["files"][0]
     codes = sorted(x["code"] for x in f["findings"])
-    assert codes == ["CERT_TEST_CARD", "CERT_TEST_CHAIN_MISSING"]
+    assert codes == ["CERT_REVOCATION_NOT_CHECKED", "CERT_TEST_CARD", "CERT_TEST_CHAIN_MISSING"]
     cert = f["certificates"][0]
     assert cert["role"] == "signature"
     assert (cert["holder"]["given_name"], cert["holder"]["surname"]) == ("OLIVIER", "INFIRMCS ADELI8751")

@@ -99,7 +99,10 @@ def test_every_finding_renders_in_both_languages_without_missing_parameters():
               # a bundle read back (report show)
               "problems": "report.json does not match",
               # practice situations read after the PIN
-              "labels": "CPS_ACTIVITY_01_PS"}
+              "labels": "CPS_ACTIVITY_01_PS",
+              # revocation (OCSP, CRL)
+              "revoked_at": "2026-01-02 10:00 UTC", "revocation_reason": "keyCompromise", "answer_source": "ocsp",
+              "produced_at": "2026-01-03 10:00 UTC", "tried": "http://ocsp.x (timeout)"}
     for lang in ("en", "fr"):
         i18n.set_language(lang)
         for code in CATALOG:

@@ -223,3 +223,30 @@ def test_a_bundle_changed_after_it_was_written_is_counted_and_listed_as_tampered
     result = CliRunner().invoke(main, ["report", "summarize", str(tmp_path), "--json", "--at", "2026-11-23"])
     assert result.exit_code == 1 and json.loads(result.stdout)["tampered"] == 1
     assert "tampered" in result.stderr and "edited.zip" in result.stderr
+
+
+def revocation_doc(status: str, source: str | None = None) -> dict:
+    return {"status": status, "source": source, "url": None, "produced_at": None, "revoked_at": None, "reason": None,
+            "error": None, "cached": False, "attempts": []}
+
+
+def test_revoked_and_unknown_certificates_are_counted(tmp_path):
+    from cpsdiag.report.summarize import summary_dict, write_csv
+
+    fleet = tmp_path / "fleet"
+    fleet.mkdir()
+    statuses = [("revoked", "ocsp"), ("revoked", "crl"), ("unknown", None), ("good", "ocsp"), ("not_checked", None)]
+    for n, (status, source) in enumerate(statuses):
+        c = {**cert("authentication", f"{n:032X}", 400, f"2990000{n:03d}"), "revocation": revocation_doc(status, source)}
+        (fleet / f"r{n}.json").write_text(json.dumps(report(n, "CPS3", "R", [], [c])))
+    # A report written before revocation was checked has no such field: it counts in none of them.
+    (fleet / "old.json").write_text(json.dumps(report(9, "CPS3", "R", [], [cert("signature", "AB" * 16, 400, "1")])))
+    s = summarize([fleet], at=AT)
+    assert s.reports == 6
+    assert summary_dict(s)["revocation"] == {"revoked": 2, "unknown": 1, "good": 1, "not_checked": 1}
+    out = io.StringIO()
+    write_csv(s, out)
+    rows = [r for r in csv.reader(io.StringIO(out.getvalue())) if r[0] == "revocation"]
+    assert [(r[1], r[3]) for r in rows] == [("revoked", "2"), ("unknown", "1"), ("good", "1"), ("not_checked", "1")]
+    console = CliRunner().invoke(main, ["report", "summarize", str(fleet)], env={"COLUMNS": "120"})
+    assert "Certificate revocation" in console.output and "revoked" in console.output
