@@ -89,12 +89,12 @@ class ReaderUnavailable(PcscError):
 class ApduError(CpsdiagError):
     """The card answered a command with a status word other than 90 00."""
 
-    def __init__(self, command: str, sw: int):
-        from cpsdiag.iso7816.sw import describe
-
+    def __init__(self, command: str, sw: int, meaning: str | None = None):
+        # ``meaning`` is the status word's description (cpsdiag.card.session.refused passes it): errors sits
+        # below the codecs (cpsdiag.iso7816), which raise MalformedDataError, so it cannot look it up itself.
         self.command = command
         self.sw = sw
-        super().__init__(f"{command}: card answered {sw:04X} ({describe(sw)})")
+        super().__init__(f"{command}: card answered {sw:04X}" + (f" ({meaning})" if meaning else ""))
 
 
 class CardProtocolError(CpsdiagError):

@@ -108,7 +108,7 @@ class Pkcs11KeyOps:
         return self._sign(role, digest_info, self.p.Mechanism(self.p.CKM_RSA_PKCS, None))
 
     def sign_pss(self, role: str, hash_name: str, digest: bytes) -> bytes:
-        from cpsdiag.tls.signer import CannotSign
+        from cpsdiag.card.signing import CannotSign
 
         p = self.p
         if "pss" not in self.schemes or hash_name not in ("sha256", "sha384", "sha512"):

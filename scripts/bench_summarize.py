@@ -38,11 +38,10 @@ CRYPTOLIB = [(True, "5.2.2"), (True, "5.2.1"), (True, "5.1.4"), (False, None)]
 
 def workstation() -> dict:
     """The environment section of the fake Windows workstation of the tests (tests/data/env/win32)."""
-    from cpsdiag.env import collect_environment, load_layout
-    from cpsdiag.report.jsonreport import environment_json
+    from cpsdiag.env import collect_environment, environment_dict, load_layout
 
     root = Path(__file__).resolve().parents[1] / "tests" / "data" / "env" / "win32"
-    return environment_json(collect_environment(load_layout(root)))
+    return environment_dict(collect_environment(load_layout(root)))
 
 
 WORKSTATION = workstation()

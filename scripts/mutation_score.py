@@ -61,7 +61,7 @@ def main() -> int:
     if not rows:
         print("no results: run scripts/mutation first", file=sys.stderr)
         return 1
-    print(f"| module | mutants | killed | survived | no test | equivalent | not checked | score |")
+    print("| module | mutants | killed | survived | no test | equivalent | not checked | score |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
     total = Counter()
     below = []

@@ -18,13 +18,11 @@ from pathlib import Path
 import pytest
 
 from cpsdiag.emulator import stack as stk
+# The helpers shared by test modules of every folder (tests/netsupport.py, prerequisites.py...) import by their
+# names: pytest puts tests/ on sys.path (`pythonpath` in pyproject.toml).
+from prerequisites import optional_skip, require, strict
 
 ROOT = Path(__file__).resolve().parents[1]
-# Small helpers shared by test modules of every folder (tests/netsupport.py).
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from prerequisites import optional_skip, require, strict  # noqa: E402
-
 STRICT = strict()
 
 

@@ -264,9 +264,9 @@ def inventory() -> dict:
     from pathlib import Path
 
     from cpsdiag.env import collect_environment, load_layout
-    from cpsdiag.report.jsonreport import environment_json
+    from cpsdiag.env import environment_dict
 
-    return environment_json(collect_environment(load_layout(Path(__file__).resolve().parent / "data" / "env" /
+    return environment_dict(collect_environment(load_layout(Path(__file__).resolve().parent / "data" / "env" /
                                                             "linux")))
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Mapping
 
+from cpsdiag.card.generation import GENERATIONS
 from cpsdiag.iso7816.atr import Atr, decode_compact_tlv
 
 __all__ = ["CardModel", "KNOWN", "KNOWN_ATRS", "GENERATION_HINT", "MIN_CRYPTOLIB", "identify", "guess"]
@@ -53,7 +54,7 @@ def _h(text: str) -> bytes:
     return bytes.fromhex(text)
 
 
-MIN_CRYPTOLIB: Mapping[str, str] = MappingProxyType({"CPS3": "5.0", "CPS4": "5.2"})
+MIN_CRYPTOLIB: Mapping[str, str] = MappingProxyType({g.name: g.min_cryptolib for g in GENERATIONS.values()})
 """Cryptolib CPS 5.x drives CPS3 cards; CPS4 support came with 5.2."""
 
 _CRYPTOLIB_EXACT = "ANS's Cryptolib CPS compares the ATR byte for byte and may not recognise this card"

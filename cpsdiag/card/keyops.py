@@ -6,12 +6,12 @@ on the card directly and through the middleware browsers use.
 
 from __future__ import annotations
 
-import hashlib
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from cpsdiag.card.pkcs15 import PrivateKeyObject
 
 if TYPE_CHECKING:
+    from cpsdiag.card.commands import CardCommands
     from cpsdiag.card.reader import DataObjectFile
 
 
@@ -27,33 +27,20 @@ class KeyOps(Protocol):
 class ApduKeyOps:
     """The card's own commands (CPS3: INTERNAL AUTHENTICATE, PSO HASH; CPS4: raw RSA, MSE SET DST)."""
 
-    def __init__(self, commands: Any, keys: dict[str, PrivateKeyObject]):
+    def __init__(self, commands: CardCommands, keys: dict[str, PrivateKeyObject]):
         self.commands = commands
         self.keys = keys
         self.schemes = tuple(commands.schemes)
 
+    # Each generation's command set knows how it signs (card/cps3.py, card/cps4.py): no generation test here.
     def sign_pkcs1(self, role: str, digest_info: bytes) -> bytes:
         return self.commands.sign_pkcs1(self.keys[role], digest_info)
 
     def sign_pss(self, role: str, hash_name: str, digest: bytes) -> bytes:
-        from cpsdiag.tls.signer import CannotSign
-
-        if "pss" not in self.schemes:
-            raise CannotSign(f"rsa_pss_{hash_name}")
-        key = self.keys[role]
-        if hash_name in ("sha1", "sha256"):
-            return self.commands.sign_digest(key, hash_name, digest, pss=True)
-        # Other hashes: the host pads (EMSA-PSS) and the card does the raw RSA operation.
-        from cpsdiag.tls.pss import emsa_pss_encode
-
-        return self.commands.raw_rsa(key, emsa_pss_encode(digest, hash_name, key.modulus_bits or 2048))
+        return self.commands.sign_pss(self.keys[role], hash_name, digest)
 
     def sign_message(self, role: str, message: bytes) -> bytes:
-        key = self.keys[role]
-        if self.commands.generation == "CPS3":
-            # The qualified key signs what the card hashed itself (PSO HASH), as the Cryptolib does it.
-            return self.commands.sign_message(key, message)
-        return self.commands.sign_digest(key, "sha256", hashlib.sha256(message).digest(), pss=False)
+        return self.commands.sign_message(self.keys[role], message)
 
     def read_data(self, file: DataObjectFile) -> bytes:
         """A data object's contents (a private one once the PIN was verified)."""

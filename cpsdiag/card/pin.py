@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from cpsdiag.errors import MalformedDataError
 from cpsdiag.iso7816 import tlv
+from cpsdiag.iso7816.sw import SW
 
 
 @dataclass(frozen=True)
@@ -58,10 +59,10 @@ def parse_pin_sdo(data: bytes, reference: int = 1, where: str = "GET DATA BF8101
 
 def status_from_verify_sw(sw: int, max_tries: int | None) -> PinStatus | None:
     """Interpret the answer to VERIFY without data (a status query)."""
-    if sw == 0x9000:
+    if sw == SW.OK:
         return PinStatus(tries_left=max_tries or 0, max_tries=max_tries, verified=True, source="VERIFY")
-    if sw >> 4 == 0x63C:
+    if sw >> 4 == SW.VERIFY_FAILED >> 4:
         return PinStatus(tries_left=sw & 0x0F, max_tries=max_tries, source="VERIFY")
-    if sw == 0x6983:
+    if sw == SW.AUTH_METHOD_BLOCKED:
         return PinStatus(tries_left=0, max_tries=max_tries, source="VERIFY")
     return None

@@ -146,7 +146,9 @@ def _common(entry: Tlv) -> tuple[str, tuple[int, ...], bytes | None, list[Tlv]]:
     if len(parts) < 2:
         raise MalformedDataError(entry.what, "object with fewer than two parts", where=entry.where, offset=entry.offset)
     common = _expect(parts[0], 0x30, "CommonObjectAttributes", entry).children()
-    label, flags, auth_id = "", (), None
+    label = ""
+    flags: tuple[int, ...] = ()
+    auth_id: bytes | None = None
     for c in common:
         if c.tag == 0x0C:
             label = _text(c)
@@ -189,7 +191,9 @@ def parse_prkdf(data: bytes, where: str | None = "PrKDF") -> list[PrivateKeyObje
             continue
         label, _flags, auth_id, rest = _common(entry)
         key_attrs = _expect(rest[0], 0x30, "CommonKeyAttributes", entry).children()
-        key_id, usage, reference = b"", (), None
+        key_id = b""
+        usage: tuple[str, ...] = ()
+        reference: int | None = None
         for c in key_attrs:
             if c.tag == 0x04 and not key_id:
                 key_id = c.value

@@ -11,13 +11,15 @@ a card that goes away (PC/SC errors) ends it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable
+from functools import partial
+from typing import Callable, TypeVar
 
 from cpsdiag.card import pkcs15
 from cpsdiag.card.efsn import CardSerial, parse_ef_sn
 from cpsdiag.card.pin import PinStatus
 from cpsdiag.card.commands import CardCommands
 from cpsdiag.errors import ApduError, CardProtocolError, MalformedDataError
+from cpsdiag.iso7816.sw import SW
 
 PKCS15_AIDS = (bytes.fromhex("E828BD080F8025000001FF0010"), bytes.fromhex("E828BD080F8025000001FF0020"))
 SFI_EF_SN, SFI_EF_DIR = 0x1C, 0x1E
@@ -57,6 +59,9 @@ class CardData:
     problems: list[ReadProblem] = field(default_factory=list)
 
 
+T = TypeVar("T")
+Obj = TypeVar("Obj")
+
 class _Reader:
     def __init__(self, commands: CardCommands, on_step: Callable[[str, str], None] | None = None):
         self.cmd = commands
@@ -64,7 +69,7 @@ class _Reader:
         self.on_step = on_step
         self.current: tuple[str, str] | None = None
 
-    def attempt(self, step: str, target: str, fn):
+    def attempt(self, step: str, target: str, fn: Callable[[], T]) -> T | None:
         if self.on_step is not None and (step, target) != self.current:
             self.current = (step, target)
             self.on_step(step, target)
@@ -80,7 +85,7 @@ class _Reader:
             try:
                 return s.read_all(sfi=sfi, size=size)
             except ApduError as exc:
-                if exc.sw not in (0x6A82, 0x6981, 0x6986, 0x6A86, 0x6B00):
+                if exc.sw not in (SW.FILE_NOT_FOUND, 0x6981, SW.COMMAND_NOT_ALLOWED_NO_EF, SW.INCORRECT_P1P2, SW.WRONG_P1P2):
                     raise
                 # No short EF identifier on this card: select it by path.
         self.cmd.select_path(b"\x3f\x00" + fid.to_bytes(2, "big"))
@@ -105,11 +110,11 @@ class _Reader:
             return d
         raw = self.attempt("serial", "EF.SN.ICC 3F00/D003", lambda: self.read_mf_file(0xD003, SFI_EF_SN, size=12))
         if raw is not None:
-            d.serial = self.attempt("serial", "EF.SN.ICC 3F00/D003", lambda: parse_ef_sn(raw))
+            d.serial = self.attempt("serial", "EF.SN.ICC 3F00/D003", partial(parse_ef_sn, raw))
         raw = self.attempt("dir", "EF.DIR 3F00/2F00", lambda: self.read_mf_file(0x2F00, SFI_EF_DIR))
         if raw is None:
             return d
-        apps = self.attempt("dir", "EF.DIR 3F00/2F00", lambda: pkcs15.parse_ef_dir(raw))
+        apps = self.attempt("dir", "EF.DIR 3F00/2F00", partial(pkcs15.parse_ef_dir, raw))
         if not apps:
             if apps is not None:
                 d.problems.append(ReadProblem("dir", "EF.DIR 3F00/2F00",
@@ -123,29 +128,18 @@ class _Reader:
             return d
         odf_path = d.application.path + b"\x50\x31"
         raw = self.attempt("odf", _name("ODF", odf_path), lambda: self.read_path(odf_path))
-        odf = self.attempt("odf", _name("ODF", odf_path), lambda: pkcs15.parse_odf(raw)) if raw is not None else None
+        odf = self.attempt("odf", _name("ODF", odf_path), partial(pkcs15.parse_odf, raw)) if raw is not None else None
         if not odf:
             return d
-        for kind, step, parser, target in (("authObjects", "aodf", pkcs15.parse_aodf, d.pins),
-                                           ("privateKeys", "prkdf", pkcs15.parse_prkdf, d.keys),
-                                           ("certificates", "cdf", pkcs15.parse_cdf, None)):
-            for rel in odf.get(kind, []):
-                path = self.absolute(rel)
-                label = _name(step.upper(), path)
-                raw = self.attempt(step, label, lambda p=path: self.read_path(p))
-                if raw is None:
-                    continue
-                objects = self.attempt(step, label, lambda r=raw, f=parser, l=label: f(r, where=l))
-                if objects is None:
-                    continue
-                if target is not None:
-                    target.extend(objects)
-                else:
-                    for obj in objects:
-                        cpath = self.absolute(obj.path)
-                        der = self.attempt("certificate", _name(obj.label, cpath),
-                                           lambda p=cpath: self.read_path(p, der=True))
-                        d.certificates.append(CertificateFile(obj, der))
+        for rel in odf.get("authObjects", []):
+            d.pins.extend(self.read_objects("aodf", rel, pkcs15.parse_aodf))
+        for rel in odf.get("privateKeys", []):
+            d.keys.extend(self.read_objects("prkdf", rel, pkcs15.parse_prkdf))
+        for rel in odf.get("certificates", []):
+            for obj in self.read_objects("cdf", rel, pkcs15.parse_cdf):
+                cpath = self.absolute(obj.path)
+                der = self.attempt("certificate", _name(obj.label, cpath), partial(self.read_path, cpath, der=True))
+                d.certificates.append(CertificateFile(obj, der))
         for rel in odf.get("dataObjects", []):
             self.read_dodf(self.absolute(rel))
         if d.pins:
@@ -154,6 +148,14 @@ class _Reader:
                                         lambda: self.cmd.read_pin_status(pin.reference, pin.path))
         return d
 
+    def read_objects(self, step: str, rel: bytes, parser: Callable[..., list[Obj]]) -> list[Obj]:
+        """The objects of one PKCS#15 directory file (AODF, PrKDF, CDF); a problem is recorded, not raised."""
+        path = self.absolute(rel)
+        label = _name(step.upper(), path)
+        raw = self.attempt(step, label, partial(self.read_path, path))
+        if raw is None:
+            return []
+        return self.attempt(step, label, partial(parser, raw, where=label)) or []
 
     def read_dodf(self, path: bytes) -> None:
         label = _name("DODF", path)
@@ -161,7 +163,7 @@ class _Reader:
         objects = self.attempt("dodf", label, lambda: pkcs15.parse_dodf(raw, where=label)) if raw is not None else None
         for obj in objects or []:
             opath = self.absolute(obj.path)
-            size = self.attempt("data", _name(obj.label, opath), lambda p=opath: self.cmd.file_size(p))
+            size = self.attempt("data", _name(obj.label, opath), partial(self.cmd.file_size, opath))
             self.data.data_objects.append(DataObjectFile(obj, opath, size))
 
 

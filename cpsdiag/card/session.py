@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 from cpsdiag.errors import ApduError, CardProtocolError
+from cpsdiag.iso7816.sw import SW, describe
 from cpsdiag.iso7816.tlv import der_total_length
 from cpsdiag.transport.base import CardLink
 
+
 MAX_CHUNKS = 64            # 16 KB: more is a card looping on 61xx, not data
+
+
+def refused(command: str, sw: int) -> ApduError:
+    """The card's refusal of ``command``, its message saying what the status word means."""
+    return ApduError(command, int(sw), describe(sw))
 
 
 class CardSession:
@@ -39,8 +46,8 @@ class CardSession:
 
     def check(self, name: str, ins: int, p1: int, p2: int, data: bytes = b"", le: int | None = None) -> bytes:
         out, sw = self.send(ins, p1, p2, data, le)
-        if sw != 0x9000:
-            raise ApduError(name, sw)
+        if sw != SW.OK:
+            raise refused(name, sw)
         return out
 
     def check_chained(self, name: str, ins: int, p1: int, p2: int, data: bytes, block: int = 255) -> bytes:
@@ -48,8 +55,8 @@ class CardSession:
         blocks = [data[i:i + block] for i in range(0, len(data), block)]
         for part in blocks[:-1]:
             _, sw = self.send(ins, p1, p2, part, chained=True)
-            if sw != 0x9000:
-                raise ApduError(name, sw)
+            if sw != SW.OK:
+                raise refused(name, sw)
         return self.check(name, ins, p1, p2, blocks[-1])
 
     def read_binary(self, offset: int, le: int, sfi: int | None = None) -> tuple[bytes, bool]:
@@ -62,15 +69,15 @@ class CardSession:
         if sw >> 8 == 0x6C:
             # Fewer bytes left than asked: the card says how many.
             data, sw = self.send(0xB0, p1, p2, le=sw & 0xFF)
-            if sw != 0x9000:
-                raise ApduError("READ BINARY", sw)
+            if sw != SW.OK:
+                raise refused("READ BINARY", sw)
             return data, True
-        if sw == 0x6282:
+        if sw == SW.END_OF_FILE:
             return data, True
-        if sw == 0x6B00 and offset > 0:
+        if sw == SW.WRONG_P1P2 and offset > 0:
             return b"", True
-        if sw != 0x9000:
-            raise ApduError("READ BINARY", sw)
+        if sw != SW.OK:
+            raise refused("READ BINARY", sw)
         return data, len(data) < (le or 256)
 
     def read_all(self, sfi: int | None = None, size: int | None = None, der: bool = False) -> bytes:

@@ -79,22 +79,13 @@ def check_options(fn):
     return fn
 
 
-PKCS11_MODULES = (
-    "/opt/santesocial/CPS/lib/libcps3_pkcs11_lux.so", "/usr/lib64/libcps3_pkcs11_lux.so",
-    "/usr/local/lib/libcps3_pkcs11_osx.dylib",
-    "/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so", "/usr/lib/aarch64-linux-gnu/opensc-pkcs11.so",
-    "/usr/lib64/opensc-pkcs11.so", "/usr/lib/opensc-pkcs11.so", "/Library/OpenSC/lib/opensc-pkcs11.so",
-)
-
-
 def default_module() -> Path:
-    import os
-
+    from cpsdiag.env.cryptolib import default_pkcs11_module
     from cpsdiag.errors import UsageError
 
-    for candidate in PKCS11_MODULES:
-        if os.path.exists(candidate):
-            return Path(candidate)
+    found = default_pkcs11_module()
+    if found is not None:
+        return Path(found)
     raise UsageError("--via pkcs11: no PKCS#11 module found; give one with --module")
 
 

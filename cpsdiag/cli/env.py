@@ -26,7 +26,7 @@ def env(as_json: bool, lang: str | None, debug: bool) -> int:
     no finding is an error, 1 otherwise.
     """
     from cpsdiag import __version__
-    from cpsdiag.diag.findings import exit_status, verdict
+    from cpsdiag.findings.model import exit_status, verdict
     from cpsdiag.env import collect_environment, environment_dict, judge_environment
     from cpsdiag.i18n import language
 

@@ -35,7 +35,7 @@ PIN_PAD = N_("Type the PIN on the reader's PIN pad")
 
 def describe(step: Step) -> str:
     """The status line of a step, in the user's language."""
-    from cpsdiag.diag.catalog import ROLE_LABELS
+    from cpsdiag.findings.catalog import ROLE_LABELS
     from cpsdiag.printable import escape_controls
 
     if step.name == "pin" and step.target == "pinpad":

@@ -23,31 +23,10 @@ def _print_findings(findings, console) -> None:
 @guarded
 def readers(as_json: bool, lang: str | None, debug: bool) -> int:
     """List the PC/SC readers, whether they hold a card, and which card."""
-    from cpsdiag import errors
-    from cpsdiag.diag.collect import ReaderFacts, describe_card
-    from cpsdiag.diag.findings import Finding, Severity
-    from cpsdiag.transport import pcsc
+    from cpsdiag.diag.readers import list_readers
 
-    findings: list[Finding] = []
-    rows: list[dict] = []
-    try:
-        with pcsc.PcscContext() as ctx:
-            states = ctx.states(ctx.readers())
-    except errors.PcscLibraryMissing as exc:
-        findings.append(Finding("PCSC_LIBRARY_MISSING", Severity.ERROR, "pcsc",
-                                {"library": exc.library, "reason": exc.reason}))
-        states = []
-    except errors.PcscError as exc:
-        findings.append(Finding("PCSC_NO_SERVICE", Severity.ERROR, "pcsc",
-                                {"operation": exc.operation, "message": exc.message}))
-        states = []
-    else:
-        if not states:
-            findings.append(Finding("PCSC_NO_READER", Severity.ERROR, "readers"))
-    for s in states:
-        card = describe_card(ReaderFacts(s.name, s.card_present, s.atr, s.exclusive)) if s.card_present else None
-        rows.append({"name": s.name, "card_present": s.card_present, "atr": s.atr.hex(" ").upper() or None,
-                     "card": card, "exclusive": s.exclusive, "in_use": s.in_use})
+    result = list_readers()
+    rows, findings = result.rows, result.findings
     if as_json:
         from cpsdiag.report.jsonreport import findings_list
 
@@ -60,7 +39,7 @@ def readers(as_json: bool, lang: str | None, debug: bool) -> int:
         render_readers(rows, console)
         if findings:
             _print_findings(findings, console)
-    return 1 if findings else 0
+    return result.exit_status
 
 
 @click.command()
@@ -74,26 +53,15 @@ def atr(atr_hex: tuple[str, ...], as_json: bool, lang: str | None, debug: bool) 
 
     HEX may be given with spaces or colons, as one or several arguments.
     """
-    from cpsdiag.card.identify import guess, identify
-    from cpsdiag.diag.findings import Finding, Severity
+    from cpsdiag.diag.readers import decode_atr
     from cpsdiag.errors import MalformedDataError
-    from cpsdiag.iso7816.atr import parse_atr
 
-    text = " ".join(atr_hex)
-    findings: list[Finding] = []
-    guessed = False
     try:
-        decoded = parse_atr(text, where="command line")
+        result = decode_atr(" ".join(atr_hex))
     except MalformedDataError as exc:
         # A typing error, or an ATR copied incompletely: the user's input, not a damaged card.
         raise click.BadParameter(str(exc), param_hint="HEX") from None
-    model = identify(decoded)
-    if model is None:
-        model, guessed = guess(decoded), True
-        findings.append(Finding("CARD_UNKNOWN", Severity.ERROR if model is None else Severity.WARNING, "card",
-                                {"atr": decoded.hex}))
-    else:
-        findings.append(Finding("CARD_IDENTIFIED", Severity.OK, "card", {"atr": decoded.hex, "label": model.label}))
+    decoded, model, guessed, findings = result.decoded, result.model, result.guessed, result.findings
     if as_json:
         from dataclasses import asdict
 
@@ -108,4 +76,4 @@ def atr(atr_hex: tuple[str, ...], as_json: bool, lang: str | None, debug: bool) 
         console = make_console()
         render_atr(decoded, model, guessed, console)
         _print_findings(findings, console)
-    return 1 if any(f.severity is Severity.ERROR for f in findings) else 0
+    return result.exit_status

@@ -135,8 +135,8 @@ def _load(path: Path) -> Any:
 
 
 def _tampered_notice(problems: tuple[str, ...]) -> Any:
-    from cpsdiag.diag.catalog import render
-    from cpsdiag.diag.findings import Finding, Severity
+    from cpsdiag.findings.catalog import render
+    from cpsdiag.findings.model import Finding, Severity
     from cpsdiag.termtext import clean
 
     return render(Finding("REPORT_TAMPERED", Severity.ERROR, "report", {"problems": clean("; ".join(problems))}))

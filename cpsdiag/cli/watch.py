@@ -33,7 +33,7 @@ def watch(as_json: bool, duration: float | None, count: int | None, lang: str | 
     a bad contact or a reader short of USB power).
     """
     from cpsdiag import errors
-    from cpsdiag.diag.findings import Finding, Severity
+    from cpsdiag.findings.model import Finding, Severity
     from cpsdiag.i18n import _
     from cpsdiag.stopping import interrupt_on_stop_signals
     from cpsdiag.watch import Watcher

@@ -10,7 +10,7 @@ from typing import Any
 
 from cpsdiag import errors
 from cpsdiag.diag.collect import CertFacts
-from cpsdiag.diag.findings import Finding, Judged, Severity
+from cpsdiag.findings.model import Finding, Judged, Severity
 
 
 @dataclass

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from cpsdiag import errors
 from cpsdiag.diag.collect import CheckFacts, CheckOptions, collect
-from cpsdiag.diag.findings import Finding, Judged, Severity
+from cpsdiag.findings.model import Finding, Judged, Severity
 from cpsdiag.diag.judge import judge
 from cpsdiag.diag.progress import NO_PROGRESS, Observer
 

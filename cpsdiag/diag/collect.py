@@ -8,7 +8,6 @@ findings. No PIN is ever sent here.
 from __future__ import annotations
 
 import time
-import traceback
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -17,6 +16,8 @@ from typing import Any, Iterator
 
 from cpsdiag import errors
 from cpsdiag.diag.progress import NO_PROGRESS, Observer, Step
+# Re-exported: StepFailure is part of CheckFacts, guarded_step wraps every step of the check.
+from cpsdiag.diag.steps import StepFailure, guarded_step
 
 
 @dataclass(frozen=True)
@@ -53,30 +54,6 @@ class ReaderFacts:
     card_present: bool
     atr: bytes
     exclusive: bool
-
-
-@dataclass
-class StepFailure:
-    """A step that failed unexpectedly (a bug): reported as INTERNAL_ERROR for that step only."""
-
-    step: str
-    error: str                       # "ValueError: ..."
-    traceback: str = field(default="", repr=False)   # shown with --debug, never written to a report
-
-
-@contextmanager
-def guarded_step(failures: list[StepFailure], step: str) -> Iterator[None]:
-    """Run one step; an unexpected exception is recorded and the diagnosis goes on with what it has.
-
-    PC/SC errors pass through (expected: the caller's finding explains them), and so do usage errors (a
-    malformed PIN typed at the prompt: exit 2, as for any bad input).
-    """
-    try:
-        yield
-    except (errors.PcscError, errors.UsageError):
-        raise
-    except Exception as exc:
-        failures.append(StepFailure(step, f"{type(exc).__name__}: {exc}", traceback.format_exc()))
 
 
 @dataclass

@@ -8,11 +8,15 @@ earlier one failed produces nothing (the earlier finding explains why).
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cpsdiag import errors
 from cpsdiag.diag.collect import CertFacts, CheckFacts
-from cpsdiag.diag.findings import Finding, Severity
+from cpsdiag.findings.model import Finding, Severity
+
+if TYPE_CHECKING:
+    from cpsdiag.card.identify import CardModel
+    from cpsdiag.pki.certinfo import CertInfo
 
 EXPIRES_SOON_DAYS = 30
 
@@ -90,6 +94,26 @@ def _judge_stack(facts: CheckFacts, out: list[Finding]) -> bool:
     return True
 
 
+def judge_readers(pcsc_error: errors.PcscError | None, readers: int) -> list[Finding]:
+    """The ``readers`` command's findings: only what is wrong (the list itself says what is there)."""
+    if isinstance(pcsc_error, errors.PcscLibraryMissing):
+        return [Finding("PCSC_LIBRARY_MISSING", ERROR, "pcsc", {"library": pcsc_error.library,
+                                                                 "reason": pcsc_error.reason})]
+    if pcsc_error is not None:
+        return [Finding("PCSC_NO_SERVICE", ERROR, "pcsc",
+                        {"operation": pcsc_error.operation, "message": pcsc_error.message})]
+    if not readers:
+        return [Finding("PCSC_NO_READER", ERROR, "readers")]
+    return []
+
+
+def judge_atr(atr: str, model: CardModel | None, guessed: bool) -> list[Finding]:
+    """The ``atr`` command's finding: the card an ATR alone names."""
+    if model is None or guessed:
+        return [Finding("CARD_UNKNOWN", ERROR if model is None else WARNING, "card", {"atr": atr})]
+    return [Finding("CARD_IDENTIFIED", OK, "card", {"atr": atr, "label": model.label})]
+
+
 def _card_error(err: errors.PcscError, step: str, facts: CheckFacts) -> Finding:
     """What a PC/SC error while connecting to or reading the card means."""
     reader = facts.reader or ""
@@ -153,7 +177,7 @@ def _judge_card(facts: CheckFacts, out: list[Finding]) -> bool:
     return True
 
 
-def personal_params(infos: list[Any]) -> dict[str, Any]:
+def personal_params(infos: list[CertInfo]) -> dict[str, Any]:
     """What remedies may name: the holder's ordre and the identifier to type for e-CPS."""
     from cpsdiag.pki.codes import ordre_for_profession
 
@@ -263,7 +287,7 @@ def card_numbers_match(cert_number: str, card_number: str, check_digit: int) -> 
     return cert in candidates
 
 
-def _holder_key(info: Any) -> tuple[str, str, str]:
+def _holder_key(info: CertInfo) -> tuple[str, str, str]:
     h = info.holder
     return (h.given_name or "", h.surname or "", h.common_name or "")
 

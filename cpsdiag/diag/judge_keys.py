@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from cpsdiag.diag.findings import Finding, Severity
+from cpsdiag.findings.model import Finding, Severity
 
 if TYPE_CHECKING:
     from cpsdiag.diag.situations import SituationFacts

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from cpsdiag.diag.findings import Finding, Severity
+from cpsdiag.findings.model import Finding, Severity
 
 
 def _when(moment: datetime | None) -> str:

@@ -12,13 +12,14 @@ import hashlib
 import os
 import time
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Any, Callable
 
 from cpsdiag import errors
+from cpsdiag.card.signing import DIGEST_INFO_PREFIX
 from cpsdiag.diag.progress import NO_PROGRESS, Observer, Step
 from cpsdiag.diag.situations import SituationFacts
-from cpsdiag.tls.signer import DIGEST_INFO_PREFIX
 
 
 @dataclass(frozen=True)
@@ -40,10 +41,29 @@ class KeyOptions:
         return self.sign or self.sign_all or self.tls_url is not None
 
 
+class PinResult(StrEnum):
+    """What became of the PIN (the report's ``keys.pin.outcome``)."""
+
+    VERIFIED = "verified"
+    ALREADY_VERIFIED = "already_verified"
+    NOT_NEEDED = "not_needed"
+    WRONG = "wrong"
+    BLOCKED = "blocked"                    # blocked before cpsdiag tried: nothing was presented
+    BLOCKED_NOW = "blocked_now"            # the PIN presented was the last wrong one
+    LAST_TRY_REFUSED = "last_try_refused"  # one try left: cpsdiag does not risk it
+    COUNTER_UNKNOWN = "counter_unknown"
+    NOT_GIVEN = "not_given"
+
+
+class SignatureResult(StrEnum):
+    OK = "ok"
+    MISMATCH = "mismatch"                  # the card signed, the certificate's key does not verify it
+    REFUSED = "refused"
+
+
 @dataclass
 class PinOutcome:
-    outcome: str          # verified | already_verified | not_needed | wrong | blocked | blocked_now
-                          # | last_try_refused | counter_unknown | not_given
+    outcome: PinResult
     tries_left: int | None = None
     via_pinpad: bool = False
 
@@ -52,7 +72,7 @@ class PinOutcome:
 class SignatureCheck:
     role: str                    # authentication | signature
     scheme: str                  # pkcs1-sha256 | pss-sha256
-    outcome: str                 # ok | mismatch | refused
+    outcome: SignatureResult
     error: str | None = None
     seconds: float = 0.0
 
@@ -94,28 +114,28 @@ def _check(role: str, scheme: str, public_key: Any, fn: Callable[[bytes], bytes]
     try:
         signature = fn(challenge)
     except errors.SIGNATURE_REFUSED as exc:
-        return SignatureCheck(role, scheme, "refused", str(exc), time.perf_counter() - start)
+        return SignatureCheck(role, scheme, SignatureResult.REFUSED, str(exc), time.perf_counter() - start)
     seconds = time.perf_counter() - start
     ok = _verify(public_key, signature, challenge, scheme.startswith("pss"))
-    return SignatureCheck(role, scheme, "ok" if ok else "mismatch", None, round(seconds, 4))
+    return SignatureCheck(role, scheme, SignatureResult.OK if ok else SignatureResult.MISMATCH, None, round(seconds, 4))
 
 
 def present_pin(card: Any, options: KeyOptions, contactless: bool, verify: Callable[[bytes], None],
                 pin_pad: Callable[[], None] | None, progress: Observer = NO_PROGRESS) -> PinOutcome:
     """Decide from the counter, then present the PIN once (typed, or on the reader's pad)."""
     if contactless or not card.pins:
-        return PinOutcome("not_needed")
+        return PinOutcome(PinResult.NOT_NEEDED)
     pin_object = card.pins[0]
     status = card.pin_status
     if status is None and not options.force_last_try:
-        return PinOutcome("counter_unknown")
+        return PinOutcome(PinResult.COUNTER_UNKNOWN)
     if status is not None:
         if status.blocked:
-            return PinOutcome("blocked", 0)
+            return PinOutcome(PinResult.BLOCKED, 0)
         if status.verified:
-            return PinOutcome("already_verified", status.tries_left)
+            return PinOutcome(PinResult.ALREADY_VERIFIED, status.tries_left)
         if status.tries_left == 1 and not options.force_last_try:
-            return PinOutcome("last_try_refused", 1)
+            return PinOutcome(PinResult.LAST_TRY_REFUSED, 1)
     via_pad = pin_pad is not None
     progress(Step("pin", "pinpad" if via_pad else options.pin_from))
     try:
@@ -125,16 +145,16 @@ def present_pin(card: Any, options: KeyOptions, contactless: bool, verify: Calla
             pin = options.pin_source(pin_object.min_length or 4, pin_object.max_length or 8) \
                 if options.pin_source else None
             if pin is None:
-                return PinOutcome("not_given", status.tries_left if status else None)
+                return PinOutcome(PinResult.NOT_GIVEN, status.tries_left if status else None)
             try:
                 verify(pin.reveal())
             finally:
                 pin.wipe()
     except errors.PinIncorrect as exc:
-        return PinOutcome("wrong", exc.tries_left, via_pinpad=via_pad)
+        return PinOutcome(PinResult.WRONG, exc.tries_left, via_pinpad=via_pad)
     except errors.PinBlocked:
-        return PinOutcome("blocked_now", 0, via_pinpad=via_pad)
-    return PinOutcome("verified", status.max_tries if status else None, via_pinpad=via_pad)
+        return PinOutcome(PinResult.BLOCKED_NOW, 0, via_pinpad=via_pad)
+    return PinOutcome(PinResult.VERIFIED, status.max_tries if status else None, via_pinpad=via_pad)
 
 
 def self_test(ops: Any, facts: Any, options: KeyOptions, progress: Observer = NO_PROGRESS) -> list[SignatureCheck]:
@@ -220,7 +240,7 @@ def run_key_tests(link: Any, commands: Any, facts: Any, options: KeyOptions,
 
 
 def _use_keys(ops: Any, facts: Any, options: KeyOptions, out: KeyFacts, progress: Observer) -> None:
-    from cpsdiag.diag.collect import guarded_step
+    from cpsdiag.diag.steps import guarded_step
 
     if not out.keys_usable:
         return

@@ -23,8 +23,8 @@ _API = {
     "environment_text": "cpsdiag.env.render",
     "render_environment": "cpsdiag.env.render",
     "EnvironmentFacts": "cpsdiag.env.facts",
-    "System": "cpsdiag.env.system",
-    "load_layout": "cpsdiag.env.layout",
+    "System": "cpsdiag.host.system",
+    "load_layout": "cpsdiag.host.layout",
 }
 
 __all__ = sorted(_API)

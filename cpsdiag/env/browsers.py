@@ -13,7 +13,7 @@ import configparser
 
 from cpsdiag.env.facts import NssDatabase
 from cpsdiag.env.modules import nss_modules
-from cpsdiag.env.system import System
+from cpsdiag.host.system import System
 
 FIREFOX_BINARIES = {
     "linux": ("/usr/bin/firefox", "/usr/bin/firefox-esr", "/usr/lib/firefox/firefox", "/usr/lib/firefox-esr/firefox-esr",

@@ -14,7 +14,7 @@ from dataclasses import replace
 
 from cpsdiag.env import browsers, cryptolib, modules, pcsc, pkcs11, sysinfo
 from cpsdiag.env.facts import EnvironmentFacts, ModuleFacts, ModuleProbe, NssDatabase
-from cpsdiag.env.system import System
+from cpsdiag.host.system import System
 
 # Modules that never drive a card: not worth loading.
 _NOT_CARD = {"nss", "p11-kit-trust", "p11-kit-proxy"}

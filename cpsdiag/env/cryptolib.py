@@ -8,14 +8,15 @@ receipts, or the Windows registry (``HKLM\\SOFTWARE\\ASIP\\Cryptolib CPS``,
 
 from __future__ import annotations
 
+import os
 import plistlib
 import re
-from typing import Any
+from typing import Any, Callable
 
-from cpsdiag.env import registry as reg
+from cpsdiag.host import registry as reg
 from cpsdiag.env.facts import CryptolibFacts
 from cpsdiag.env.packages import package_version
-from cpsdiag.env.system import System
+from cpsdiag.host.system import System
 
 LINUX_MODULES = ("/opt/santesocial/CPS/lib/libcps3_pkcs11_lux.so", "/usr/lib64/libcps3_pkcs11_lux.so",
                  "/usr/lib/libcps3_pkcs11_lux.so", "/usr/lib/x86_64-linux-gnu/libcps3_pkcs11_lux.so",
@@ -34,6 +35,16 @@ MAC_OTHER = ("/Library/Preferences/santesocial/CPS/cps3_pkcs11.conf", "/Applicat
 MAC_CACHE = "/Library/Caches/santesocial/CPS"
 MAC_MANIFESTS = ("/Library/Application Support/Mozilla/PKCS11Modules/cps3.json",)
 _RECEIPT = re.compile(r"cryptolib|santesocial|asip", re.IGNORECASE)
+
+# OpenSC's module: what `check --via pkcs11` falls back to when no Cryptolib CPS is installed.
+OPENSC_MODULES = ("/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so", "/usr/lib/aarch64-linux-gnu/opensc-pkcs11.so",
+                  "/usr/lib64/opensc-pkcs11.so", "/usr/lib/opensc-pkcs11.so", "/Library/OpenSC/lib/opensc-pkcs11.so")
+
+
+def default_pkcs11_module(exists: Callable[[str], bool] = os.path.exists) -> str | None:
+    """The module `check --via pkcs11` uses without --module: the Cryptolib CPS where installed, else OpenSC."""
+    return next((path for path in (*LINUX_MODULES, *MAC_MODULES, *OPENSC_MODULES) if exists(path)), None)
+
 
 WIN_KEYS = (r"HKLM\SOFTWARE\ASIP\Cryptolib CPS", r"HKLM\SOFTWARE\WOW6432Node\ASIP\Cryptolib CPS")
 WIN_UNINSTALL = (r"HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\Uninstall",

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import re
 
-from cpsdiag.diag.findings import Finding, Severity
-from cpsdiag.env.catalog import CRYPTOLIB_URL
+from cpsdiag.card.identify import MIN_CRYPTOLIB   # the oldest Cryptolib CPS that drives each generation
 from cpsdiag.env.facts import EnvironmentFacts, ModuleFacts
 from cpsdiag.env.packages import older_than
 from cpsdiag.env.pkcs11 import CPS4_MIN, slot_sees
+from cpsdiag.findings.model import Finding, Severity
+from cpsdiag.findings.workstation import CRYPTOLIB_URL
 
 STEP = "environment"
 OK, INFO, WARNING, ERROR = Severity.OK, Severity.INFO, Severity.WARNING, Severity.ERROR
 
-# The oldest Cryptolib CPS that drives each generation (cpsdiag.card.identify: CardModel.min_cryptolib).
-MIN_CRYPTOLIB = {"CPS3": "5.0", "CPS4": CPS4_MIN}
 _REMOTE = {"rdp": "RDP", "citrix": "Citrix ICA", "xrdp": "XRDP", "x2go": "X2Go", "nx": "NoMachine NX"}
 _PINPAD = ("FEATURE_VERIFY_PIN_DIRECT", "FEATURE_VERIFY_PIN_START", "FEATURE_MODIFY_PIN_DIRECT",
            "FEATURE_MODIFY_PIN_START")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from cpsdiag.env.facts import ModuleFacts
 from cpsdiag.env.pkcs11 import basename, classify
-from cpsdiag.env.system import System
+from cpsdiag.host.system import System
 
 P11KIT_DIRS = ("/usr/share/p11-kit/modules", "/etc/pkcs11/modules")
 P11KIT_MODULE_DIRS = ("/usr/lib/x86_64-linux-gnu/pkcs11", "/usr/lib/aarch64-linux-gnu/pkcs11", "/usr/lib64/pkcs11",

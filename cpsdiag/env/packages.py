@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from cpsdiag.env.system import System
+from cpsdiag.host.system import System
 
 DPKG_STATUS = "/var/lib/dpkg/status"
 

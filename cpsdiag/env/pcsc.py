@@ -12,12 +12,12 @@ import os
 import re
 from typing import Any
 
-from cpsdiag.env import registry as reg
+from cpsdiag.host import registry as reg
 from cpsdiag.env import usb
 from cpsdiag.env.facts import PcscError, PcscFacts, ReaderFacts, ServiceFacts
 from cpsdiag.transport.features import parse_features
 from cpsdiag.env.packages import package_version
-from cpsdiag.env.system import RC_NOT_FOUND, RC_TIMEOUT, System
+from cpsdiag.host.system import RC_NOT_FOUND, RC_TIMEOUT, System
 from cpsdiag.errors import MalformedDataError
 
 PROBE_MODULE = "cpsdiag.env.probe_pcsc"

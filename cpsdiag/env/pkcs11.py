@@ -6,12 +6,14 @@ import json
 import re
 from dataclasses import replace
 
+from cpsdiag.card.identify import MIN_CRYPTOLIB
 from cpsdiag.env.facts import ModuleFacts, ModuleProbe, ReaderFacts, SlotFacts
 from cpsdiag.env.packages import older_than
-from cpsdiag.env.system import RC_NOT_FOUND, RC_TIMEOUT, System
+from cpsdiag.host.system import RC_NOT_FOUND, RC_TIMEOUT, System
 
 PROBE_MODULE = "cpsdiag.env.probe_pkcs11"
-CPS4_MIN = "5.2"
+# The first Cryptolib CPS that drives a CPS4: one home, cpsdiag.card.identify.MIN_CRYPTOLIB.
+CPS4_MIN = MIN_CRYPTOLIB["CPS4"]
 
 _KINDS = (
     (r"^(lib)?cps3_pkcs11", "cryptolib"),

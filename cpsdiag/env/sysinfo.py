@@ -7,9 +7,9 @@ import plistlib
 import re
 
 from cpsdiag import __version__
-from cpsdiag.env import registry as reg
+from cpsdiag.host import registry as reg
 from cpsdiag.env.facts import RemoteSession, SystemFacts
-from cpsdiag.env.system import System
+from cpsdiag.host.system import System
 from cpsdiag.i18n import detect_language
 
 _WIN_ARCH = {"AMD64": "x86_64", "X86": "x86", "ARM64": "arm64"}

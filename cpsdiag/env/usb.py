@@ -12,7 +12,7 @@ import plistlib
 import re
 
 from cpsdiag.env.facts import DriverBundle, ReaderFacts, UsbDevice
-from cpsdiag.env.system import System
+from cpsdiag.host.system import System
 
 DRIVER_DIRS = ("/usr/lib/pcsc/drivers", "/usr/lib64/pcsc/drivers", "/usr/local/lib/pcsc/drivers",
                "/usr/libexec/SmartCardServices/drivers")

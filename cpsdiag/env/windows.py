@@ -10,10 +10,10 @@ matching it compete for it.
 
 from __future__ import annotations
 
-from cpsdiag.env import registry as reg
+from cpsdiag.host import registry as reg
 from cpsdiag.env.facts import SmartCardRegistration, WindowsFacts
 from cpsdiag.env.pcsc import windows_service
-from cpsdiag.env.system import System
+from cpsdiag.host.system import System
 
 CALAIS = r"HKLM\SOFTWARE\Microsoft\Cryptography\Calais\SmartCards"
 RUN_KEYS = (r"HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\Run",

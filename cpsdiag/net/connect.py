@@ -14,7 +14,7 @@ from cpsdiag.net.errors import (ConnectRefused, DnsError, NetError, ProxyAuthReq
                                 ProxyUnreachable, Timeout, Unreachable)
 from cpsdiag.net.proxy import ProxyServer
 from cpsdiag.net.url import host_text
-from cpsdiag.net.wire import Deadline, Reader, read_head
+from cpsdiag.net.wire import Deadline, Head, Reader, read_head
 
 # Headers proxies use to say why they refused (squid; RFC 9209).
 _WHY = ("X-Squid-Error", "Proxy-Status")
@@ -47,7 +47,7 @@ def open_to_proxy(proxy: ProxyServer, deadline: Deadline) -> socket.socket:
                                exc.reason) from None
 
 
-def proxy_answer_error(proxy: ProxyServer, head, what: str) -> NetError:
+def proxy_answer_error(proxy: ProxyServer, head: Head | None, what: str) -> NetError:
     """The error for a proxy's refusal (``head`` is None when it closed without a word)."""
     if head is None:
         return ProxyRefused(f"proxy {proxy.url} closed the connection without answering {what}", proxy.url,

@@ -1,6 +1,6 @@
 """Where the workstation keeps its proxy settings: the environment, Windows' Internet settings, macOS.
 
-Read through a ``System`` (cpsdiag.env.system), so fake Windows and macOS
+Read through a ``System`` (cpsdiag.host.system), so fake Windows and macOS
 layouts test them on any machine. Nothing here connects anywhere; a PAC
 script is reported by its URL, never fetched nor run.
 """
@@ -64,6 +64,7 @@ def read_environment(system: Any) -> ProxySource | None:
 def parse_wininet_servers(text: str, origin: str) -> tuple[dict[str, ProxyServer], list[str]]:
     """ProxyServer: ``host:port`` for every protocol, or ``http=h:p;https=h:p;socks=h:p``."""
     errors: list[str] = []
+    table: dict[str, str]
     if "=" in text:
         table = {}
         for part in text.split(";"):
@@ -74,14 +75,14 @@ def parse_wininet_servers(text: str, origin: str) -> tuple[dict[str, ProxyServer
         table = {"http": text.strip(), "https": text.strip()}
     servers: dict[str, ProxyServer] = {}
     for scheme in ("http", "https"):
-        address = table.get(scheme)
-        socks = address is None and "socks" in table
+        given = table.get(scheme)
+        socks = given is None and "socks" in table
         if socks:
-            address = "socks://" + table["socks"]
-        if not address:
+            given = "socks://" + table["socks"]
+        if not given:
             continue
         try:
-            servers[scheme] = parse_proxy(address, "windows", origin)
+            servers[scheme] = parse_proxy(given, "windows", origin)
         except BadUrl as exc:
             errors.append(f"ProxyServer ({scheme}): {exc}")
     return servers, errors
@@ -89,7 +90,7 @@ def parse_wininet_servers(text: str, origin: str) -> tuple[dict[str, ProxyServer
 
 def read_windows(system: Any) -> ProxySource | None:
     """The WinINET settings of the user (or of the machine, when a policy says so)."""
-    from cpsdiag.env import registry as reg
+    from cpsdiag.host import registry as reg
 
     registry = system.registry
     if registry is None:
@@ -219,7 +220,7 @@ def load_proxy_settings(system: Any = None, *, proxy: str | None = None, no_prox
             raise BadProxyOption(f"proxy {mask_url(proxy.strip())!r}: {server.problem}")
         return ProxySettings(override=server)
     if system is None:
-        from cpsdiag.env.system import System
+        from cpsdiag.host.system import System
 
         system = System.local()
     return ProxySettings(sources=workstation_proxies(system))

@@ -15,9 +15,12 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cpsdiag.errors import CpsdiagError
+
+if TYPE_CHECKING:
+    from cryptography import x509
 
 # Clocks differ: an answer produced "in the future" by this much, or expired by this much, is still accepted.
 CLOCK_TOLERANCE = timedelta(minutes=5)
@@ -57,7 +60,7 @@ def _utc(moment: datetime) -> datetime:
     return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
 
 
-def _load_cert(cert: Any):
+def _load_cert(cert: Any) -> x509.Certificate:
     from cryptography import x509
 
     if isinstance(cert, x509.Certificate):
@@ -149,8 +152,8 @@ def _ocsp_signer(response: Any, issuer: Any, now: datetime) -> tuple[Any, str]:
 
     def is_responder(cert: Any) -> bool:
         if response.responder_name is not None:
-            return cert.subject == response.responder_name
-        return hashlib.sha1(key_bits(cert)).digest() == response.responder_key_hash
+            return bool(cert.subject == response.responder_name)
+        return bool(hashlib.sha1(key_bits(cert)).digest() == response.responder_key_hash)
 
     if is_responder(issuer):
         return issuer, _name(issuer)
@@ -244,7 +247,8 @@ def load_crl(data: bytes) -> Any:
 def crl_next_update(data: bytes) -> datetime | None:
     """When a CRL says the next one is due (what the cache keeps it until); None if it cannot be read."""
     try:
-        return load_crl(data).next_update_utc
+        next_update: datetime | None = load_crl(data).next_update_utc
+        return next_update
     except RevocationProblem:
         return None
 
@@ -255,7 +259,7 @@ def verify_crl(data: bytes | Any, cert: Any, issuer: Any, now: datetime | None =
 
     cert, issuer = _load_cert(cert), _load_cert(issuer)
     now = _utc(now or datetime.now(timezone.utc))
-    crl = load_crl(data) if isinstance(data, (bytes, bytearray)) else data
+    crl = load_crl(bytes(data)) if isinstance(data, (bytes, bytearray)) else data
     if crl.issuer != issuer.subject:
         raise RevocationProblem("wrong_issuer", f"the CRL was issued by '{crl.issuer.rfc4514_string()}', not by "
                                                 f"'{_name(issuer)}'")

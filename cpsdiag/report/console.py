@@ -16,7 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from cpsdiag import __version__
-from cpsdiag.diag.catalog import Rendered
+from cpsdiag.findings.catalog import Rendered
 from cpsdiag.i18n import _
 from msgspec import UNSET
 
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from cpsdiag.card.identify import CardModel
     from cpsdiag.diag.certfile import CertFileResult
     from cpsdiag.diag.check import CheckResult
-    from cpsdiag.diag.findings import Finding
+    from cpsdiag.findings.model import Finding
     from cpsdiag.iso7816.atr import Atr
     from cpsdiag.report.schema import Report
 

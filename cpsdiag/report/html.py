@@ -12,7 +12,7 @@ import re
 from datetime import datetime, timedelta, timezone
 from html import escape
 from cpsdiag import __version__
-from cpsdiag.diag.catalog import ROLE_LABELS
+from cpsdiag.findings.catalog import ROLE_LABELS
 from cpsdiag.i18n import N_, _, language
 from cpsdiag.record import displayable
 from cpsdiag.report.schema import Certificate, Report

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Iterable
 import msgspec
 
 from cpsdiag import __version__
-from cpsdiag.diag.catalog import render
+from cpsdiag.findings.catalog import render
 from cpsdiag.i18n import language
 from cpsdiag.record import Scalar
 from cpsdiag.report import schema as s
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from cpsdiag.diag.certfile import CertFileResult
     from cpsdiag.diag.check import CheckResult
     from cpsdiag.diag.collect import CertFacts, CheckFacts
-    from cpsdiag.diag.findings import Finding
+    from cpsdiag.findings.model import Finding
     from cpsdiag.diag.keys import KeyFacts
     from cpsdiag.env.facts import EnvironmentFacts
     from cpsdiag.pki.certinfo import CertInfo
@@ -259,11 +259,6 @@ def report_dict(result: CheckResult) -> dict[str, object]:
 def findings_list(findings: Iterable[Finding]) -> list[dict[str, object]]:
     """Findings as the JSON documents of every command write them."""
     return msgspec.to_builtins(finding_records(findings))
-
-
-def environment_json(env: EnvironmentFacts) -> dict[str, object]:
-    """The environment section as plain dicts (``cpsdiag env --json``)."""
-    return msgspec.to_builtins(environment_record(env))
 
 
 def certfile_record(result: CertFileResult) -> s.CertificateFile:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from cpsdiag.diag.catalog import Rendered
+from cpsdiag.findings.catalog import Rendered
 from cpsdiag.i18n import N_, _, language
 from cpsdiag.report.redact import parse_rfc4514
 from cpsdiag.report.schema import Certificate, Report
@@ -52,8 +52,8 @@ def rendered_findings(report: Report) -> list[Rendered]:
 
 
 def _rerender(f: FindingRecord, stored: Rendered) -> Rendered:
-    from cpsdiag.diag.catalog import render
-    from cpsdiag.diag.findings import Finding, Severity
+    from cpsdiag.findings.catalog import render
+    from cpsdiag.findings.model import Finding, Severity
 
     try:
         return render(Finding(stored.code, Severity(stored.severity), stored.step, dict(f.params)))

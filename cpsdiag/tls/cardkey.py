@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from tlslite.utils.python_rsakey import Python_RSAKey
 
-from cpsdiag.tls.signer import DIGEST_INFO_PREFIX, CannotSign, CardSigner
+from cpsdiag.card.signing import DIGEST_INFO_PREFIX, CannotSign
+from cpsdiag.tls.signer import CardSigner
 
 
 class CardRSAKey(Python_RSAKey):

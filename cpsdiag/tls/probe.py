@@ -13,16 +13,18 @@ import socket
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any, Callable, Iterator
 
 from cpsdiag import __version__
+from cpsdiag.card.signing import CannotSign
 from cpsdiag.errors import SIGNATURE_REFUSED, UsageError
 from cpsdiag.net.connect import connect
 from cpsdiag.net.errors import NetError
 from cpsdiag.net.proxy import ProxyServer, ProxySettings, Route, mask_url
 from cpsdiag.net.url import BadUrl, Endpoint
 from cpsdiag.net.url import parse_url as parse_endpoint
-from cpsdiag.tls.signer import CannotSign, CardSigner
+from cpsdiag.tls.signer import CardSigner
 
 TLS13, TLS12 = (3, 4), (3, 3)
 MAX_URL_LENGTH = 2048               # what browsers and servers commonly accept
@@ -37,10 +39,22 @@ class CertRequest:
     signature_algorithms: list[str]
 
 
+class AttemptResult(StrEnum):
+    """How one TLS handshake ended (the report's ``tls.attempts[].outcome``)."""
+
+    OK = "ok"
+    ALERT = "alert"                          # alert_by says who sent it
+    CARD_CANNOT_SIGN = "card_cannot_sign"    # the server wanted a scheme the card lacks
+    CARD_ERROR = "card_error"
+    CLOSED = "closed"
+    TIMEOUT = "timeout"
+    ERROR = "error"
+
+
 @dataclass
 class TlsAttempt:
     name: str                         # "tls13-pss", "tls13", "tls12-pkcs1"
-    outcome: str = "error"            # ok | alert | card_cannot_sign | card_error | closed | timeout | error
+    outcome: AttemptResult = AttemptResult.ERROR
     alert: str | None = None
     alert_by: str | None = None       # "server" | "client"
     alert_message: str | None = None
@@ -216,24 +230,24 @@ def _attempt(name: str, target: Endpoint, proxy: ProxyServer | None, chain: Any,
                 # A TLS 1.3 server judges the client certificate after the client's
                 # Finished: a refusal arrives as an alert on the first read.
                 _http_get(conn, target, attempt)
-                attempt.outcome = "ok"
+                attempt.outcome = AttemptResult.OK
             except TLSRemoteAlert as exc:
-                attempt.outcome, attempt.alert_by = "alert", "server"
+                attempt.outcome, attempt.alert_by = AttemptResult.ALERT, "server"
                 attempt.alert = AlertDescription.toStr(exc.description)
             except TLSLocalAlert as exc:
-                attempt.outcome, attempt.alert_by = "alert", "client"
+                attempt.outcome, attempt.alert_by = AttemptResult.ALERT, "client"
                 attempt.alert = AlertDescription.toStr(exc.description)
                 attempt.alert_message = exc.message
             except CannotSign as exc:
-                attempt.outcome, attempt.error = "card_cannot_sign", exc.scheme
+                attempt.outcome, attempt.error = AttemptResult.CARD_CANNOT_SIGN, exc.scheme
             except TLSAbruptCloseError:
-                attempt.outcome = "closed"
+                attempt.outcome = AttemptResult.CLOSED
             except socket.timeout:
-                attempt.outcome, attempt.error = "timeout", f"no answer in {timeout:.0f} s"
+                attempt.outcome, attempt.error = AttemptResult.TIMEOUT, f"no answer in {timeout:.0f} s"
             except SIGNATURE_REFUSED as exc:      # the card or the middleware refused to sign: reported
-                attempt.outcome, attempt.error = "card_error", str(exc)
+                attempt.outcome, attempt.error = AttemptResult.CARD_ERROR, str(exc)
             except (TLSError, OSError) as exc:
-                attempt.outcome, attempt.error = "error", f"{type(exc).__name__}: {exc}"
+                attempt.outcome, attempt.error = AttemptResult.ERROR, f"{type(exc).__name__}: {exc}"
     finally:
         attempt.seconds = round(time.perf_counter() - start, 4)
         attempt.schemes_used = list(key.used)

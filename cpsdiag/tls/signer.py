@@ -1,28 +1,13 @@
 """Signers: what the TLS probe asks of a card's private key.
 
-``CardSigner`` is the interface; ``RoleSigner`` adapts the key operations of
+``CardSigner`` is the interface (DigestInfo prefixes and ``CannotSign`` are in
+``cpsdiag.card.signing``, below); ``RoleSigner`` adapts the key operations of
 ``cpsdiag.card.keyops`` (APDUs) or ``cpsdiag.pkcs11`` (a PKCS#11 module).
 """
 
 from __future__ import annotations
 
 from typing import Any, Protocol
-
-
-DIGEST_INFO_PREFIX = {
-    "sha1": bytes.fromhex("3021300906052b0e03021a05000414"),
-    "sha256": bytes.fromhex("3031300d060960864801650304020105000420"),
-    "sha384": bytes.fromhex("3041300d060960864801650304020205000430"),
-    "sha512": bytes.fromhex("3051300d060960864801650304020305000440"),
-}
-
-
-class CannotSign(Exception):
-    """The card cannot produce this kind of signature at all (not a refusal: a capability)."""
-
-    def __init__(self, scheme: str):
-        self.scheme = scheme
-        super().__init__(f"the card cannot sign with {scheme}")
 
 
 class CardSigner(Protocol):

@@ -169,7 +169,7 @@ class Squid:
             f"pid_filename {folder}/squid.pid", f"access_log stdio:{self.access_log}", f"cache_log {self.cache_log}",
             "cache_store_log none", "cache deny all", f"coredump_dir {folder}", "netdb_filename none",
             "pinger_enable off", "shutdown_lifetime 0 seconds", "buffered_logs off",
-            f"mime_table /usr/share/squid/mime.conf",
+            "mime_table /usr/share/squid/mime.conf",
         ]
         if kind == "auth":
             htpasswd = folder / "htpasswd"

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings, strategies as st
 
 from cpsdiag.card import pkcs15
 from cpsdiag.card.efsn import luhn_digit, parse_ef_sn
 from cpsdiag.card.pin import parse_pin_sdo, status_from_verify_sw
 from cpsdiag.errors import MalformedDataError
-from cpsdiag.iso7816 import tlv
 from cpsdiag.iso7816.fcp import parse_fcp
 
 

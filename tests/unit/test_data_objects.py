@@ -15,7 +15,7 @@ import pytest
 
 from cpsdiag.card import pkcs15
 from cpsdiag.card.situation import is_situation, parse_situation
-from cpsdiag.diag.findings import Severity
+from cpsdiag.findings.model import Severity
 from cpsdiag.diag.judge_keys import judge_keys
 from cpsdiag.diag.keys import KeyFacts, KeyOptions, PinOutcome
 from cpsdiag.diag.situations import SituationFacts, SituationRead

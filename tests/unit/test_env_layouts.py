@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from cpsdiag.diag.findings import Severity
+from cpsdiag.findings.model import Severity
 from cpsdiag.env import collect_environment, judge_environment, load_layout
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "env"
@@ -572,7 +572,7 @@ def test_card_windows_does_not_know(tmp_path):
 # -- every finding code is produced somewhere above, on the systems it applies to ------------------------------
 
 def test_every_environment_code_is_covered_by_this_file():
-    from cpsdiag.env.catalog import ENTRIES
+    from cpsdiag.findings.workstation import ENTRIES
 
     text = Path(__file__).read_text()
     missing = [code for code in ENTRIES if f'"{code}"' not in text and code not in HEALTHY]

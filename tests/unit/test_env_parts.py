@@ -12,11 +12,12 @@ from pathlib import Path
 import pytest
 
 from cpsdiag.transport import features as feat
-from cpsdiag.env import packages, registry
-from cpsdiag.env.layout import FakeRunner
+from cpsdiag.env import packages
+from cpsdiag.host import registry
+from cpsdiag.host.layout import FakeRunner
 from cpsdiag.env.modules import parse_p11kit, parse_pkcs11_txt
 from cpsdiag.env.pkcs11 import classify, known_claims, probe_module
-from cpsdiag.env.system import RC_NOT_FOUND, RC_TIMEOUT, Completed, System, run_command
+from cpsdiag.host.system import RC_NOT_FOUND, RC_TIMEOUT, Completed, System, run_command
 from cpsdiag.errors import MalformedDataError
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "env"
@@ -225,7 +226,7 @@ def _env_messages() -> set[str]:
     import ast
 
     found = set()
-    for path in (PACKAGE / "env").glob("*.py"):
+    for path in [*(PACKAGE / "env").glob("*.py"), PACKAGE / "findings" / "workstation.py"]:
         for node in ast.walk(ast.parse(path.read_text())):
             if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("_", "N_")
                     and node.args and isinstance(node.args[0], ast.Constant)):
@@ -261,9 +262,9 @@ PARAMS = {"client": "192.0.2.7", "kind": "RDP", "service": "pcscd", "version": "
 @pytest.mark.parametrize("lang", ["en", "fr"])
 def test_every_environment_finding_renders_completely(lang, monkeypatch):
     from cpsdiag import i18n
-    from cpsdiag.diag.catalog import render
-    from cpsdiag.diag.findings import Finding, Severity
-    from cpsdiag.env.catalog import ENTRIES
+    from cpsdiag.findings.catalog import render
+    from cpsdiag.findings.model import Finding, Severity
+    from cpsdiag.findings.workstation import ENTRIES
 
     class Fr(gettext.NullTranslations):
         def gettext(self, message: str) -> str:
@@ -281,7 +282,16 @@ def test_every_environment_finding_renders_completely(lang, monkeypatch):
 # -- the CLI stays lean -----------------------------------------------------------------------------------------------
 
 def test_cli_start_does_not_load_the_environment_probes():
-    code = ("import sys, cpsdiag.cli, cpsdiag.diag.catalog; "
+    code = ("import sys, cpsdiag.cli, cpsdiag.findings.catalog; "
             "print(sorted(m for m in sys.modules if m.startswith('cpsdiag.env')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.strip() == "['cpsdiag.env', 'cpsdiag.env.catalog']"
+    assert out.strip() == "[]"
+
+
+def test_the_default_pkcs11_module_is_the_cryptolib_where_installed_else_opensc():
+    from cpsdiag.env.cryptolib import default_pkcs11_module
+
+    cryptolib, opensc = "/usr/lib/x86_64-linux-gnu/libcps3_pkcs11_lux.so", "/usr/lib64/opensc-pkcs11.so"
+    assert default_pkcs11_module({cryptolib, opensc}.__contains__) == cryptolib
+    assert default_pkcs11_module({opensc}.__contains__) == opensc
+    assert default_pkcs11_module(set().__contains__) is None

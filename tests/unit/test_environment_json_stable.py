@@ -25,10 +25,10 @@ RUNTIME = {"python", "cpsdiag", "timings_ms"}
 @pytest.mark.parametrize("platform", ["linux", "darwin", "win32"])
 def test_the_environment_section_of_every_fake_workstation_is_unchanged(platform):
     from cpsdiag.env import collect_environment, load_layout
-    from cpsdiag.report.jsonreport import environment_json
+    from cpsdiag.env import environment_dict
 
     facts = collect_environment(load_layout(DATA / "env" / platform), card_serial="90000001")
-    section = json.loads(json.dumps(environment_json(facts), ensure_ascii=False))
+    section = json.loads(json.dumps(environment_dict(facts), ensure_ascii=False))
     section["system"] = {k: ("<runtime>" if k in RUNTIME else v) for k, v in section["system"].items()}
     section["timings_ms"] = {}
     lines = flattened(section)

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from cpsdiag import i18n
-from cpsdiag.diag.catalog import CATALOG, render
-from cpsdiag.diag.findings import Finding, Severity
+from cpsdiag.findings.catalog import CATALOG, render
+from cpsdiag.findings.model import Finding, Severity
 from prerequisites import require
 
 PACKAGE = Path(__file__).resolve().parents[2] / "cpsdiag"

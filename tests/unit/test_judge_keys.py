@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from cpsdiag.diag.findings import Finding, Severity
+from cpsdiag.findings.model import Finding, Severity
 from cpsdiag.diag.judge_keys import judge_keys
 from cpsdiag.diag.keys import KeyFacts, KeyOptions, PinOutcome, SignatureCheck
 from cpsdiag.net import errors as net

@@ -233,7 +233,7 @@ def test_env_shows_the_proxy_without_the_password():
 
 def test_env_reports_a_pac_script(tmp_path):
     from cpsdiag.env import collect_environment, environment_text, judge_environment
-    from cpsdiag.diag.catalog import render
+    from cpsdiag.findings.catalog import render
 
     system = _win_layout(tmp_path, r"""[HKEY_CURRENT_USER\Software\Microsoft\Windows\CurrentVersion\Internet Settings]
 "AutoConfigURL"="http://wpad.chu.test/proxy.pac"
@@ -277,11 +277,11 @@ def test_every_view_shows_the_proxy_section():
     from cpsdiag.env import collect_environment, environment_text
     from cpsdiag.report.console import make_console, render_report
     from cpsdiag.report.html import render_html
-    from cpsdiag.report.jsonreport import environment_json
+    from cpsdiag.env import environment_dict
     from reportsupport import as_report, report_doc
 
     facts = collect_environment(load_layout(DATA / "win32"), live=False)
-    report = as_report(report_doc(environment=environment_json(facts)))
+    report = as_report(report_doc(environment=environment_dict(facts)))
     out = io.StringIO()
     render_report(report, make_console(file=out, width=120, no_color=True))
     page, text, console = render_html(report), environment_text(facts), out.getvalue()

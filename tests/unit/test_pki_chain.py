@@ -17,7 +17,6 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID, ObjectIdentifier
 
-from cpsdiag.errors import MalformedDataError
 from cpsdiag.pki.certinfo import CertInfo, load_certificates, parse_certificate
 from cpsdiag.pki.chain import ChainResult, validate_chain
 

@@ -35,13 +35,12 @@ def test_pin_data_stays_masked_in_the_trace():
 def test_environment_text_is_the_sections_rows_redacted():
     from pathlib import Path
 
-    from cpsdiag.env import collect_environment, environment_text, load_layout
-    from cpsdiag.report.jsonreport import environment_json
+    from cpsdiag.env import collect_environment, environment_dict, environment_text, load_layout
 
     facts = collect_environment(load_layout(Path(__file__).resolve().parents[1] / "data" / "env" / "linux"),
                                 card_serial="899900000011")
     holder = holder_doc(given_name="CAMILLE", surname="DUPONT-ESSAI", national_id="899900000011")
-    report = report_doc(certificates=[certificate_doc(holder=holder)], environment=environment_json(facts))
+    report = report_doc(certificates=[certificate_doc(holder=holder)], environment=environment_dict(facts))
     env = dict((f.name, f.data) for f in build_bundle(BundleSource(as_report(report)), salt=SALT).files)[
         "environment.txt"].decode()
     assert "899900000011" in environment_text(facts) and "899900000011" not in env

@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-from cpsdiag.tls.signer import DIGEST_INFO_PREFIX
+from cpsdiag.card.signing import DIGEST_INFO_PREFIX
 
 
 class SoftwareSigner:
@@ -37,7 +37,7 @@ class SoftwareSigner:
     def sign_pss(self, hash_name: str, digest: bytes) -> bytes:
         from cryptography.hazmat.primitives.asymmetric import padding, utils
 
-        from cpsdiag.tls.signer import CannotSign
+        from cpsdiag.card.signing import CannotSign
 
         if "pss" not in self.schemes:            # like a CPS3: PKCS#1 only
             raise CannotSign("rsa_pss")

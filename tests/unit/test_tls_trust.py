@@ -66,8 +66,8 @@ def test_a_self_signed_certificate_is_said_so(server):
 
 
 def test_the_finding_reads_as_an_explanation_in_both_languages(server):
-    from cpsdiag.diag.catalog import render
-    from cpsdiag.diag.findings import Finding, Severity
+    from cpsdiag.findings.catalog import render
+    from cpsdiag.findings.model import Finding, Severity
     from cpsdiag.i18n import set_language
 
     cert, _ca = server

@@ -1,20 +1,14 @@
-"""Catalogue entries (title, detail, remedy) of the workstation findings; merged into cpsdiag.diag.catalog.
+"""Catalogue entries (title, detail, remedy) of the workstation findings; cpsdiag.findings.catalog adds them.
 
-English here, French in cpsdiag/env/fr.json until it is merged into the
-gettext catalogue. Every text is a template filled with the finding's params.
+English here, French in the gettext catalogue. Every text is a template
+filled with the finding's params. Kept apart from the card's entries for size
+only: both are below cpsdiag.env and cpsdiag.diag, which emit the codes.
 """
 
 from __future__ import annotations
 
-import sys
-
-# Imported before cpsdiag.diag.catalog, this module is merged by it while still empty (the catalogue imports
-# it back at its end): then it merges itself below, once its entries exist.
-_IMPORTED_FIRST = "cpsdiag.diag.catalog" not in sys.modules
-ENTRIES: dict = {}
-
-from cpsdiag.diag.catalog import ANS_SUPPORT, CATALOG, Entry  # noqa: E402
-from cpsdiag.i18n import N_  # noqa: E402
+from cpsdiag.findings.entry import ANS_SUPPORT, Entry
+from cpsdiag.i18n import N_
 
 # ANS's page listing the Cryptolib CPS for each system (research: CPS technical framework, "Choose the right
 # product for your operating system"). One place to change it.
@@ -22,7 +16,7 @@ CRYPTOLIB_URL = "https://industriels.esante.gouv.fr/en/products-services/cps-tec
 
 _SUPPORT = ("always", ANS_SUPPORT)
 
-ENTRIES.update({
+ENTRIES: dict[str, Entry] = {
     # -- the session ---------------------------------------------------------------
     "REMOTE_SESSION_SSH": Entry(
         N_("The diagnosis runs over SSH"),
@@ -209,9 +203,4 @@ ENTRIES.update({
         N_("Install the current Cryptolib CPS from ANS ({url}), which registers CPS cards with Windows, then "
            "take the card out and insert it again."),
     ),
-})
-
-if _IMPORTED_FIRST:
-    for _code, _entry in ENTRIES.items():
-        if CATALOG.setdefault(_code, _entry) is not _entry:
-            raise ValueError(f"finding code {_code} defined twice")
+}

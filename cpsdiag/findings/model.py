@@ -2,7 +2,7 @@
 
 A ``Finding`` carries only data (code, severity, step, parameters). Its title,
 detail and remedy are produced from the catalogue in the user's language when
-it is rendered (``cpsdiag.diag.catalog``), so that the same finding reads the
+it is rendered (``cpsdiag.findings.catalog``), so that the same finding reads the
 same in the console, in JSON and in the HTML report.
 """
 
@@ -32,7 +32,7 @@ class Finding:
     params: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        from cpsdiag.diag.catalog import CATALOG
+        from cpsdiag.findings.catalog import CATALOG
 
         if self.code not in CATALOG:
             raise ValueError(f"finding code {self.code} is not in the catalogue")

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any, NamedTuple
 
+from cpsdiag.host.text import decode_text
+
 DEFAULT_TIMEOUT = 10.0
 PYTHON = "python"          # how a command line names the interpreter running cpsdiag's own helpers
 
@@ -68,7 +70,7 @@ class System:
     run: Runner = run_command
     platform: str = "linux"                     # "linux" | "darwin" | "win32"
     environ: Mapping[str, str] = field(default_factory=dict)
-    registry: Any = None                        # cpsdiag.env.registry.Registry on Windows
+    registry: Any = None                        # cpsdiag.host.registry.Registry on Windows
     timeout: float = DEFAULT_TIMEOUT
 
     @classmethod
@@ -76,7 +78,7 @@ class System:
         platform = "win32" if sys.platform.startswith("win") else "darwin" if sys.platform == "darwin" else "linux"
         registry = None
         if platform == "win32":
-            from cpsdiag.env.registry import WinRegistry
+            from cpsdiag.host.registry import WinRegistry
 
             registry = WinRegistry()
         root = Path(os.environ.get("SystemDrive", "C:") + "\\") if platform == "win32" else Path("/")
@@ -183,12 +185,3 @@ class System:
     def helper(self, module: str, *args: str, timeout: float | None = None) -> Completed:
         """Run one of cpsdiag's probe helpers (``python -m module``) in its own process."""
         return self.command([PYTHON, "-m", module, *args], timeout)
-
-
-def decode_text(data: bytes) -> str:
-    """Text of a file written by any of the three systems (UTF-16 with a BOM, as regedit writes; else UTF-8)."""
-    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        return data.decode("utf-16", errors="replace")
-    if data[:3] == b"\xef\xbb\xbf":
-        data = data[3:]
-    return data.decode("utf-8", errors="replace")

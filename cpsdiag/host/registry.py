@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterable
 from typing import Any, Protocol
 
-from cpsdiag.env.system import decode_text
+from cpsdiag.host.text import decode_text
 
 _HIVES = {"HKLM": "HKEY_LOCAL_MACHINE", "HKCU": "HKEY_CURRENT_USER", "HKCR": "HKEY_CLASSES_ROOT",
           "HKU": "HKEY_USERS", "HKCC": "HKEY_CURRENT_CONFIG"}
@@ -108,14 +108,14 @@ class RegFileRegistry:
                 continue
             if current is None or "=" not in line:
                 continue   # header line, comment, or a value of a deleted key
-            name, raw = _split_value(line)
-            if name is None:
+            value_name, raw = _split_value(line)
+            if value_name is None:
                 continue
             parsed = parse_value(raw)
             if parsed is _DELETE:
-                current.pop(name, None)
+                current.pop(value_name, None)
             else:
-                current[name] = parsed
+                current[value_name] = parsed
 
 
 _DELETE = object()
@@ -189,11 +189,18 @@ def parse_value(raw: str) -> Any:
     return raw
 
 
+def _winreg() -> Any:
+    # Only on Windows; imported by name so that type checkers on other systems do not read its stubs.
+    import importlib
+
+    return importlib.import_module("winreg")
+
+
 class WinRegistry:
     """The live registry of the Windows machine cpsdiag runs on."""
 
     def values(self, key: str) -> dict[str, Any] | None:
-        import winreg  # type: ignore[import-not-found]  # only on Windows
+        winreg = _winreg()
 
         hive_name, _, sub = normalise_key(key).partition("\\")
         hive = getattr(winreg, hive_name, None)
@@ -216,7 +223,7 @@ class WinRegistry:
         return out
 
     def subkeys(self, key: str) -> list[str]:
-        import winreg  # type: ignore[import-not-found]
+        winreg = _winreg()
 
         hive_name, _, sub = normalise_key(key).partition("\\")
         hive = getattr(winreg, hive_name, None)

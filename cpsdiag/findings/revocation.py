@@ -1,11 +1,11 @@
-"""Catalogue entries of the revocation findings; merged into cpsdiag.diag.catalog (its ``_merge_contributed``).
+"""Catalogue entries of the revocation findings; cpsdiag.findings.catalog adds them to its table.
 
-Imported by the catalogue only (it needs the catalogue's ``Entry``).
+Kept apart from the card's entries for size, like workstation.py.
 """
 
 from __future__ import annotations
 
-from cpsdiag.diag.catalog import ANS_SUPPORT, Entry
+from cpsdiag.findings.entry import ANS_SUPPORT, Entry
 from cpsdiag.i18n import N_
 
 _SUPPORT = ("always", ANS_SUPPORT)

@@ -10,26 +10,16 @@ national identifier to type).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
+from cpsdiag.findings.entry import ANS_SUPPORT, Entry
+from cpsdiag.findings.revocation import ENTRIES as _REVOCATION
+from cpsdiag.findings.revocation import LABELS as _REVOCATION_LABELS
+from cpsdiag.findings.workstation import ENTRIES as _WORKSTATION
 from cpsdiag.i18n import N_, _
 
-# No-break spaces keep the phone number on one line when the console wraps.
-ANS_SUPPORT = N_("ANS support: 0 825 852 000 (0.06 €/min plus call price, 24/7) or "
-                 "monserviceclient.cartes@asipsante.fr.")
-
-
-@dataclass(frozen=True)
-class Entry:
-    title: str
-    detail: str
-    remedy: str | None = None
-    # (parameter, sentence): the sentence is appended to the remedy when the parameter is known.
-    extras: tuple[tuple[str, str], ...] = field(default_factory=tuple)
-    # (parameter, detail): the detail to use instead when the parameter is not known.
-    detail_without: tuple[str, str] | None = None
-
+__all__ = ["ANS_SUPPORT", "CATALOG", "Entry", "Rendered", "render"]
 
 _ORDRE = ("ordre", N_("Check that your contact details are up to date with your ordre ({ordre}): {ordre_url}."))
 _ECPS = ("login_id", N_("Meanwhile you can sign in with e-CPS: in the e-CPS app choose « Demander l'activation "
@@ -470,7 +460,7 @@ VALUE_LABELS = {
 }
 
 
-class _Params(dict):
+class _Params(dict[str, Any]):
     def __missing__(self, key: str) -> str:
         return "?"
 
@@ -516,21 +506,14 @@ def render(finding: Any) -> Rendered:
     return Rendered(finding.code, str(finding.severity), finding.step, title, detail, remedy)
 
 
-def _merge_contributed() -> None:
-    # Other areas keep their entries next to their code; the catalogue is one table at run time.
-    from cpsdiag.env.catalog import ENTRIES
-
-    for code, entry in ENTRIES.items():
+def _merge(entries: dict[str, Entry]) -> None:
+    # The workstation's and the revocation's entries live in their own modules (size); the catalogue is one table.
+    for code, entry in entries.items():
         if code in CATALOG:
             raise ValueError(f"finding code {code} defined twice")
         CATALOG[code] = entry
-    from cpsdiag.diag.revocation_catalog import ENTRIES as REVOCATION, LABELS
-
-    for code, entry in REVOCATION.items():
-        if code in CATALOG:
-            raise ValueError(f"finding code {code} defined twice")
-        CATALOG[code] = entry
-    VALUE_LABELS.update(LABELS)
 
 
-_merge_contributed()
+_merge(_WORKSTATION)
+_merge(_REVOCATION)
+VALUE_LABELS.update(_REVOCATION_LABELS)

@@ -13,7 +13,7 @@ A layout folder holds:
 * ``root/``: the files, at their system paths (``root/etc/...``,
   ``root/Windows/System32/...`` for ``C:\\Windows\\System32``).
 * ``registry/*.reg`` (Windows): regedit exports, read in name order
-  (cpsdiag.env.registry documents the format).
+  (cpsdiag.host.registry documents the format).
 
 docs/environment.md describes the layouts under tests/data/env/.
 """
@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cpsdiag.env.system import PYTHON, RC_NOT_FOUND, Completed, System
+from cpsdiag.host.system import PYTHON, RC_NOT_FOUND, Completed, System
 
 
 @dataclass
@@ -74,7 +74,7 @@ def load_layout(folder: Path | str, *, environ: Mapping[str, str] | None = None,
     answers = {k: _answer(v, folder) for k, v in raw.items()}
     registry = None
     if platform == "win32":
-        from cpsdiag.env.registry import RegFileRegistry
+        from cpsdiag.host.registry import RegFileRegistry
 
         registry = RegFileRegistry.from_files(sorted((folder / "registry").glob("*.reg")))
     return System(root=folder / "root", run=FakeRunner(answers), platform=platform, environ=env,
