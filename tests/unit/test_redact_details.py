@@ -8,7 +8,6 @@ EF.SN.ICC packs a PAN) and HMAC-SHA256 known answers computed with OpenSSL outsi
 
 from __future__ import annotations
 
-import os
 import stat
 import sys
 from pathlib import Path
