@@ -80,13 +80,14 @@ def asn1crypto_objects(data: bytes) -> list[tuple[int, bytes, int, bytes]] | Non
             _cls, _method, _tag, header, contents, trailer = parser.parse(data[pos:], strict=False)
         except ValueError:
             return None
-        if trailer or header[-1:] == b"\x80":
-            return None
         tag_end = 1
         if header[0] & 0x1F == 0x1F:
             while header[tag_end] & 0x80:
                 tag_end += 1
             tag_end += 1
+        # Indefinite: the length field is the single byte 80 (81 80 is a length of 128).
+        if trailer or header[tag_end:] == b"\x80":
+            return None
         out.append((pos, header[:tag_end], len(header) - tag_end, contents))
         pos += len(header) + len(contents)
     return out
@@ -100,6 +101,7 @@ def _non_canonical_tag(tag: int) -> bool:
 @settings(max_examples=600, deadline=None)
 @given(st.one_of(tlv_bytes(), mutated(), st.binary(max_size=64)))
 @example(bytes.fromhex("1f0000"))           # found by hypothesis: tag 1F00, a number below 31 in two bytes
+@example(bytes.fromhex("308180") + bytes(128))  # found by hypothesis: a length of 128 in long form, not indefinite
 def test_tlv_parse_agrees_with_asn1crypto(data):
     try:
         objects = tlv.parse(data)
