@@ -12,12 +12,22 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 from cpsdiag import errors
 from cpsdiag.diag.progress import NO_PROGRESS, Observer, Step
 # Re-exported: StepFailure is part of CheckFacts, guarded_step wraps every step of the check.
 from cpsdiag.diag.steps import StepFailure, guarded_step
+
+if TYPE_CHECKING:
+    # Types only: the modules stay lazily imported by the steps that need them.
+    from cpsdiag.card.identify import CardModel
+    from cpsdiag.card.pkcs15 import PrivateKeyObject
+    from cpsdiag.diag.keys import KeyOptions
+    from cpsdiag.diag.revocation import RevocationOptions, RevocationResult
+    from cpsdiag.iso7816.atr import Atr
+    from cpsdiag.pki.certinfo import CertInfo
+    from cpsdiag.pki.chain import ChainResult
 
 
 @dataclass(frozen=True)
@@ -25,10 +35,10 @@ class CheckOptions:
     reader: str | None = None
     anchors: tuple[Path, ...] = ()
     at: datetime | None = None
-    keys: Any = None                # cpsdiag.diag.keys.KeyOptions: PIN, self-test, TLS probe
+    keys: KeyOptions | None = None  # PIN, self-test, TLS probe
     card_timeout: float = 20.0      # seconds one card command may take before the card is called mute
     environment: bool = True        # the workstation inventory (cpsdiag.env), files and registry only
-    revocation: Any = None          # cpsdiag.diag.revocation.RevocationOptions; None: not checked
+    revocation: RevocationOptions | None = None     # None: not checked
 
 
 @dataclass
@@ -37,11 +47,11 @@ class CertFacts:
     label: str
     path: str
     der: bytes | None
-    info: Any = None                # cpsdiag.pki.certinfo.CertInfo
+    info: CertInfo | None = None
     error: Exception | None = None  # why it could not be read or parsed
-    chain: Any = None               # cpsdiag.pki.chain.ChainResult
-    key: Any = None                 # the matching private key of the PrKDF (cpsdiag.card.pkcs15.PrivateKeyObject)
-    revocation: Any = None          # cpsdiag.diag.revocation.RevocationResult; None: not checked
+    chain: ChainResult | None = None
+    key: PrivateKeyObject | None = None     # the matching private key of the PrKDF
+    revocation: RevocationResult | None = None      # None: not checked
 
     @property
     def key_bits(self) -> int | None:
@@ -96,7 +106,7 @@ def _timed(facts: CheckFacts, stage: str) -> Iterator[None]:
         facts.timings_ms[stage] = round((time.perf_counter() - start) * 1000, 2)
 
 
-def _identify(atr: bytes) -> tuple[Any, Any, bool]:
+def _identify(atr: bytes) -> tuple[Atr, CardModel | None, bool]:
     from cpsdiag.card.identify import guess, identify
     from cpsdiag.iso7816.atr import parse_atr
 
@@ -269,15 +279,15 @@ def _collect_certificates(facts: CheckFacts, anchors: list[Any] | None) -> None:
             cf.error = next((p.error for p in card.problems if p.step == "certificate" and obj.label in p.target), None)
         else:
             with guarded_step(facts.failures, "certificates"):
-                _parse_certificate(facts, cf, anchors)
+                _parse_certificate(facts, cf, cert_file.der, anchors)
 
 
-def _parse_certificate(facts: CheckFacts, cf: CertFacts, anchors: list[Any] | None) -> None:
+def _parse_certificate(facts: CheckFacts, cf: CertFacts, der: bytes, anchors: list[Any] | None) -> None:
     from cpsdiag.pki.certinfo import parse_certificate
     from cpsdiag.pki.chain import validate_chain
 
     try:
-        info = parse_certificate(cf.der, where=f"card {cf.path}")
+        info = parse_certificate(der, where=f"card {cf.path}")
     except errors.MalformedDataError as exc:
         cf.error = exc
         return

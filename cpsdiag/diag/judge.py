@@ -8,7 +8,7 @@ earlier one failed produces nothing (the earlier finding explains why).
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from cpsdiag import errors
 from cpsdiag.diag.collect import CertFacts, CheckFacts
@@ -17,6 +17,7 @@ from cpsdiag.findings.model import Finding, Severity
 if TYPE_CHECKING:
     from cpsdiag.card.identify import CardModel
     from cpsdiag.pki.certinfo import CertInfo
+    from cpsdiag.pki.chain import ChainResult
 
 EXPIRES_SOON_DAYS = 30
 
@@ -235,7 +236,8 @@ def _judge_certificates(facts: CheckFacts, out: list[Finding], personal: dict[st
 
 
 def judge_certificate(cf: CertFacts, at: datetime, base: dict[str, Any], personal: dict[str, Any]) -> list[Finding]:
-    info, chain = cf.info, cf.chain
+    # Callers judge parsed certificates only: info is set, and chain with it by the same step.
+    info, chain = cast("CertInfo", cf.info), cast("ChainResult", cf.chain)
     found: list[Finding] = []
     days = info.days_left(at)
     dates = {**base, "not_before": _date(info.not_before), "not_after": _date(info.not_after), "days_left": days}
@@ -299,17 +301,20 @@ def _judge_consistency(facts: CheckFacts, out: list[Finding]) -> None:
     problems: list[Finding] = []
     by_role = {cf.role: cf for cf in parsed}
     auth, sign = by_role.get("authentication"), by_role.get("signature")
-    if auth and sign and _holder_key(auth.info) != _holder_key(sign.info):
+    if auth and sign and auth.info and sign.info and _holder_key(auth.info) != _holder_key(sign.info):
         problems.append(Finding("CERT_HOLDER_MISMATCH", ERROR, "consistency", {
             "auth_holder": " ".join(filter(None, _holder_key(auth.info))),
             "signature_holder": " ".join(filter(None, _holder_key(sign.info)))}))
     serial = facts.card.serial
     for cf in parsed:
-        number = cf.info.card_number
+        info = cf.info
+        if info is None:        # never: parsed holds parsed certificates only (says so to the type checker)
+            continue
+        number = info.card_number
         if serial is not None and number and not card_numbers_match(number, serial.card_number, serial.check_digit):
             problems.append(Finding("CARD_NUMBER_MISMATCH", ERROR, "consistency", {
                 "role": cf.role, "cert_card_number": number, "card_number": serial.card_number}))
-        if cf.key_bits and cf.info.key_size and cf.key_bits != cf.info.key_size:
+        if cf.key_bits and info.key_size and cf.key_bits != info.key_size:
             problems.append(Finding("CERT_KEY_MISMATCH", ERROR, "consistency", {
-                "role": cf.role, "cert_bits": cf.info.key_size, "key_bits": cf.key_bits}))
+                "role": cf.role, "cert_bits": info.key_size, "key_bits": cf.key_bits}))
     out.extend(problems or [Finding("CARD_CONSISTENT", OK, "consistency")])

@@ -8,16 +8,20 @@ no reachable OCSP responder or CRL, gets no finding (nothing was to be said).
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cpsdiag.findings.model import Finding, Severity
+
+if TYPE_CHECKING:
+    from cpsdiag.diag.collect import CertFacts
+    from cpsdiag.diag.revocation import RevocationResult
 
 
 def _when(moment: datetime | None) -> str:
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC") if moment else "?"
 
 
-def tried(result: Any) -> str:
+def tried(result: RevocationResult) -> str:
     """Each URL tried and why it gave no answer, in one line."""
     lines = [f"{a.url} ({a.error})" for a in result.attempts
              if a.outcome in ("failed", "skipped") and a.reason not in ("reserved", "ldap")]
@@ -26,7 +30,7 @@ def tried(result: Any) -> str:
     return "; ".join(lines) or (result.error or "?")
 
 
-def judge_revocation(cf: Any, base: dict[str, Any], personal: dict[str, Any] | None = None) -> list[Finding]:
+def judge_revocation(cf: CertFacts, base: dict[str, Any], personal: dict[str, Any] | None = None) -> list[Finding]:
     result = cf.revocation
     if result is None:
         return []

@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, cast
 
 from cpsdiag import errors
 from cpsdiag.card.signing import DIGEST_INFO_PREFIX
@@ -191,7 +191,11 @@ def _apdu_path(link: Any, commands: Any, facts: Any, options: KeyOptions,
             def pad() -> None:
                 verify_on_pad(link, features, commands.s.cla, pin_object.reference,
                               pin_object.min_length or 4, pin_object.max_length or 8)
-    verify = (lambda pin: commands.verify_pin(pin_object.reference, pin_object.path, pin)) if pin_object else None
+
+    def verify(pin: bytes) -> None:
+        assert pin_object is not None       # present_pin calls it only for a card that has a PIN
+        commands.verify_pin(pin_object.reference, pin_object.path, pin)
+
     outcome = present_pin(card, options, facts.contactless, verify, pad, progress)
     keys = {cf.role: cf.key for cf in facts.certificates if cf.key is not None}
     return ApduKeyOps(commands, keys), outcome
@@ -202,7 +206,8 @@ def _pkcs11_path(commands: Any, facts: Any, options: KeyOptions, progress: Obser
 
     card = facts.card
     ids = {cf.role: cf.key.id for cf in facts.certificates if cf.key is not None}
-    ops = Pkcs11KeyOps(options.module, card.serial.card_number if card.serial else None, ids)
+    # The CLI always fills module for via="pkcs11"; a library caller's None reaches the loader as before.
+    ops = Pkcs11KeyOps(cast(Path, options.module), card.serial.card_number if card.serial else None, ids)
     pin_object = card.pins[0] if card.pins else None
 
     def verify(pin: bytes) -> None:
@@ -210,6 +215,7 @@ def _pkcs11_path(commands: Any, facts: Any, options: KeyOptions, progress: Obser
             ops.login(pin)
         except errors.PinIncorrect:
             # PKCS#11 does not say how many tries are left: the card does, read without spending one.
+            assert pin_object is not None   # present_pin calls verify only for a card that has a PIN
             status = commands.read_pin_status(pin_object.reference, pin_object.path)
             raise errors.PinIncorrect(status.tries_left) from None
 
@@ -255,10 +261,10 @@ def _use_keys(ops: Any, facts: Any, options: KeyOptions, out: KeyFacts, progress
             out.signatures = self_test(ops, facts, options, progress)
     if options.tls_url:
         with guarded_step(facts.failures, "tls"):
-            _probe_tls(ops, facts, options, out, progress)
+            _probe_tls(ops, facts, options.tls_url, options, out, progress)
 
 
-def _probe_tls(ops: Any, facts: Any, options: KeyOptions, out: KeyFacts, progress: Observer) -> None:
+def _probe_tls(ops: Any, facts: Any, url: str, options: KeyOptions, out: KeyFacts, progress: Observer) -> None:
     from cpsdiag.tls.probe import probe
     from cpsdiag.tls.signer import RoleSigner
 
@@ -267,6 +273,6 @@ def _probe_tls(ops: Any, facts: Any, options: KeyOptions, out: KeyFacts, progres
         out.tls_error = "no authentication certificate and key on the card"
         return
     issuer = auth.info.certificate.issuer.public_bytes()
-    out.tls = probe(options.tls_url, RoleSigner(ops, "authentication"), auth.info.der, issuer_der=issuer,
+    out.tls = probe(url, RoleSigner(ops, "authentication"), auth.info.der, issuer_der=issuer,
                     ca_file=options.tls_ca, timeout=options.tls_timeout, proxies=options.proxies,
                     on_attempt=lambda target: progress(Step("tls", target)))

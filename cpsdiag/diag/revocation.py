@@ -261,8 +261,7 @@ def check_certificate(info: Any, issuer_der: bytes | None, session: RevocationSe
             continue
         tried_ocsp.add(url)
         # A responder that failed for the other certificate of this card is not asked again in this run.
-        if url in session.downloads and session.downloads[url][1] is not None:
-            failure = session.downloads[url][1]
+        if url in session.downloads and (failure := session.downloads[url][1]) is not None:
             attempts.append(Attempt("ocsp", url, "skipped", f"{failure.error} (earlier in this run)", failure.reason))
             continue
         body, failure = session.request("POST", url, "ocsp", ocsp_request(leaf, issuer), "application/ocsp-request")
