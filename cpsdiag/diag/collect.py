@@ -22,12 +22,15 @@ from cpsdiag.diag.steps import StepFailure, guarded_step
 if TYPE_CHECKING:
     # Types only: the modules stay lazily imported by the steps that need them.
     from cpsdiag.card.identify import CardModel
+    from cpsdiag.card.reader import CardData
     from cpsdiag.card.pkcs15 import PrivateKeyObject
-    from cpsdiag.diag.keys import KeyOptions
+    from cpsdiag.diag.keys import KeyFacts, KeyOptions
+    from cpsdiag.env.facts import EnvironmentFacts
     from cpsdiag.diag.revocation import RevocationOptions, RevocationResult
     from cpsdiag.iso7816.atr import Atr
     from cpsdiag.pki.certinfo import CertInfo
     from cpsdiag.pki.chain import ChainResult
+    from cpsdiag.transport.base import ApduTrace
 
 
 @dataclass(frozen=True)
@@ -77,19 +80,19 @@ class CheckFacts:
     reader_error: errors.CpsdiagError | None = None     # --reader named no reader
     card_error: errors.PcscError | None = None           # while connecting
     read_error: errors.PcscError | None = None           # the card went away while being read
-    keys: Any = None                                     # cpsdiag.diag.keys.KeyFacts
+    keys: KeyFacts | None = None
     keys_error: errors.PcscError | None = None           # the card went away during the key tests
     atr: bytes | None = None
-    atr_info: Any = None                                 # cpsdiag.iso7816.atr.Atr
+    atr_info: Atr | None = None
     atr_error: errors.MalformedDataError | None = None
-    model: Any = None                                    # cpsdiag.card.identify.CardModel
+    model: CardModel | None = None
     model_guessed: bool = False
     protocol: str | None = None
-    card: Any = None                                     # cpsdiag.card.reader.CardData
+    card: CardData | None = None
     certificates: list[CertFacts] = field(default_factory=list)
     timings_ms: dict[str, float] = field(default_factory=dict)
-    trace: Any = None                                    # cpsdiag.transport.base.ApduTrace
-    environment: Any = None                              # cpsdiag.env.facts.EnvironmentFacts
+    trace: ApduTrace | None = None
+    environment: EnvironmentFacts | None = None
     failures: list[StepFailure] = field(default_factory=list)   # steps that failed unexpectedly
 
     @property
@@ -246,7 +249,7 @@ def _collect_card(facts: CheckFacts, options: CheckOptions, context: Any, anchor
                 facts.read_error = exc
                 return
         with _timed(facts, "certificates"):
-            _collect_certificates(facts, anchors)
+            _collect_certificates(facts, facts.card, anchors)
         if options.keys is not None and options.keys.wanted:
             from cpsdiag.diag.keys import run_key_tests
 
@@ -263,8 +266,7 @@ def _collect_card(facts: CheckFacts, options: CheckOptions, context: Any, anchor
             pass   # the card or the service is already gone; the facts say so
 
 
-def _collect_certificates(facts: CheckFacts, anchors: list[Any] | None) -> None:
-    card = facts.card
+def _collect_certificates(facts: CheckFacts, card: CardData, anchors: list[Any] | None) -> None:
     keys_by_id = {k.id: k for k in card.keys}
     for cert_file in card.certificates:
         obj = cert_file.object

@@ -16,6 +16,7 @@ from cpsdiag.findings.model import Finding, Severity
 
 if TYPE_CHECKING:
     from cpsdiag.card.identify import CardModel
+    from cpsdiag.card.reader import CardData
     from cpsdiag.pki.certinfo import CertInfo
     from cpsdiag.pki.chain import ChainResult
 
@@ -195,7 +196,7 @@ def personal_params(infos: list[CertInfo]) -> dict[str, Any]:
 
 
 def _judge_pin(facts: CheckFacts, out: list[Finding], personal: dict[str, Any]) -> None:
-    card = facts.card
+    card = cast("CardData", facts.card)     # called once _judge_card found the card read
     if facts.contactless or not card.pins:
         return        # the contactless face has no PIN
     status = card.pin_status
@@ -305,7 +306,7 @@ def _judge_consistency(facts: CheckFacts, out: list[Finding]) -> None:
         problems.append(Finding("CERT_HOLDER_MISMATCH", ERROR, "consistency", {
             "auth_holder": " ".join(filter(None, _holder_key(auth.info))),
             "signature_holder": " ".join(filter(None, _holder_key(sign.info)))}))
-    serial = facts.card.serial
+    serial = cast("CardData", facts.card).serial     # called once _judge_card found the card read
     for cf in parsed:
         info = cf.info
         if info is None:        # never: parsed holds parsed certificates only (says so to the type checker)

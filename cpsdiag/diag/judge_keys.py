@@ -7,7 +7,9 @@ from typing import TYPE_CHECKING, Any
 from cpsdiag.findings.model import Finding, Severity
 
 if TYPE_CHECKING:
+    from cpsdiag.diag.collect import CheckFacts
     from cpsdiag.diag.situations import SituationFacts
+    from cpsdiag.tls.probe import TlsProbeResult
 
 OK, INFO, WARNING, ERROR = Severity.OK, Severity.INFO, Severity.WARNING, Severity.ERROR
 
@@ -27,7 +29,7 @@ CLIENT_CERT_ALERTS = {
 }
 
 
-def judge_keys(facts: Any, out: list[Finding], personal: dict[str, Any]) -> None:
+def judge_keys(facts: CheckFacts, out: list[Finding], personal: dict[str, Any]) -> None:
     keys = facts.keys
     if keys is None:
         return
@@ -82,7 +84,7 @@ def judge_keys(facts: Any, out: list[Finding], personal: dict[str, Any]) -> None
         _judge_tls(keys.tls, facts, out)
 
 
-def _route_params(result: Any) -> dict[str, Any]:
+def _route_params(result: TlsProbeResult) -> dict[str, Any]:
     """How the probe went: the proxy (never its credentials) or why it went direct."""
     route = result.route
     if route is None:
@@ -92,7 +94,7 @@ def _route_params(result: Any) -> dict[str, Any]:
     return {"direct": route.direct, "bypassed_by": route.bypassed_by}
 
 
-def _judge_connect_failure(result: Any, out: list[Finding]) -> None:
+def _judge_connect_failure(result: TlsProbeResult, out: list[Finding]) -> None:
     from cpsdiag.net import errors as net
 
     url, exc = result.target.url, result.net_error
@@ -111,7 +113,7 @@ def _judge_connect_failure(result: Any, out: list[Finding]) -> None:
                            {**params, "error": result.connect_error, "reason": result.connect_reason}))
 
 
-def _intercepted(result: Any) -> bool:
+def _intercepted(result: TlsProbeResult) -> bool:
     """A proxy in the path answered with a certificate of its own making (docs/network.md).
 
     The evidence: nothing asked for the card, and the certificate presented
@@ -143,7 +145,7 @@ def _judge_situations(situations: SituationFacts, out: list[Finding]) -> None:
             "count": situations.count, "labels": ", ".join(s.label for s in situations.items if s.raw is not None)}))
 
 
-def _judge_tls(result: Any, facts: Any, out: list[Finding]) -> None:
+def _judge_tls(result: TlsProbeResult, facts: CheckFacts, out: list[Finding]) -> None:
     url = result.target.url
     route = result.route
     if route is not None and route.pac_url:
@@ -195,10 +197,10 @@ def _judge_tls(result: Any, facts: Any, out: list[Finding]) -> None:
         problems = True
     if result.card_issuer_accepted is False:
         request = next(a.cert_request for a in result.attempts if a.cert_request and a.cert_request.ca_names)
-        auth = next((cf for cf in facts.certificates if cf.role == "authentication" and cf.info), None)
+        auth = next((cf.info for cf in facts.certificates if cf.role == "authentication" and cf.info), None)
         out.append(Finding("TLS_CA_NOT_ACCEPTED", ERROR, "tls", {
             "url": url, "ca_names": "; ".join(request.ca_names),
-            "issuer": auth.info.issuer_display if auth else "?"}))
+            "issuer": auth.issuer_display if auth else "?"}))
     if success is not None:
         if success.cert_request is None:
             out.append(Finding("TLS_NO_CLIENT_AUTH", WARNING, "tls", {"url": url}))

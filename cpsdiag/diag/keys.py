@@ -14,12 +14,17 @@ import time
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Callable, cast
+from typing import TYPE_CHECKING, Any, Callable, cast
 
 from cpsdiag import errors
 from cpsdiag.card.signing import DIGEST_INFO_PREFIX
 from cpsdiag.diag.progress import NO_PROGRESS, Observer, Step
 from cpsdiag.diag.situations import SituationFacts
+
+if TYPE_CHECKING:
+    from cpsdiag.net.proxy import ProxySettings
+    from cpsdiag.pkcs11 import ModuleInfo
+    from cpsdiag.tls.probe import TlsProbeResult
 
 
 @dataclass(frozen=True)
@@ -34,7 +39,7 @@ class KeyOptions:
     pin_from: str = "keyboard"                              # where pin_source reads it: "keyboard" | "stdin"
     via: str = "apdu"                                       # "apdu" | "pkcs11"
     module: Path | None = None                              # PKCS#11 module for via="pkcs11"
-    proxies: Any = None                                     # cpsdiag.net.ProxySettings for the TLS probe
+    proxies: ProxySettings | None = None                    # for the TLS probe
 
     @property
     def wanted(self) -> bool:
@@ -84,9 +89,9 @@ class KeyFacts:
     pinpad: bool = False
     signatures: list[SignatureCheck] = field(default_factory=list)
     card_schemes: tuple[str, ...] = ()
-    tls: Any = None              # cpsdiag.tls.probe.TlsProbeResult
+    tls: TlsProbeResult | None = None
     tls_error: str | None = None  # why the probe could not run
-    module: Any = None           # cpsdiag.pkcs11.ModuleInfo on the middleware path
+    module: ModuleInfo | None = None    # on the middleware path
     module_error: str | None = None
     situations: SituationFacts | None = None    # read once the PIN was presented (contact cards)
 
