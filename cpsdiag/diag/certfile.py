@@ -6,11 +6,15 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from cpsdiag import errors
 from cpsdiag.diag.collect import CertFacts
 from cpsdiag.findings.model import Finding, Judged, Severity
+
+if TYPE_CHECKING:
+    from cpsdiag.diag.revocation import RevocationOptions, RevocationSession
+    from cpsdiag.pki.certinfo import CertInfo
 
 
 @dataclass
@@ -49,8 +53,8 @@ def private_keys_in(data: bytes) -> list[str]:
     return []
 
 
-def check_certificate_file(path: Path, anchors: list[Any] | None, at: datetime | None,
-                           revocation: Any = None) -> CertFileResult:
+def check_certificate_file(path: Path, anchors: list[CertInfo] | None, at: datetime | None,
+                           revocation: RevocationOptions | RevocationSession | None = None) -> CertFileResult:
     """Judge every certificate of one file a helpdesk received. The file itself may be the problem: not a
     certificate at all, or a private key that should never have been sent."""
     from cpsdiag.pki.certinfo import load_certificates
@@ -76,8 +80,8 @@ def check_certificate_file(path: Path, anchors: list[Any] | None, at: datetime |
     return result
 
 
-def _judge_file(result: CertFileResult, infos: list[Any], anchors: list[Any] | None, moment: datetime,
-                revocation: Any = None) -> None:
+def _judge_file(result: CertFileResult, infos: list[CertInfo], anchors: list[CertInfo] | None, moment: datetime,
+                revocation: RevocationOptions | RevocationSession | None = None) -> None:
     from cpsdiag.diag.judge import judge_certificate, personal_params
     from cpsdiag.pki.chain import validate_chain
 

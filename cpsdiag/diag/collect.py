@@ -154,7 +154,7 @@ def choose_reader(readers: list[ReaderFacts], wanted: str | None) -> str:
     return (with_card or readers)[0].name
 
 
-def collect(options: CheckOptions, anchors: list[Any] | None = None,
+def collect(options: CheckOptions, anchors: list[CertInfo] | None = None,
             progress: Observer = NO_PROGRESS) -> CheckFacts:
     from cpsdiag.transport import pcsc
 
@@ -198,7 +198,7 @@ def _collect_environment(facts: CheckFacts) -> None:
             live=False)
 
 
-def _collect_card(facts: CheckFacts, options: CheckOptions, context: Any, anchors: list[Any] | None,
+def _collect_card(facts: CheckFacts, options: CheckOptions, context: Any, anchors: list[CertInfo] | None,
                   progress: Observer) -> None:
     progress(Step("readers"))
     with _timed(facts, "readers"):
@@ -266,7 +266,7 @@ def _collect_card(facts: CheckFacts, options: CheckOptions, context: Any, anchor
             pass   # the card or the service is already gone; the facts say so
 
 
-def _collect_certificates(facts: CheckFacts, card: CardData, anchors: list[Any] | None) -> None:
+def _collect_certificates(facts: CheckFacts, card: CardData, anchors: list[CertInfo] | None) -> None:
     keys_by_id = {k.id: k for k in card.keys}
     for cert_file in card.certificates:
         obj = cert_file.object
@@ -284,7 +284,7 @@ def _collect_certificates(facts: CheckFacts, card: CardData, anchors: list[Any] 
                 _parse_certificate(facts, cf, cert_file.der, anchors)
 
 
-def _parse_certificate(facts: CheckFacts, cf: CertFacts, der: bytes, anchors: list[Any] | None) -> None:
+def _parse_certificate(facts: CheckFacts, cf: CertFacts, der: bytes, anchors: list[CertInfo] | None) -> None:
     from cpsdiag.pki.certinfo import parse_certificate
     from cpsdiag.pki.chain import validate_chain
 

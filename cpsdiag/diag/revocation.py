@@ -18,7 +18,16 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Callable
+
+if TYPE_CHECKING:
+    # Types only: cryptography, the network and the certificate parser stay imported by the step that runs.
+    from cryptography import x509
+
+    from cpsdiag.diag.progress import Observer
+    from cpsdiag.net.proxy import ProxySettings
+    from cpsdiag.pki.certinfo import CertInfo
+    from cpsdiag.pki.revocation import Answer
 
 DEFAULT_TIMEOUT = 5.0
 BUDGET_REQUESTS = 4          # the whole step lasts at most this many request timeouts
@@ -28,7 +37,7 @@ BUDGET_REQUESTS = 4          # the whole step lasts at most this many request ti
 class RevocationOptions:
     offline: bool = False
     timeout: float = DEFAULT_TIMEOUT           # per request
-    proxies: Any = None                        # cpsdiag.net.ProxySettings; None: direct
+    proxies: ProxySettings | None = None       # None: direct
     cache_dir: Path | None = None              # None: no disk cache
 
     @property
@@ -76,7 +85,7 @@ def _reserved(url: str) -> bool:
     return host == "invalid" or host.endswith(".invalid")
 
 
-def _bounded(request: Any, timeout: float) -> Any:
+def _bounded(request: Callable[[], Any], timeout: float) -> Any:
     """``request()`` within ``timeout`` (plus a second), name resolution included: the system resolver has no
     timeout of ours, and a slow DNS must not hold the check. A request that overruns is left to finish in a
     daemon thread (it ends with the process) and reported as a timeout."""
@@ -177,7 +186,7 @@ class RevocationSession:
                 self.cache.put(url, body, _now(), next_update)
         return body, failure, False
 
-    def issuer_from_aia(self, url: str) -> tuple[Any, Attempt | None]:
+    def issuer_from_aia(self, url: str) -> tuple[list[bytes] | None, Attempt | None]:
         """The issuing CA certificate from the caIssuers URL (DER, PEM or a PKCS#7 bundle), once per run."""
         if url in self.downloads:
             body, failure = self.downloads[url]
@@ -195,8 +204,8 @@ class RevocationSession:
             return None, Attempt("ca_issuers", url, "failed", f"not a certificate ({exc})", "malformed")
 
 
-def _issuer_certificate(leaf: Any, issuer_der: bytes | None, info: Any, session: RevocationSession,
-                        attempts: list[Attempt]) -> Any:
+def _issuer_certificate(leaf: x509.Certificate, issuer_der: bytes | None, info: CertInfo, session: RevocationSession,
+                        attempts: list[Attempt]) -> x509.Certificate | None:
     """The issuing CA: from the chain, else (for checking revocation only) from the caIssuers URL, accepted
     only when its key verifies the certificate's signature."""
     from cryptography import x509
@@ -223,7 +232,7 @@ def _issuer_certificate(leaf: Any, issuer_der: bytes | None, info: Any, session:
     return None
 
 
-def check_certificate(info: Any, issuer_der: bytes | None, session: RevocationSession) -> RevocationResult:
+def check_certificate(info: CertInfo, issuer_der: bytes | None, session: RevocationSession) -> RevocationResult:
     """The revocation status of one certificate (a CertInfo) whose issuer is ``issuer_der`` when known."""
     from cryptography import x509
 
@@ -250,7 +259,7 @@ def check_certificate(info: Any, issuer_der: bytes | None, session: RevocationSe
                                 error="the issuing authority's certificate is not available, so no answer can be "
                                       "verified")
 
-    def found(answer: Any, url: str, cached: bool = False) -> RevocationResult:
+    def found(answer: Answer, url: str, cached: bool = False) -> RevocationResult:
         attempts.append(Attempt(answer.source, url, answer.status))
         return RevocationResult(answer.status, answer.source, url, answer.produced_at, answer.revoked_at,
                                 answer.reason, cached=cached, attempts=attempts)
@@ -291,7 +300,7 @@ def check_certificate(info: Any, issuer_der: bytes | None, session: RevocationSe
 
 
 def collect_revocation(certificates: list[Any], options: RevocationOptions | RevocationSession,
-                       progress: Any = None) -> None:
+                       progress: Observer | None = None) -> None:
     """Fill ``revocation`` of every card certificate (CertFacts with info) of a check or a certificate file.
 
     Given a session (``cpsdiag cert`` with several files), its downloads and time budget are shared."""
@@ -308,7 +317,8 @@ def collect_revocation(certificates: list[Any], options: RevocationOptions | Rev
         cf.revocation = check_certificate(info, getattr(chain, "issuer_der", None), session)
 
 
-def default_options(*, offline: bool = False, timeout: float = DEFAULT_TIMEOUT, proxies: Any = None) -> \
+def default_options(*, offline: bool = False, timeout: float = DEFAULT_TIMEOUT,
+                    proxies: ProxySettings | None = None) -> \
         RevocationOptions:
     from cpsdiag.net.cache import user_cache_dir
 
