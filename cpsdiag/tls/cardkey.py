@@ -8,13 +8,15 @@ was used.
 
 from __future__ import annotations
 
+from typing import cast
+
 from tlslite.utils.python_rsakey import Python_RSAKey
 
 from cpsdiag.card.signing import DIGEST_INFO_PREFIX, CannotSign
 from cpsdiag.tls.signer import CardSigner
 
 
-class CardRSAKey(Python_RSAKey):
+class CardRSAKey(Python_RSAKey):  # type: ignore[misc]  # tlslite ships no type information
     def __init__(self, n: int, e: int, signer: CardSigner):
         super().__init__(n, e)
         self.signer = signer
@@ -23,7 +25,8 @@ class CardRSAKey(Python_RSAKey):
     def hasPrivateKey(self) -> bool:    # noqa: N802 (tlslite's name)
         return True
 
-    def sign(self, data, padding="pkcs1", hashAlg=None, saltLen=None):  # noqa: N803
+    def sign(self, data: bytes | bytearray, padding: str | None = "pkcs1", hashAlg: str | None = None,  # noqa: N803
+             saltLen: int | None = None) -> bytearray:  # noqa: N803
         padding = (padding or "pkcs1").lower()
         if padding == "pkcs1":
             payload = bytes(data)
@@ -35,10 +38,11 @@ class CardRSAKey(Python_RSAKey):
             self.used.append(f"rsa_pss_rsae_{hashAlg}")
             if saltLen not in (None, len(data)):
                 raise CannotSign(f"rsa_pss with a {saltLen}-byte salt")
-            return bytearray(self.signer.sign_pss(hashAlg, bytes(data)))
+            # tlslite always names the hash for PSS (RSASSA-PSS has no DigestInfo to carry it).
+            return bytearray(self.signer.sign_pss(cast(str, hashAlg), bytes(data)))
         raise CannotSign(padding)
 
-    def _rawPrivateKeyOp(self, message):  # noqa: N802
+    def _rawPrivateKeyOp(self, message: int) -> int:  # noqa: N802
         # Every signature goes through sign(); tlslite must never fall back to a raw operation here.
         raise CannotSign("raw RSA through tlslite")
 

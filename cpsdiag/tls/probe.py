@@ -14,7 +14,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator, cast
 
 from cpsdiag import __version__
 from cpsdiag.card.signing import CannotSign
@@ -25,6 +25,9 @@ from cpsdiag.net.proxy import ProxyServer, ProxySettings, Route, mask_url
 from cpsdiag.net.url import BadUrl, Endpoint
 from cpsdiag.net.url import parse_url as parse_endpoint
 from cpsdiag.tls.signer import CardSigner
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric import rsa
 
 TLS13, TLS12 = (3, 4), (3, 3)
 MAX_URL_LENGTH = 2048               # what browsers and servers commonly accept
@@ -103,7 +106,7 @@ def parse_url(url: str) -> Endpoint:
 def _scheme_name(alg: tuple[int, int]) -> str:
     from tlslite.constants import HashAlgorithm, SignatureAlgorithm, SignatureScheme
 
-    name = SignatureScheme.toRepr(alg)
+    name: str | None = SignatureScheme.toRepr(alg)
     if name:
         return name
     return f"{HashAlgorithm.toStr(alg[0])}+{SignatureAlgorithm.toStr(alg[1])}"
@@ -113,7 +116,8 @@ def _dn_text(der: bytes) -> str:
     from asn1crypto import x509 as a509
 
     try:
-        return a509.Name.load(der).human_friendly
+        text: str = a509.Name.load(der).human_friendly
+        return text
     except Exception:  # a malformed name from the network is shown as hex, never a crash
         return der.hex()
 
@@ -284,7 +288,8 @@ def probe(url: str, signer: CardSigner, client_cert_der: bytes, *, issuer_der: b
     cert = X509()
     cert.parseBinary(bytearray(client_cert_der))
     chain = X509CertChain([cert])
-    numbers = x509.load_der_x509_certificate(client_cert_der).public_key().public_numbers()
+    # CPS cards carry RSA keys; the cast only informs the type checker (another key type fails here as before).
+    numbers = cast("rsa.RSAPublicKey", x509.load_der_x509_certificate(client_cert_der).public_key()).public_numbers()
     key = CardRSAKey(numbers.n, numbers.e, signer)
     plan = ["tls13-pss"] if "pss" in signer.schemes else ["tls13", "tls12-pkcs1"]
     via = f", proxy {route.proxy.url}" if route.proxy is not None else ""

@@ -7,7 +7,10 @@
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from cpsdiag.card.keyops import KeyOps
 
 
 class CardSigner(Protocol):
@@ -21,7 +24,7 @@ class CardSigner(Protocol):
 class RoleSigner:
     """The TLS signer of one key role, on top of any ``KeyOps``."""
 
-    def __init__(self, ops: Any, role: str = "authentication"):
+    def __init__(self, ops: KeyOps, role: str = "authentication"):
         self.ops = ops
         self.role = role
         self.schemes = tuple(ops.schemes)

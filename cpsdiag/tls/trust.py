@@ -16,7 +16,10 @@ import warnings
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from cryptography import x509
 
 from cpsdiag.errors import UsageError
 
@@ -73,7 +76,7 @@ def read_trust_store(ca_file: Path) -> list[Any]:
     return certificates
 
 
-def _store_certificates(ca_file: Path | None) -> tuple[list, str]:
+def _store_certificates(ca_file: Path | None) -> tuple[list[x509.Certificate], str]:
     if ca_file is not None:
         return read_trust_store(ca_file), str(ca_file)
     paths = ssl.get_default_verify_paths()
@@ -154,7 +157,8 @@ def verify_server(chain_der: list[bytes], host: str, ca_file: Path | None = None
                   at: datetime | None = None) -> ServerTrust:
     from cryptography import x509
     from cryptography.utils import CryptographyDeprecationWarning
-    from cryptography.x509.verification import DNSName, IPAddress, PolicyBuilder, Store, VerificationError
+    from cryptography.x509 import DNSName, IPAddress
+    from cryptography.x509.verification import PolicyBuilder, Store, VerificationError
 
     if not chain_der:
         return ServerTrust(False, "the server sent no certificate", None, "system", "no_certificate")
@@ -175,6 +179,7 @@ def verify_server(chain_der: list[bytes], host: str, ca_file: Path | None = None
     if not roots:
         return ServerTrust(False, "no trust store found on this system", subject, store_name, "no_store", issuer,
                            names, **dates)
+    name: DNSName | IPAddress
     try:
         name = IPAddress(ipaddress.ip_address(host))
     except ValueError:
