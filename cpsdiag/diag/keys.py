@@ -22,8 +22,18 @@ from cpsdiag.diag.progress import NO_PROGRESS, Observer, Step
 from cpsdiag.diag.situations import SituationFacts
 
 if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
+
+    from cpsdiag.card.commands import CardCommands
+    from cpsdiag.card.keyops import KeyOps
+    from cpsdiag.card.reader import CardData
     from cpsdiag.net.proxy import ProxySettings
-    from cpsdiag.pkcs11 import ModuleInfo
+    from cpsdiag.pinentry import PinSource
+    from cpsdiag.transport.base import CardLink
+
+# ``facts`` below stays Any: it is a cpsdiag.diag.collect.CheckFacts, and collect imports this module, so even a
+# TYPE_CHECKING import would be a cycle for the import contract (grimp counts it).
+    from cpsdiag.pkcs11 import ModuleInfo, Pkcs11KeyOps
     from cpsdiag.tls.probe import TlsProbeResult
 
 
@@ -35,7 +45,7 @@ class KeyOptions:
     tls_ca: Path | None = None
     tls_timeout: float = 10.0
     force_last_try: bool = False
-    pin_source: Callable[[int, int], Any] | None = None     # cpsdiag.pinentry.PinSource
+    pin_source: PinSource | None = None
     pin_from: str = "keyboard"                              # where pin_source reads it: "keyboard" | "stdin"
     via: str = "apdu"                                       # "apdu" | "pkcs11"
     module: Path | None = None                              # PKCS#11 module for via="pkcs11"
@@ -100,7 +110,7 @@ class KeyFacts:
         return self.pin is not None and self.pin.outcome in ("verified", "already_verified", "not_needed")
 
 
-def _verify(public_key: Any, signature: bytes, message: bytes, pss: bool) -> bool:
+def _verify(public_key: RSAPublicKey, signature: bytes, message: bytes, pss: bool) -> bool:
     from cryptography.exceptions import InvalidSignature
     from cryptography.hazmat.primitives import hashes
     from cryptography.hazmat.primitives.asymmetric import padding
@@ -113,7 +123,7 @@ def _verify(public_key: Any, signature: bytes, message: bytes, pss: bool) -> boo
         return False
 
 
-def _check(role: str, scheme: str, public_key: Any, fn: Callable[[bytes], bytes]) -> SignatureCheck:
+def _check(role: str, scheme: str, public_key: RSAPublicKey, fn: Callable[[bytes], bytes]) -> SignatureCheck:
     challenge = os.urandom(32)            # fresh each time: a replayed signature proves nothing
     start = time.perf_counter()
     try:
@@ -125,7 +135,7 @@ def _check(role: str, scheme: str, public_key: Any, fn: Callable[[bytes], bytes]
     return SignatureCheck(role, scheme, SignatureResult.OK if ok else SignatureResult.MISMATCH, None, round(seconds, 4))
 
 
-def present_pin(card: Any, options: KeyOptions, contactless: bool, verify: Callable[[bytes], None],
+def present_pin(card: CardData, options: KeyOptions, contactless: bool, verify: Callable[[bytes], None],
                 pin_pad: Callable[[], None] | None, progress: Observer = NO_PROGRESS) -> PinOutcome:
     """Decide from the counter, then present the PIN once (typed, or on the reader's pad)."""
     if contactless or not card.pins:
@@ -162,7 +172,7 @@ def present_pin(card: Any, options: KeyOptions, contactless: bool, verify: Calla
     return PinOutcome(PinResult.VERIFIED, status.max_tries if status else None, via_pinpad=via_pad)
 
 
-def self_test(ops: Any, facts: Any, options: KeyOptions, progress: Observer = NO_PROGRESS) -> list[SignatureCheck]:
+def self_test(ops: KeyOps, facts: Any, options: KeyOptions, progress: Observer = NO_PROGRESS) -> list[SignatureCheck]:
     checks: list[SignatureCheck] = []
     for cf in facts.certificates:
         if cf.info is None or cf.key is None or cf.role not in ("authentication", "signature") \
@@ -182,8 +192,8 @@ def self_test(ops: Any, facts: Any, options: KeyOptions, progress: Observer = NO
     return checks
 
 
-def _apdu_path(link: Any, commands: Any, facts: Any, options: KeyOptions,
-               progress: Observer) -> tuple[Any, PinOutcome]:
+def _apdu_path(link: CardLink, commands: CardCommands, facts: Any, options: KeyOptions,
+               progress: Observer) -> tuple[KeyOps, PinOutcome]:
     from cpsdiag.card.keyops import ApduKeyOps
     from cpsdiag.card.pinpad import reader_features, verify_on_pad
 
@@ -206,7 +216,8 @@ def _apdu_path(link: Any, commands: Any, facts: Any, options: KeyOptions,
     return ApduKeyOps(commands, keys), outcome
 
 
-def _pkcs11_path(commands: Any, facts: Any, options: KeyOptions, progress: Observer) -> tuple[Any, PinOutcome]:
+def _pkcs11_path(commands: CardCommands, facts: Any, options: KeyOptions,
+                 progress: Observer) -> tuple[Pkcs11KeyOps, PinOutcome]:
     from cpsdiag.pkcs11 import Pkcs11KeyOps
 
     card = facts.card
@@ -227,15 +238,16 @@ def _pkcs11_path(commands: Any, facts: Any, options: KeyOptions, progress: Obser
     return ops, present_pin(card, options, facts.contactless, verify, None, progress)
 
 
-def run_key_tests(link: Any, commands: Any, facts: Any, options: KeyOptions,
+def run_key_tests(link: CardLink, commands: CardCommands, facts: Any, options: KeyOptions,
                   progress: Observer = NO_PROGRESS) -> KeyFacts:
     """PIN, then the self-test and the TLS probe, on a card already read (``facts.card``)."""
     out = KeyFacts(options, card_schemes=tuple(commands.schemes))
     try:
         if options.via == "pkcs11":
-            ops, out.pin = _pkcs11_path(commands, facts, options, progress)
-            out.card_schemes = tuple(ops.schemes)
-            out.module = ops.info
+            middleware, out.pin = _pkcs11_path(commands, facts, options, progress)
+            out.card_schemes = tuple(middleware.schemes)
+            out.module = middleware.info
+            ops: KeyOps = middleware
         else:
             ops, out.pin = _apdu_path(link, commands, facts, options, progress)
     except errors.Pkcs11Error as exc:
@@ -250,7 +262,7 @@ def run_key_tests(link: Any, commands: Any, facts: Any, options: KeyOptions,
     return out
 
 
-def _use_keys(ops: Any, facts: Any, options: KeyOptions, out: KeyFacts, progress: Observer) -> None:
+def _use_keys(ops: KeyOps, facts: Any, options: KeyOptions, out: KeyFacts, progress: Observer) -> None:
     from cpsdiag.diag.steps import guarded_step
 
     if not out.keys_usable:
@@ -269,7 +281,7 @@ def _use_keys(ops: Any, facts: Any, options: KeyOptions, out: KeyFacts, progress
             _probe_tls(ops, facts, options.tls_url, options, out, progress)
 
 
-def _probe_tls(ops: Any, facts: Any, url: str, options: KeyOptions, out: KeyFacts, progress: Observer) -> None:
+def _probe_tls(ops: KeyOps, facts: Any, url: str, options: KeyOptions, out: KeyFacts, progress: Observer) -> None:
     from cpsdiag.tls.probe import probe
     from cpsdiag.tls.signer import RoleSigner
 

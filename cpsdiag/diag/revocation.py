@@ -299,6 +299,7 @@ def check_certificate(info: CertInfo, issuer_der: bytes | None, session: Revocat
         not in ("reserved", "ldap")) or "no answer")
 
 
+# certificates: CertFacts, kept Any because cpsdiag.diag.collect imports this module (a cycle otherwise).
 def collect_revocation(certificates: list[Any], options: RevocationOptions | RevocationSession,
                        progress: Observer | None = None) -> None:
     """Fill ``revocation`` of every card certificate (CertFacts with info) of a check or a certificate file.
