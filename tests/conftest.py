@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 
 from cpsdiag.emulator import stack as stk
-# The helpers shared by test modules of every folder (tests/netsupport.py, prerequisites.py...) import by their
-# names: pytest puts tests/ on sys.path (`pythonpath` in pyproject.toml).
-from prerequisites import optional_skip, require, strict
+# tests/ is a package: pytest puts the folder holding it on sys.path, and the helpers shared by test modules of every
+# folder are imported as tests.support.* (docs/testing.md, "How the tests are imported").
+from tests.support.prerequisites import optional_skip, require, strict
 
 ROOT = Path(__file__).resolve().parents[1]
 STRICT = strict()
@@ -62,6 +62,22 @@ def pytest_sessionfinish(session, exitstatus):
     if STRICT and reporter is not None and exitstatus == 0 and any(
             not optional_skip(_skip_reason(r)) for r in reporter.stats.get("skipped", [])):
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_collection_finish(session):
+    """When the tests are meant to run against an installed cpsdiag (scripts/test-pythons sets
+    CPSDIAG_TEST_INSTALLED to the venv holding the wheel), every cpsdiag module imported by then (the pytest
+    plugin, this file, every collected test module) must come from there, never from a source tree on sys.path."""
+    installed = os.environ.get("CPSDIAG_TEST_INSTALLED")
+    if not installed:
+        return
+    prefix = os.path.realpath(installed) + os.sep
+    for name, module in sorted(sys.modules.items()):
+        where = getattr(module, "__file__", None)
+        if (name == "cpsdiag" or name.startswith("cpsdiag.")) and where \
+                and not os.path.realpath(where).startswith(prefix):
+            pytest.exit(f"{name} was imported from {where}, not from the installed cpsdiag under {installed}",
+                        returncode=pytest.ExitCode.USAGE_ERROR)
 
 
 @pytest.fixture(autouse=True)

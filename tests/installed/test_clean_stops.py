@@ -14,7 +14,7 @@ import sys
 
 import pytest
 
-from stopsupport import child_env, default_stop_signals, processes_marked, read_until, stop_and_check, tmpdir_mark, wait_until  # noqa: F401 (a fixture)
+from tests.support.stop import child_env, default_stop_signals, processes_marked, read_until, stop_and_check, tmpdir_mark, wait_until  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.stack
 

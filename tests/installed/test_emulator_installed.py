@@ -15,7 +15,7 @@ from importlib import resources
 
 import pytest
 
-from stopsupport import child_env, processes_marked, tmpdir_mark  # noqa: F401 (a fixture)
+from tests.support.stop import child_env, processes_marked, tmpdir_mark  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.stack
 

@@ -18,7 +18,7 @@ import subprocess
 import sys
 import pytest
 
-from stopsupport import default_stop_signals, processes_marked, stop_and_check, tmpdir_mark, wait_until  # noqa: F401 (a fixture)
+from tests.support.stop import default_stop_signals, processes_marked, stop_and_check, tmpdir_mark, wait_until  # noqa: F401 (a fixture)
 
 pytest_plugins = ["pytester"]
 

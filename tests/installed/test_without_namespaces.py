@@ -19,7 +19,7 @@ import sys
 
 import pytest
 
-from stopsupport import child_env, tmpdir_mark  # noqa: F401 (a fixture)
+from tests.support.stop import child_env, tmpdir_mark  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.stack
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from cpsdiag.tls.server import make_server_certificate
-from netsupport import free_port, wait_port
-from prerequisites import require
+from tests.support.net import free_port, wait_port
+from tests.support.prerequisites import require
 
 
 # Names the tests resolve through /etc/hosts in their private mount namespace (never "localhost": a proxy bug

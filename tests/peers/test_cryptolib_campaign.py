@@ -30,7 +30,7 @@ from pathlib import Path
 
 import pytest
 
-from prerequisites import require
+from tests.support.prerequisites import require
 
 pytestmark = [pytest.mark.stack, pytest.mark.peer]
 

@@ -16,7 +16,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 
-from prerequisites import require
+from tests.support.prerequisites import require
 
 pytestmark = [pytest.mark.stack, pytest.mark.peer]
 

@@ -7,7 +7,7 @@ from collections import Counter
 
 import pytest
 
-from clisupport import cpsdiag_json
+from tests.support.cli import cpsdiag_json
 
 pytestmark = [pytest.mark.stack, pytest.mark.peer, pytest.mark.usefixtures("pykcs11")]
 

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from clisupport import cpsdiag
-from prerequisites import require
-from reportsupport import VERDICTS, parse_page
+from tests.support.cli import cpsdiag
+from tests.support.prerequisites import require
+from tests.support.report import VERDICTS, parse_page
 
 pytestmark = [pytest.mark.stack, pytest.mark.peer]
 

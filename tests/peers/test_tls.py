@@ -9,8 +9,8 @@ from collections import Counter
 
 import pytest
 
-from clisupport import codes, cpsdiag_json
-from netsupport import free_port, running_testssl_server
+from tests.support.cli import codes, cpsdiag_json
+from tests.support.net import free_port, running_testssl_server
 
 pytestmark = [pytest.mark.stack, pytest.mark.peer]
 

@@ -15,9 +15,9 @@ from collections import Counter
 
 import pytest
 
-from clisupport import VERIFY_WITH_PIN, codes, cpsdiag, cpsdiag_json, run_on_terminal, spawn_cpsdiag
-from netsupport import free_port, http_server
-from reportsupport import leaks
+from tests.support.cli import VERIFY_WITH_PIN, codes, cpsdiag, cpsdiag_json, run_on_terminal, spawn_cpsdiag
+from tests.support.net import free_port, http_server
+from tests.support.report import leaks
 
 pytestmark = [pytest.mark.stack, pytest.mark.peer]
 

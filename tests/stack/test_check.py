@@ -10,7 +10,7 @@ from collections import Counter
 
 import pytest
 
-from clisupport import codes, cpsdiag, cpsdiag_json
+from tests.support.cli import codes, cpsdiag, cpsdiag_json
 from cpsdiag.emulator import stack as stk
 
 pytestmark = pytest.mark.stack

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import pytest
 
-from test_emulator_pcsc import Conn
+from tests.stack.test_emulator_pcsc import Conn
 
 pytestmark = pytest.mark.stack
 

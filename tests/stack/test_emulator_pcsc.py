@@ -214,7 +214,7 @@ def test_emulator_run_serves_a_profile_to_a_command_and_stops_everything(stack):
     card, the command's exit status, the test anchors handed over; a command that cannot run is not a traceback."""
     import json
 
-    from clisupport import cpsdiag
+    from tests.support.cli import cpsdiag
 
     stack.require_managed()
     proc = cpsdiag("emulator", "run", "--profile", "cps4-infirmier", "--", sys.executable, "-m", "cpsdiag", "check",

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from clisupport import codes, cpsdiag, cpsdiag_json
+from tests.support.cli import codes, cpsdiag, cpsdiag_json
 from cpsdiag.emulator import stack as stk
 
 pytestmark = pytest.mark.stack

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from clisupport import codes, cpsdiag_json, spawn_cpsdiag
+from tests.support.cli import codes, cpsdiag_json, spawn_cpsdiag
 
 pytestmark = pytest.mark.stack
 

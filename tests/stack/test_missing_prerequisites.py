@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from prerequisites import missing_message, require
+from tests.support.prerequisites import missing_message, require
 
 pytestmark = pytest.mark.stack
 

@@ -9,7 +9,7 @@ from collections import Counter
 
 import pytest
 
-from clisupport import VERIFY_WITH_PIN, codes, cpsdiag, cpsdiag_json, spawn_cpsdiag
+from tests.support.cli import VERIFY_WITH_PIN, codes, cpsdiag, cpsdiag_json, spawn_cpsdiag
 
 pytestmark = pytest.mark.stack
 
@@ -89,8 +89,8 @@ def test_the_pin_appears_nowhere(insert_card, pki, tmp_path, opensc_module, pykc
     the PKCS#11 path), each presenting it once: it must be in no output, trace, report, bundle, log or file written."""
     import zipfile
 
-    from netsupport import free_port, wait_port
-    from reportsupport import leaks
+    from tests.support.net import free_port, wait_port
+    from tests.support.report import leaks
 
     pin = "86429731"
     folder = tmp_path / "distinctive"

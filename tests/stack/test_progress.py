@@ -16,8 +16,8 @@ import time
 
 import pytest
 
-from clisupport import TERMINAL, clean_environ, run_on_terminal
-from netsupport import running_testssl_server
+from tests.support.cli import TERMINAL, clean_environ, run_on_terminal
+from tests.support.net import running_testssl_server
 
 pytestmark = pytest.mark.stack
 

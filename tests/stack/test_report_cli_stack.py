@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from clisupport import cpsdiag as run_cpsdiag
-from reportsupport import assert_console_shows_the_profile, identity_strings, leaks, profile_facts
+from tests.support.cli import cpsdiag as run_cpsdiag
+from tests.support.report import assert_console_shows_the_profile, identity_strings, leaks, profile_facts
 
 pytestmark = pytest.mark.stack
 

@@ -22,7 +22,7 @@ from cpsdiag.report.jsonreport import to_json
 from cpsdiag.report.redact import Salt, redact_report
 from cpsdiag.i18n import set_language
 from cpsdiag.report.schema import decode_report
-from reportsupport import (VERDICTS, assert_console_shows_the_profile, assert_page_shows_the_profile,
+from tests.support.report import (VERDICTS, assert_console_shows_the_profile, assert_page_shows_the_profile,
                            assert_self_contained, check_inserted, parse_page, profile_facts)
 
 pytestmark = pytest.mark.stack

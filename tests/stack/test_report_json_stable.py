@@ -22,8 +22,8 @@ from typing import Any
 
 import pytest
 
-from clisupport import cpsdiag
-from jsonshape import flattened, removed_or_changed
+from tests.support.cli import cpsdiag
+from tests.support.jsonshape import flattened, removed_or_changed
 from cpsdiag.report.redact import Salt
 
 pytestmark = pytest.mark.stack
@@ -54,7 +54,7 @@ def test_check_json_of_every_profile_is_unchanged(insert_card, pki, profile):
 
 @pytest.mark.parametrize("profile", PROFILES)
 def test_the_bundles_report_json_of_every_profile_is_unchanged(insert_card, pki, profile):
-    from reportsupport import bundle_report_json
+    from tests.support.report import bundle_report_json
 
     insert_card(profile)
     compare(f"bundle-{profile}", bundle_report_json(pki.anchors, SALT))

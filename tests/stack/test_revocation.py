@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from clisupport import codes, cpsdiag_json
-from netsupport import free_port
-from prerequisites import require
+from tests.support.cli import codes, cpsdiag_json
+from tests.support.net import free_port
+from tests.support.prerequisites import require
 
 pytestmark = pytest.mark.stack
 
@@ -337,7 +337,7 @@ def test_the_bundle_carries_the_revocation_and_its_views_show_it(insert_card, rp
     import json
     import zipfile
 
-    from clisupport import cpsdiag
+    from tests.support.cli import cpsdiag
 
     ocsp_responder()
     insert(insert_card, rpki, "cps3-revoked")

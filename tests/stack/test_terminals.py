@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from clisupport import cpsdiag
+from tests.support.cli import cpsdiag
 
 pytestmark = pytest.mark.stack
 

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from clisupport import spawn_cpsdiag
+from tests.support.cli import spawn_cpsdiag
 from cpsdiag.emulator import stack as stk
 
 pytestmark = pytest.mark.stack

@@ -45,7 +45,7 @@ def http_server(handler: type) -> Iterator[int]:
 @contextmanager
 def running_testssl_server(anchors: Path, folder: Path, versions: str = "1.2") -> Iterator[tuple[int, Path]]:
     """``cpsdiag testssl-server`` trusting ``anchors``, listening; yields (port, the CA file clients trust)."""
-    from clisupport import spawn_cpsdiag
+    from tests.support.cli import spawn_cpsdiag
 
     port = free_port()
     ca = folder / "ca.pem"

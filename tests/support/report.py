@@ -17,6 +17,7 @@ from typing import Any
 
 # The PAN as the emulator writes it into EF.SN.ICC: the leak search must look for the card's own bytes.
 from cpsdiag.emulator.layout import luhn_digit
+from tests.support.paths import DATA
 
 
 @dataclass
@@ -261,13 +262,10 @@ def as_report(doc: dict[str, Any]) -> Any:
 
 def inventory() -> dict:
     """The environment section of the fake Linux workstation (tests/data/env/linux)."""
-    from pathlib import Path
-
     from cpsdiag.env import collect_environment, load_layout
     from cpsdiag.env import environment_dict
 
-    return environment_dict(collect_environment(load_layout(Path(__file__).resolve().parent / "data" / "env" /
-                                                            "linux")))
+    return environment_dict(collect_environment(load_layout(DATA / "env" / "linux")))
 
 
 # -- what a rendered report must show, from the profile's own files ------------------------------------------------

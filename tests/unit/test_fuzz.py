@@ -217,7 +217,7 @@ def test_a_hostile_report_json_is_refused_with_a_message_never_a_crash(data):
     import json
 
     from cpsdiag.report.schema import SchemaError, decode_report
-    from reportsupport import report_doc
+    from tests.support.report import report_doc
 
     doc = report_doc()
     if data.draw(st.booleans()):

@@ -12,7 +12,7 @@ import pytest
 from cpsdiag import i18n
 from cpsdiag.findings.catalog import CATALOG, render
 from cpsdiag.findings.model import Finding, Severity
-from prerequisites import require
+from tests.support.prerequisites import require
 
 PACKAGE = Path(__file__).resolve().parents[2] / "cpsdiag"
 PO = PACKAGE / "locale" / "fr" / "LC_MESSAGES" / "cpsdiag.po"
@@ -66,7 +66,7 @@ def test_language_detection(environ, expected):
 
 
 def test_language_alone_selects_french_in_the_command():
-    from clisupport import cpsdiag
+    from tests.support.cli import cpsdiag
 
     proc = cpsdiag("cert", str(PACKAGE / "pki" / "anchors" / "acr-el.pem"), env={"LANG": "", "LANGUAGE": "fr"})
     assert "les certificats sont valides et de confiance" in proc.stdout, proc.stdout

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-import prerequisites
-from prerequisites import PREREQUISITES
+from tests.support import prerequisites
+from tests.support.prerequisites import PREREQUISITES
 
 SETUP = Path(__file__).resolve().parents[2] / "scripts" / "setup"
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from reportsupport import identity_strings, leaks
+from tests.support.report import identity_strings, leaks
 
 
 def test_identity_strings_read_from_certificates(pki):

@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
+from tests.support.paths import DATA, ROOT
 
-SHARED = Path(__file__).resolve().parents[1] / "data" / "pki"
-ANCHORS = Path(__file__).resolve().parents[2] / "cpsdiag" / "pki" / "anchors"
+SHARED = DATA / "pki"
+ANCHORS = ROOT / "cpsdiag" / "pki" / "anchors"
 
 
 def run(*args: str) -> tuple[dict | None, subprocess.CompletedProcess]:

@@ -13,13 +13,13 @@ import os
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-from clisupport import clean_environ
+from tests.support.cli import clean_environ
+from tests.support.paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = ROOT
 GOOD_PEM = ROOT / "cpsdiag" / "pki" / "anchors" / "acr-el.pem"
 ESC = "\x1b[31m"            # an escape sequence (red), the classic terminal injection
 # What must never reach the terminal raw: C0/C1 controls other than newline and tab, and bidi overrides.

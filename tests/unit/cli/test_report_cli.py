@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from clisupport import clean_environ, cpsdiag
+from tests.support.cli import clean_environ, cpsdiag
 from cpsdiag.cli import main
 from cpsdiag.report.bundle import BundleSource, build_bundle, write_bundle
 from cpsdiag.report.redact import Salt
-from reportsupport import as_report, certificate_doc, finding_doc, holder_doc, report_doc
+from tests.support.report import as_report, certificate_doc, finding_doc, holder_doc, report_doc
 
 
 def test_show_refuses_what_is_not_a_report(tmp_path):

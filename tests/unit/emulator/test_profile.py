@@ -7,6 +7,7 @@ import shutil
 import pytest
 
 from cpsdiag.emulator import profile as profiles
+from tests.support.paths import ROOT
 
 
 @pytest.fixture
@@ -89,9 +90,7 @@ def test_unknown_name_lists_known_profiles():
 
 def documented_profile_names() -> list[str]:
     """The names in the "Shipped profiles" table of docs/emulator.md: what users are told they can use."""
-    from pathlib import Path
-
-    doc = (Path(__file__).resolve().parents[2] / "docs" / "emulator.md").read_text()
+    doc = (ROOT / "docs" / "emulator.md").read_text()
     table = doc.split("### Shipped profiles", 1)[1].split("\n## ", 1)[0]
     return sorted(line.split("`")[1] for line in table.splitlines() if line.startswith("| `"))
 
@@ -163,7 +162,7 @@ def test_make_pki_does_not_write_outside_a_profile_folder(tmp_path):
 
 @pytest.mark.parametrize("command", [["validate"], ["run", "--profile"], ["--profile"]])
 def test_profile_errors_are_usage_errors_without_traceback(copy, command):
-    from clisupport import cpsdiag
+    from tests.support.cli import cpsdiag
 
     folder = copy()
     (folder / "card.toml").write_bytes(b"\xff\xfe\x00binary")
@@ -204,7 +203,7 @@ def test_the_contactless_face_holds_no_situation(copy):
 
 
 def test_validate_lists_the_data_objects(copy):
-    from clisupport import cpsdiag
+    from tests.support.cli import cpsdiag
 
     proc = cpsdiag("emulator", "validate", str(copy("cps4-infirmier")))
     assert proc.returncode == 0, proc.stderr

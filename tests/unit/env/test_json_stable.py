@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import json
 import os
-from pathlib import Path
 
 import pytest
 
-from jsonshape import flattened, removed_or_changed
+from tests.support.jsonshape import flattened, removed_or_changed
+from tests.support.paths import DATA
 
-DATA = Path(__file__).resolve().parents[1] / "data"
+DATA = DATA
 CAPTURE = os.environ.get("CPSDIAG_CAPTURE_REPORT_JSON") == "1"
 # What depends on the Python running the tests, not on the workstation described.
 RUNTIME = {"python", "cpsdiag", "timings_ms"}

@@ -17,8 +17,9 @@ import pytest
 
 from cpsdiag.findings.model import Severity
 from cpsdiag.env import collect_environment, judge_environment, load_layout
+from tests.support.paths import DATA
 
-DATA = Path(__file__).resolve().parents[1] / "data" / "env"
+DATA = DATA / "env"
 HEALTHY = ["PCSC_SERVICE_OK", "MIDDLEWARE_OK", "FIREFOX_MODULE_OK"]
 PLATFORMS = ["linux", "darwin", "win32"]
 PROBE = "python -m cpsdiag.env.probe_pcsc"

@@ -19,9 +19,10 @@ from cpsdiag.env.modules import parse_p11kit, parse_pkcs11_txt
 from cpsdiag.env.pkcs11 import classify, known_claims, probe_module
 from cpsdiag.host.system import RC_NOT_FOUND, RC_TIMEOUT, Completed, System, run_command
 from cpsdiag.errors import MalformedDataError
+from tests.support.paths import DATA, ROOT
 
-DATA = Path(__file__).resolve().parents[1] / "data" / "env"
-PACKAGE = Path(__file__).resolve().parents[2] / "cpsdiag"
+DATA = DATA / "env"
+PACKAGE = ROOT / "cpsdiag"
 
 
 # -- registry exports ---------------------------------------------------------------------------------

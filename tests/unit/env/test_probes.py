@@ -6,7 +6,7 @@ import json
 import subprocess
 import sys
 
-from prerequisites import loader_path
+from tests.support.prerequisites import loader_path
 
 
 def helper(*args: str, prelude: str = "") -> dict:

@@ -15,7 +15,7 @@ from cpsdiag.net import (BadUrl, ConnectRefused, DnsError, HttpProtocolError, Re
                          http_request, parse_url)
 from cpsdiag.net.proxy import ProxySettings, parse_proxy
 from cpsdiag.net.errors import ProxyUnreachable
-from netsupport import http_server
+from tests.support.net import http_server
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -16,8 +16,9 @@ from cpsdiag.net.proxy import (ProxySettings, macos_exception_match, mask_url, n
                                wininet_bypass_match)
 from cpsdiag.net.settings import load_proxy_settings, parse_scutil, parse_wininet_servers, workstation_proxies
 from cpsdiag.net.url import BadUrl, parse_url
+from tests.support.paths import DATA
 
-DATA = Path(__file__).resolve().parents[1] / "data" / "env"
+DATA = DATA / "env"
 
 
 def route(settings: ProxySettings, url: str):
@@ -278,7 +279,7 @@ def test_every_view_shows_the_proxy_section():
     from cpsdiag.report.console import make_console, render_report
     from cpsdiag.report.html import render_html
     from cpsdiag.env import environment_dict
-    from reportsupport import as_report, report_doc
+    from tests.support.report import as_report, report_doc
 
     facts = collect_environment(load_layout(DATA / "win32"), live=False)
     report = as_report(report_doc(environment=environment_dict(facts)))

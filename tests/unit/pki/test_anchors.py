@@ -12,6 +12,7 @@ import pytest
 from cpsdiag.errors import MalformedDataError, UsageError
 from cpsdiag.pki import anchors
 from cpsdiag.pki.anchors import AnchorIntegrityError, bundled_anchors, load_anchor_files
+from tests.support.paths import DATA
 
 # Straight from shared/pki/README.md, not from the module under test.
 README_FINGERPRINTS = {
@@ -161,7 +162,7 @@ def test_reformatted_pem_still_matches(tmp_path: Path) -> None:
 
 def test_unpinned_extra_file_is_refused(tmp_path: Path) -> None:
     directory = copy_anchors(tmp_path)
-    data_dir = Path(__file__).resolve().parent.parent / "data" / "pki"
+    data_dir = DATA / "pki"
     shutil.copy(data_dir / "cps-infirmier-signature-TEST.pem", directory / "extra.pem")
     with pytest.raises(AnchorIntegrityError, match="not pinned"):
         bundled_anchors(directory)
@@ -261,7 +262,7 @@ def test_a_directory_with_other_files_reads_only_pem(tmp_path: Path) -> None:
 
 
 def test_extra_anchors_are_read_as_given_and_bad_ones_named(tmp_path: Path) -> None:
-    data = Path(__file__).resolve().parent.parent / "data" / "pki"
+    data = DATA / "pki"
     certs = anchors.load_extra_anchors([data / "cps-infirmier-signature-TEST.pem", data / "cpe-etablissement-auth-TEST.pem"])
     assert [c.card_number for c in certs] == ["2800636234", "2600301752"]
     assert anchors.load_extra_anchors([]) == []

@@ -8,7 +8,6 @@ from __future__ import annotations
 import base64
 import re
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -16,8 +15,9 @@ from hypothesis import strategies as st
 
 from cpsdiag.errors import MalformedDataError
 from cpsdiag.pki.certinfo import CertInfo, load_certificates, parse_certificate
+from tests.support.paths import DATA
 
-DATA = Path(__file__).resolve().parent.parent / "data" / "pki"
+DATA = DATA / "pki"
 CPS_SIGN = DATA / "cps-infirmier-signature-TEST.pem"
 CPE_AUTH = DATA / "cpe-etablissement-auth-TEST.pem"
 UTC = timezone.utc

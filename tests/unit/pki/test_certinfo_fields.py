@@ -12,7 +12,6 @@ import base64
 import ipaddress
 import warnings
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 from cryptography import x509
@@ -23,9 +22,10 @@ from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsag
 from cpsdiag.errors import MalformedDataError, UsageError
 from cpsdiag.pki import certinfo
 from cpsdiag.pki.certinfo import MAX_INPUT_BYTES, as_utc, load_certificates, parse_certificate, read_certificate_file
+from tests.support.paths import DATA
 
 UTC = timezone.utc
-DATA = Path(__file__).resolve().parent.parent / "data" / "pki"
+DATA = DATA / "pki"
 CPS_SIGN = DATA / "cps-infirmier-signature-TEST.pem"
 START = datetime(2024, 1, 1, tzinfo=UTC)
 ISSUER_KEY = ec.generate_private_key(ec.SECP256R1())

@@ -19,9 +19,10 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID, ObjectIdentifier
 
 from cpsdiag.pki.certinfo import CertInfo, load_certificates, parse_certificate
 from cpsdiag.pki.chain import ChainResult, validate_chain
+from tests.support.paths import DATA
 
 UTC = timezone.utc
-DATA = Path(__file__).resolve().parent.parent / "data" / "pki"
+DATA = DATA / "pki"
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 EMU = "CPSDIAG EMULATEUR"
 

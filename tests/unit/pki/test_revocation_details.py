@@ -14,7 +14,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509 import ocsp
 from cryptography.x509.oid import ExtendedKeyUsageOID
-from test_pki_revocation import NOW, Pki, _cert, _key, crl, ocsp_answer
+from tests.unit.pki.test_revocation import NOW, Pki, _cert, _key, crl, ocsp_answer
 
 from cpsdiag.pki import revocation
 from cpsdiag.pki.certinfo import parse_certificate

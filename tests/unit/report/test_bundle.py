@@ -14,7 +14,8 @@ from cpsdiag.report.bundle import (BundleError, BundleSource, build_bundle, defa
                                    load_report, write_bundle)
 from cpsdiag.report.trace import trace_text
 from cpsdiag.report.redact import Salt
-from reportsupport import as_report, certificate_doc, holder_doc, report_doc
+from tests.support.report import as_report, certificate_doc, holder_doc, report_doc
+from tests.support.paths import DATA
 
 SALT = Salt(b"\x01" * 32, "installation", "/nowhere/redaction-salt")
 
@@ -33,11 +34,9 @@ def test_pin_data_stays_masked_in_the_trace():
 
 
 def test_environment_text_is_the_sections_rows_redacted():
-    from pathlib import Path
-
     from cpsdiag.env import collect_environment, environment_dict, environment_text, load_layout
 
-    facts = collect_environment(load_layout(Path(__file__).resolve().parents[1] / "data" / "env" / "linux"),
+    facts = collect_environment(load_layout(DATA / "env" / "linux"),
                                 card_serial="899900000011")
     holder = holder_doc(given_name="CAMILLE", surname="DUPONT-ESSAI", national_id="899900000011")
     report = report_doc(certificates=[certificate_doc(holder=holder)], environment=environment_dict(facts))

@@ -8,7 +8,7 @@ from __future__ import annotations
 from html import escape
 
 from cpsdiag.report.html import render_html, timeline_svg
-from reportsupport import (as_report, assert_self_contained, card_doc, certificate_doc, finding_doc, holder_doc,
+from tests.support.report import (as_report, assert_self_contained, card_doc, certificate_doc, finding_doc, holder_doc,
                            inventory, report_doc)
 
 

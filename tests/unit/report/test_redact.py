@@ -11,7 +11,7 @@ from cpsdiag.report.redact import (Redactor, Salt, keyed_hash, load_salt, mask, 
                                    redact_report, rfc4514_escape)
 from cpsdiag.report.trace import redact_trace
 from cpsdiag.transport.base import ApduRecord
-from reportsupport import as_report, card_doc, certificate_doc, finding_doc, holder_doc, inventory, report_doc
+from tests.support.report import as_report, card_doc, certificate_doc, finding_doc, holder_doc, inventory, report_doc
 
 SALT = Salt(b"\x07" * 32, "installation")
 

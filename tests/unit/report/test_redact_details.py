@@ -325,7 +325,7 @@ def test_variants():
 # -- the schema's marks, read from a report (docs/report-schema.md gives each field's kind) ----------------------
 
 def marked_report():
-    from reportsupport import as_report, card_doc, certificate_doc, finding_doc, holder_doc, report_doc
+    from tests.support.report import as_report, card_doc, certificate_doc, finding_doc, holder_doc, report_doc
 
     doc = report_doc(
         card=card_doc(card_number="90000001, 90000006", pan="8025000001900000016"),
@@ -382,7 +382,7 @@ def test_a_two_character_home_is_masked(monkeypatch):
 def redacted_marked(**kwargs):
     import msgspec
 
-    from reportsupport import as_report, card_doc, certificate_doc, finding_doc, holder_doc, report_doc
+    from tests.support.report import as_report, card_doc, certificate_doc, finding_doc, holder_doc, report_doc
 
     doc = report_doc(
         card=card_doc(card_number="0100000001"),
@@ -453,7 +453,7 @@ def test_parse_rfc4514_non_hex_escapes_and_short_trailing_spaces():
 
 
 def test_identifying_lists_in_records_give_one_value_each():
-    from reportsupport import as_report, inventory, report_doc
+    from tests.support.report import as_report, inventory, report_doc
 
     environment = inventory()
     environment["cryptolib"].update(cache_serials=["90000001", "90000004"])

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 from cpsdiag.report import schemadoc
+from tests.support.paths import ROOT
 
 # The checkout's docs, wherever cpsdiag is imported from (the wheel under scripts/test-pythons has no docs/).
-DOCS = Path(__file__).resolve().parents[2] / "docs"
+DOCS = ROOT / "docs"
 MARKDOWN, JSON_SCHEMA = DOCS / "report-schema.md", DOCS / "report-schema.json"
 
 

@@ -12,7 +12,7 @@ import pytest
 from cpsdiag.i18n import set_language
 from cpsdiag.report.console import make_console, render_report
 from cpsdiag.report.schema import SchemaError, decode_report
-from reportsupport import as_report, finding_doc, report_doc
+from tests.support.report import as_report, finding_doc, report_doc
 
 
 def printed(render, obj) -> str:

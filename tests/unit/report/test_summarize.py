@@ -16,7 +16,7 @@ from cpsdiag.cli import main
 from cpsdiag.report.bundle import BundleSource, build_bundle, write_bundle
 from cpsdiag.report.redact import Salt
 from cpsdiag.report.summarize import iter_files, middleware_versions, reader_model, summarize
-from reportsupport import as_report, card_doc, certificate_doc, holder_doc, inventory, report_doc
+from tests.support.report import as_report, card_doc, certificate_doc, holder_doc, inventory, report_doc
 
 AT = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)
 SALT = Salt(b"\x05" * 32, "installation")

@@ -7,8 +7,8 @@ import hashlib
 from cpsdiag.report.redact import Redactor, Salt
 from cpsdiag.report.trace import certificate_file_ids, redact_trace
 from cpsdiag.transport.base import ApduRecord
-from reportsupport import as_report
-from test_report_redact import sample_report
+from tests.support.report import as_report
+from tests.unit.report.test_redact import sample_report
 
 SALT = Salt(b"\x07" * 32, "installation")
 

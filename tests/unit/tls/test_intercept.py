@@ -13,9 +13,10 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from cpsdiag.tls.intercept import issued_by_known_authority, issuer_name
 from cpsdiag.tls.trust import load_pem_certificates
+from tests.support.paths import ROOT
 
 PUBLIC = load_pem_certificates(Path(certifi.where()).read_bytes())
-IGC_SANTE = Path(__file__).resolve().parents[2] / "cpsdiag" / "pki" / "anchors" / "aci-fo-org.pem"
+IGC_SANTE = ROOT / "cpsdiag" / "pki" / "anchors" / "aci-fo-org.pem"
 
 
 def _leaf(issuer: x509.Name, key=None) -> bytes:

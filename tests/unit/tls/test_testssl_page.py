@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 
 from cpsdiag.i18n import set_language
 from cpsdiag.pki.certinfo import load_certificates
 from cpsdiag.tls.server import describe_client, render_page
+from tests.support.paths import DATA
 
-DATA = Path(__file__).resolve().parents[1] / "data" / "pki"
+DATA = DATA / "pki"
 
 
 def test_page_of_a_real_test_card_certificate():

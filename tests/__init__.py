@@ -1,0 +1,1 @@
+"""cpsdiag's tests, a package: test modules import the shared helpers as ``tests.support.*`` (docs/testing.md)."""
