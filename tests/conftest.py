@@ -30,7 +30,7 @@ STRICT = strict()
 def pytest_runtest_makereport(item, call):
     """In CI and strict mode (scripts/test as root) a skipped test is a failure: a missing peer must not pass.
 
-    Except a local check whose optional prerequisite is missing (ANS's Cryptolib: tests/prerequisites.py)."""
+    Except a local check whose optional prerequisite is missing (ANS's Cryptolib: tests/support/prerequisites.py)."""
     outcome = yield
     report = outcome.get_result()
     if STRICT and report.skipped and not hasattr(report, "wasxfail"):

@@ -1,7 +1,7 @@
 """docs/report-schema.md's field tables and docs/report-schema.json, generated from the records (``schema.py``).
 
 ``python -m cpsdiag.report.schemadoc --write`` rewrites both;
-tests/unit/test_report_schema_docs.py fails when they are stale.
+tests/unit/report/test_schema_docs.py fails when they are stale.
 """
 
 from __future__ import annotations

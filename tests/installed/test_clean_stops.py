@@ -1,8 +1,8 @@
 """Stopped as CI runners (SIGTERM), closed terminals (SIGHUP) and Ctrl-C (SIGINT) stop them, the commands that
 start processes or hold temporary files leave nothing behind: `emulator run`, `emulator`, `testssl-server`,
-`watch`. Each runs with a TMPDIR of its own; stopsupport finds what is left by that mark.
+`watch`. Each runs with a TMPDIR of its own; tests.support.stop finds what is left by that mark.
 
-Self-contained (with stopsupport.py): scripts/test-install runs it as an unprivileged user from the wheel."""
+Self-contained (with tests/support/stop.py): scripts/test-install runs it as an unprivileged user from the wheel."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """`cpsdiag emulator run` as integrators use it: every shipped profile by name, and cards of their own made with
 `emulator new-profile`, diagnosed by `cpsdiag check` as they were specified.
 
-Self-contained (with stopsupport.py): scripts/test-install runs it as an unprivileged user from the wheel, where
+Self-contained (with tests/support/stop.py): scripts/test-install runs it as an unprivileged user from the wheel, where
 the profiles must come from the installed package.
 """
 
@@ -19,7 +19,7 @@ from tests.support.stop import child_env, processes_marked, tmpdir_mark  # noqa:
 
 pytestmark = pytest.mark.stack
 
-# What docs/emulator.md promises ("Shipped profiles"); tests/unit/test_emulator_profile.py holds the table to it.
+# What docs/emulator.md promises ("Shipped profiles"); tests/unit/emulator/test_profile.py holds the table to it.
 SHIPPED = ["cpe-etablissement", "cps3-expired", "cps3-expiring-soon", "cps3-medecin", "cps3-pin-blocked",
            "cps3-pin-last-try", "cps3-revoked", "cps3-sans-contact", "cps4-infirmier", "cps4-t1-medecin"]
 

@@ -6,7 +6,7 @@ Each test writes a small project with pytester and runs it in a subprocess
 card through independent clients: pyscard, OpenSC's PKCS#11 module through
 PyKCS11, ``cpsdiag check`` in a subprocess, ``SCardGetStatusChange``.
 
-Self-contained (with stopsupport.py) so that scripts/test-install runs the
+Self-contained (with tests/support/stop.py) so that scripts/test-install runs the
 same file as an unprivileged user, in a separate project, from the wheel.
 """
 

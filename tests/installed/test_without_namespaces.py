@@ -6,7 +6,7 @@ The test builds that machine in a box: private mount and network namespaces (aft
 root) with a tmpfs on /run/pcscd, where the "system" pcscd is Debian's configuration (vpcd on 35963) or none;
 inside, the command runs as a non-root user of a nested user namespace whose user-namespace limit is 0, or (as
 root) as root without CAP_SYS_ADMIN, as in a Docker container.
-Self-contained (with stopsupport.py): scripts/test-install runs it as an unprivileged user too.
+Self-contained (with tests/support/stop.py): scripts/test-install runs it as an unprivileged user too.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ The project neither ships nor fetches the Cryptolib, so no setup step
 installs it and CI never has it: these tests run where CPSDIAG_CRYPTOLIB names a copy extracted
 from ANS's Linux RPM (or where the RPM is installed), and are skipped
 elsewhere, strict mode included (an *optional* prerequisite,
-tests/prerequisites.py). docs/emulator.md says how to get the module and what
+tests/support/prerequisites.py). docs/emulator.md says how to get the module and what
 was observed.
 
 Each card is replayed through the data-object cases of ANS's own test

@@ -27,8 +27,8 @@ RUNS = {
     "ip, msgfmt, PyKCS11 and the OpenSC module": {
         "ip": "tests/stack/test_check.py::test_no_reader_at_all",
         "msgfmt": "tests/unit/test_i18n.py::test_compiled_catalogue_is_up_to_date",
-        "PyKCS11": "tests/unit/test_env_probes.py::test_missing_file",
-        "opensc-module": "tests/unit/test_env_probes.py::test_opensc_module_loads_and_says_who_it_is",
+        "PyKCS11": "tests/unit/env/test_probes.py::test_missing_file",
+        "opensc-module": "tests/unit/env/test_probes.py::test_opensc_module_loads_and_says_who_it_is",
     },
     "the vpcd driver": {"vpcd": "tests/stack/test_check.py::test_no_reader_at_all"},
     "pcscd": {"pcscd": "tests/stack/test_check.py::test_no_reader_at_all"},

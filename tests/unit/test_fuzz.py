@@ -61,7 +61,7 @@ PARSERS = (pkcs15.parse_ef_dir, pkcs15.parse_odf, pkcs15.parse_aodf, pkcs15.pars
 @settings(max_examples=600, deadline=None)
 @given(st.one_of(tlv_bytes(), mutated(), st.binary(max_size=64)))
 def test_card_structure_parsers_let_out_only_malformed_data_errors(data):
-    # A robustness property, kept once here (test_card_parsers.py had the same): the real properties follow.
+    # A robustness property, kept once here (card/test_parsers.py had the same): the real properties follow.
     for parser in PARSERS:
         try:
             parser(data)

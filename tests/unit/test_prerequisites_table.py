@@ -1,4 +1,4 @@
-"""The prerequisites table of the stack and peer tests (tests/prerequisites.py) says true things."""
+"""The prerequisites table of the stack and peer tests (tests/support/prerequisites.py) says true things."""
 
 from __future__ import annotations
 

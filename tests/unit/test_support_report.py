@@ -1,4 +1,4 @@
-"""The leak detector of the report tests finds what identifies a holder (tests/reportsupport.py)."""
+"""The leak detector of the report tests finds what identifies a holder (tests/support/report.py)."""
 
 from __future__ import annotations
 

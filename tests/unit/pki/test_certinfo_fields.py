@@ -3,7 +3,7 @@
 The certificates here are written by ``cryptography``'s builder (an encoder that is not cpsdiag's code) with
 chosen contents; the expectations are those chosen contents in the notation cpsdiag documents (OpenSSL-style
 "DNS:...", RFC names of the algorithms and usages), and the exact English sentences of the refusals and problems,
-which reach the user as they are. The real card certificates are judged in test_pki_certinfo.py.
+which reach the user as they are. The real card certificates are judged in test_certinfo.py.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """cpsdiag.pki.revocation in detail: every field of an Answer, every refusal's sentence, the clock tolerance edges.
 
-OCSP responses and CRLs are written by ``cryptography``'s builders (test_pki_revocation.py's helpers) with
+OCSP responses and CRLs are written by ``cryptography``'s builders (test_revocation.py's helpers) with
 chosen dates and reasons; the expectations are those choices and the sentences the findings relay. Each test
 builds its own small PKI (EC keys) so that mutation testing sees every test that reads the verifier.
 """
