@@ -19,7 +19,7 @@ import pytest
 
 from cpsdiag.emulator import stack as stk
 # tests/ is a package: pytest puts the folder holding it on sys.path, and the helpers shared by test modules of every
-# folder are imported as tests.support.* (docs/testing.md, "How the tests are imported").
+# folder are imported as tests.support.* (docs/testing.md, "Layout and imports").
 from tests.support.prerequisites import optional_skip, require, strict
 
 ROOT = Path(__file__).resolve().parents[1]
