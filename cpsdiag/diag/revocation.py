@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Literal
 
 if TYPE_CHECKING:
     # Types only: cryptography, the network and the certificate parser stay imported by the step that runs.
@@ -54,10 +54,15 @@ class Attempt:
     reason: str | None = None  # stable word: dns, timeout, refused, http_403, bad_signature, stale, cached, ...
 
 
+# The same words as the report's certificates[].revocation (report/schema.py).
+RevocationStatus = Literal["good", "revoked", "unknown", "not_checked"]
+RevocationSource = Literal["ocsp", "crl"]
+
+
 @dataclass
 class RevocationResult:
-    status: str                                # good | revoked | unknown | not_checked
-    source: str | None = None                  # ocsp | crl
+    status: RevocationStatus
+    source: RevocationSource | None = None
     url: str | None = None
     produced_at: datetime | None = None
     revoked_at: datetime | None = None
