@@ -96,14 +96,17 @@ def _judge_stack(facts: CheckFacts, out: list[Finding]) -> bool:
     return True
 
 
+def judge_pcsc_failure(err: errors.PcscError) -> Finding:
+    """A PC/SC service that cannot be used, for the commands that only list (``readers``, ``watch``)."""
+    if isinstance(err, errors.PcscLibraryMissing):
+        return Finding("PCSC_LIBRARY_MISSING", ERROR, "pcsc", {"library": err.library, "reason": err.reason})
+    return Finding("PCSC_NO_SERVICE", ERROR, "pcsc", {"operation": err.operation, "message": err.message})
+
+
 def judge_readers(pcsc_error: errors.PcscError | None, readers: int) -> list[Finding]:
     """The ``readers`` command's findings: only what is wrong (the list itself says what is there)."""
-    if isinstance(pcsc_error, errors.PcscLibraryMissing):
-        return [Finding("PCSC_LIBRARY_MISSING", ERROR, "pcsc", {"library": pcsc_error.library,
-                                                                 "reason": pcsc_error.reason})]
     if pcsc_error is not None:
-        return [Finding("PCSC_NO_SERVICE", ERROR, "pcsc",
-                        {"operation": pcsc_error.operation, "message": pcsc_error.message})]
+        return [judge_pcsc_failure(pcsc_error)]
     if not readers:
         return [Finding("PCSC_NO_READER", ERROR, "readers")]
     return []
