@@ -113,7 +113,7 @@ def build_options(reader: str | None, anchors: tuple[Path, ...], at: datetime | 
                   module: Path | None = None, proxy: str | None = None, no_proxy: bool = False, offline: bool = False,
                   revocation_timeout: float = 5.0) -> CheckOptions:
     from cpsdiag.diag.check import CheckOptions
-    from cpsdiag.diag.keys import KeyOptions
+    from cpsdiag.diag.facts import KeyOptions
     from cpsdiag.i18n import _
     from cpsdiag.pinentry import prompt_source, stdin_source
 

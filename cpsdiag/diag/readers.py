@@ -45,7 +45,8 @@ class AtrResult(Judged):
 
 def list_readers() -> ReadersResult:
     """The PC/SC readers, whether they hold a card and which (from its ATR), and what is wrong."""
-    from cpsdiag.diag.collect import ReaderFacts, describe_card
+    from cpsdiag.diag.collect import describe_card
+    from cpsdiag.diag.facts import ReaderFacts
     from cpsdiag.diag.judge import judge_readers
     from cpsdiag.transport import pcsc
 

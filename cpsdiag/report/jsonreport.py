@@ -23,10 +23,8 @@ from cpsdiag.report import schema as s
 if TYPE_CHECKING:
     from cpsdiag.diag.certfile import CertFileResult
     from cpsdiag.diag.check import CheckResult
-    from cpsdiag.diag.collect import CertFacts, CheckFacts
+    from cpsdiag.diag.facts import CertFacts, CheckFacts, KeyFacts, RevocationResult
     from cpsdiag.findings.model import Finding
-    from cpsdiag.diag.keys import KeyFacts
-    from cpsdiag.diag.revocation import RevocationResult
     from cpsdiag.env.facts import EnvironmentFacts
     from cpsdiag.card.pin import PinStatus
     from cpsdiag.card.reader import CardData
