@@ -15,10 +15,13 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Callable, TypeVar
+
+from cpsdiag.diag.facts import (Attempt, AttemptSource, CertFacts, RevocationResult, RevocationSource,  # noqa: F401
+                                 RevocationStatus)
 
 if TYPE_CHECKING:
     # Types only: cryptography, the network and the certificate parser stay imported by the step that runs.
@@ -28,6 +31,8 @@ if TYPE_CHECKING:
     from cpsdiag.net.proxy import ProxySettings
     from cpsdiag.pki.certinfo import CertInfo
     from cpsdiag.pki.revocation import Answer
+
+T = TypeVar("T")
 
 DEFAULT_TIMEOUT = 5.0
 BUDGET_REQUESTS = 4          # the whole step lasts at most this many request timeouts
@@ -43,29 +48,6 @@ class RevocationOptions:
     @property
     def budget(self) -> float:
         return self.timeout * BUDGET_REQUESTS
-
-
-@dataclass
-class Attempt:
-    source: str                # "ocsp" | "crl" | "ldap" | "ca_issuers"
-    url: str
-    outcome: str               # "good" | "revoked" | "failed" | "skipped"
-    error: str | None = None   # why it failed or was skipped
-    reason: str | None = None  # stable word: dns, timeout, refused, http_403, bad_signature, stale, cached, ...
-
-
-@dataclass
-class RevocationResult:
-    status: str                                # good | revoked | unknown | not_checked
-    source: str | None = None                  # ocsp | crl
-    url: str | None = None
-    produced_at: datetime | None = None
-    revoked_at: datetime | None = None
-    reason: str | None = None                  # CRLReason word when revoked
-    error: str | None = None                   # why unknown / not checked
-    why: str | None = None                     # not_checked: offline | no_url
-    cached: bool = False                       # the CRL came from the disk cache
-    attempts: list[Attempt] = field(default_factory=list)
 
 
 def _now() -> datetime:
@@ -85,28 +67,29 @@ def _reserved(url: str) -> bool:
     return host == "invalid" or host.endswith(".invalid")
 
 
-def _bounded(request: Callable[[], Any], timeout: float) -> Any:
+def _bounded(request: Callable[[], T], timeout: float) -> T:
     """``request()`` within ``timeout`` (plus a second), name resolution included: the system resolver has no
     timeout of ours, and a slow DNS must not hold the check. A request that overruns is left to finish in a
     daemon thread (it ends with the process) and reported as a timeout."""
     from cpsdiag.net import Timeout
 
-    box: dict[str, Any] = {}
+    answers: list[T] = []
+    failures: list[BaseException] = []
 
     def run() -> None:
         try:
-            box["answer"] = request()
+            answers.append(request())
         except BaseException as exc:  # noqa: BLE001 (handed back to the caller's thread as is)
-            box["error"] = exc
+            failures.append(exc)
 
     worker = threading.Thread(target=run, name="cpsdiag-revocation", daemon=True)
     worker.start()
     worker.join(timeout + 1.0)
     if worker.is_alive():
         raise Timeout(f"no answer within {timeout:g} s (name resolution included)")
-    if "error" in box:
-        raise box["error"]
-    return box["answer"]
+    if failures:
+        raise failures[0]
+    return answers[0]
 
 
 class RevocationSession:
@@ -125,7 +108,7 @@ class RevocationSession:
         return self.options.budget - (time.monotonic() - self.started)
 
     # -- requests ------------------------------------------------------------------------------------------
-    def request(self, method: str, url: str, source: str, body: bytes | None = None,
+    def request(self, method: str, url: str, source: AttemptSource, body: bytes | None = None,
                  content_type: str | None = None) -> tuple[bytes | None, Attempt | None]:
         """The body of a 200 answer, or the failed Attempt. Failures worth remembering are remembered."""
         from cpsdiag.net import NetError, http_request
@@ -232,6 +215,10 @@ def _issuer_certificate(leaf: x509.Certificate, issuer_der: bytes | None, info: 
     return None
 
 
+def _source(url: str, ocsp_urls: list[str]) -> AttemptSource:
+    return "ocsp" if url in ocsp_urls else "crl"
+
+
 def check_certificate(info: CertInfo, issuer_der: bytes | None, session: RevocationSession) -> RevocationResult:
     """The revocation status of one certificate (a CertInfo) whose issuer is ``issuer_der`` when known."""
     from cryptography import x509
@@ -242,7 +229,7 @@ def check_certificate(info: CertInfo, issuer_der: bytes | None, session: Revocat
     crl_urls = [u for u in info.crl_urls if u.lower().startswith("http://")]
     ldap_urls = [u for u in info.crl_urls if u.lower().startswith("ldap")]
     usable = [u for u in ocsp_urls + crl_urls if not _reserved(u)]
-    attempts = [Attempt("ocsp" if u in ocsp_urls else "crl", u, "skipped", "reserved .invalid host: never contacted",
+    attempts = [Attempt(_source(u, ocsp_urls), u, "skipped", "reserved .invalid host: never contacted",
                         "reserved") for u in ocsp_urls + crl_urls if _reserved(u)]
     attempts += [Attempt("ldap", u, "skipped", "LDAP URLs are listed, not fetched", "ldap") for u in ldap_urls]
     if not usable:
@@ -250,7 +237,7 @@ def check_certificate(info: CertInfo, issuer_der: bytes | None, session: Revocat
                                 error="the certificate names no OCSP responder or CRL that can be reached over HTTP")
     if session.options.offline:
         return RevocationResult("not_checked", why="offline", error="--offline: no network request made",
-                                attempts=[Attempt("ocsp" if u in ocsp_urls else "crl", u, "skipped", "--offline",
+                                attempts=[Attempt(_source(u, ocsp_urls), u, "skipped", "--offline",
                                                   "offline") for u in usable])
     leaf = x509.load_der_x509_certificate(info.der)
     issuer = _issuer_certificate(leaf, issuer_der, info, session, attempts)
@@ -299,8 +286,7 @@ def check_certificate(info: CertInfo, issuer_der: bytes | None, session: Revocat
         not in ("reserved", "ldap")) or "no answer")
 
 
-# certificates: CertFacts, kept Any because cpsdiag.diag.collect imports this module (a cycle otherwise).
-def collect_revocation(certificates: list[Any], options: RevocationOptions | RevocationSession,
+def collect_revocation(certificates: list[CertFacts], options: RevocationOptions | RevocationSession,
                        progress: Observer | None = None) -> None:
     """Fill ``revocation`` of every card certificate (CertFacts with info) of a check or a certificate file.
 
