@@ -22,7 +22,6 @@ from cpsdiag.emulator import stack as stk
 # folder are imported as tests.support.* (docs/testing.md, "Layout and imports").
 from tests.support.prerequisites import optional_skip, require, strict
 
-ROOT = Path(__file__).resolve().parents[1]
 STRICT = strict()
 
 

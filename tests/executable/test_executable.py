@@ -21,10 +21,10 @@ import pytest
 
 from cpsdiag import __version__
 from cpsdiag.cli import COMMANDS
+from tests.support.paths import ROOT
 
 pytestmark = pytest.mark.stack
 
-ROOT = Path(__file__).resolve().parents[2]
 CERTIFICATES = ROOT / "tests" / "data" / "pki"
 PROFILES = ROOT / "cpsdiag" / "emulator" / "profiles"
 CPS3_ATR = "3B AC 00 40 2A 00 12 25 00 64 80 00 03 10 00 90 00"

@@ -10,9 +10,8 @@ import subprocess
 import sys
 import tomllib
 import zipfile
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support.paths import ROOT
 
 
 def test_the_wheel_builds_with_the_oldest_admitted_setuptools_and_carries_the_licence(tmp_path):

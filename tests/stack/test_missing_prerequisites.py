@@ -17,10 +17,10 @@ from pathlib import Path
 import pytest
 
 from tests.support.prerequisites import missing_message, require
+from tests.support.paths import ROOT
 
 pytestmark = pytest.mark.stack
 
-ROOT = Path(__file__).resolve().parents[2]
 
 # What each run hides, and for each hidden prerequisite the test that needs it and only it of the hidden ones.
 RUNS = {

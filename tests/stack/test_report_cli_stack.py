@@ -12,10 +12,10 @@ import pytest
 
 from tests.support.cli import cpsdiag as run_cpsdiag
 from tests.support.report import assert_console_shows_the_profile, identity_strings, leaks, profile_facts
+from tests.support.paths import ROOT
 
 pytestmark = pytest.mark.stack
 
-ROOT = Path(__file__).resolve().parents[2]
 PROFILES = sorted(p.name for p in (ROOT / "cpsdiag" / "emulator" / "profiles").iterdir() if (p / "card.toml").exists())
 FILES = ["report.json", "report.html", "apdu-trace.txt", "environment.txt", "manifest.json"]
 

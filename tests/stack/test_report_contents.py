@@ -24,10 +24,10 @@ from cpsdiag.i18n import set_language
 from cpsdiag.report.schema import decode_report
 from tests.support.report import (VERDICTS, assert_console_shows_the_profile, assert_page_shows_the_profile,
                            assert_self_contained, check_inserted, parse_page, profile_facts)
+from tests.support.paths import ROOT
 
 pytestmark = pytest.mark.stack
 
-ROOT = Path(__file__).resolve().parents[2]
 PROFILES = sorted(p.name for p in (ROOT / "cpsdiag" / "emulator" / "profiles").iterdir() if (p / "card.toml").exists())
 SALT = Salt(b"\x01" * 32, "installation", "/nowhere/redaction-salt")
 

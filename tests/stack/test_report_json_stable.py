@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import os
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,10 +24,10 @@ import pytest
 from tests.support.cli import cpsdiag
 from tests.support.jsonshape import flattened, removed_or_changed
 from cpsdiag.report.redact import Salt
+from tests.support.paths import ROOT
 
 pytestmark = pytest.mark.stack
 
-ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = ROOT / "tests" / "data" / "report-json"
 PROFILES = sorted(p.name for p in (ROOT / "cpsdiag" / "emulator" / "profiles").iterdir() if (p / "card.toml").exists())
 CAPTURE = os.environ.get("CPSDIAG_CAPTURE_REPORT_JSON") == "1"

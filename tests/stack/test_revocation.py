@@ -20,11 +20,12 @@ import pytest
 
 from tests.support.cli import codes, cpsdiag_json
 from tests.support.net import free_port
+from tests.support.paths import DATA
 from tests.support.prerequisites import require
 
 pytestmark = pytest.mark.stack
 
-DATA = Path(__file__).resolve().parents[1] / "data" / "pki"
+PKI_DATA = DATA / "pki"
 REVOCATION_CODES = {"CERT_REVOKED", "CERT_NOT_REVOKED", "CERT_REVOCATION_UNKNOWN", "CERT_REVOCATION_NOT_CHECKED"}
 
 
@@ -319,7 +320,7 @@ def test_a_refusal_is_remembered(rpki, crl_server, tmp_path):
 def test_real_test_certificates_without_network_are_unknown_not_a_hang(stack, tmp_path, name):
     """The test namespace has loopback only: ANS's hosts cannot be resolved, and that is a warning."""
     stack.require_managed()            # the private namespace, with no route out
-    doc, proc = cpsdiag_json("cert", "--json", str(DATA / name),
+    doc, proc = cpsdiag_json("cert", "--json", str(PKI_DATA / name),
                              env={"XDG_CACHE_HOME": str(tmp_path / "cache")})
     [result] = doc["files"]
     assert revocation_codes(result["findings"]) == Counter(CERT_REVOCATION_UNKNOWN=1), result["findings"]

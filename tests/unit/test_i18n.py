@@ -5,16 +5,16 @@ from __future__ import annotations
 import ast
 import gettext
 import subprocess
-from pathlib import Path
 
 import pytest
 
 from cpsdiag import i18n
 from cpsdiag.findings.catalog import CATALOG, render
 from cpsdiag.findings.model import Finding, Severity
+from tests.support.paths import ROOT
 from tests.support.prerequisites import require
 
-PACKAGE = Path(__file__).resolve().parents[2] / "cpsdiag"
+PACKAGE = ROOT / "cpsdiag"
 PO = PACKAGE / "locale" / "fr" / "LC_MESSAGES" / "cpsdiag.po"
 MO = PO.with_suffix(".mo")
 

@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 
 from tests.support import prerequisites
+from tests.support.paths import ROOT
 from tests.support.prerequisites import PREREQUISITES
 
-SETUP = Path(__file__).resolve().parents[2] / "scripts" / "setup"
+SETUP = ROOT / "scripts" / "setup"
 
 
 def setup_packages() -> set[str]:
