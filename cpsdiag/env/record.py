@@ -3,22 +3,19 @@
 The facts (``facts.py``) are what the probes found, with live types; these
 records are their JSON, field for field, plus what the views need that the
 facts compute (``pinpad``, ``loads_cps``, ``answers``). docs/environment.md
-describes every field. Built by ``environment_section(facts)``; decoded from a
-bundle with the rest of the report (``cpsdiag.report.schema``).
+describes every field. Built by ``cpsdiag.env.facts.environment_section(facts)``;
+decoded from a bundle with the rest of the report (``cpsdiag.report.schema``).
+The areas make their rows from these records (so a bundle read back shows the
+same rows); this module is below them and knows none.
 """
 
 from __future__ import annotations
 
-import dataclasses
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated
 
-import msgspec
 from msgspec import UNSET
 
 from cpsdiag.record import Doc, Hmac, Record
-
-if TYPE_CHECKING:
-    from cpsdiag.env.facts import EnvironmentFacts
 
 
 class RemoteSession(Record, kw_only=True):
@@ -245,42 +242,3 @@ class EnvironmentSection(Record, kw_only=True):
     card_atrs: list[str]
     proxy: Annotated[list[ProxySource], Doc("proxy settings: the environment's, then the system's")] = []
     timings_ms: dict[str, float]
-
-
-# -- from the facts ---------------------------------------------------------------------------------
-
-# Properties of the facts that the JSON carries as fields.
-_PROPERTIES = {"ReaderFacts": ("pinpad",), "NssDatabase": ("loads_cps",), "PcscFacts": ("answers",)}
-
-
-def _plain(value: Any) -> Any:
-    from cpsdiag.net.proxy import ProxySource as LiveProxySource
-    from cpsdiag.transport.features import Feature as LiveFeature
-
-    if isinstance(value, LiveFeature):
-        return {"tag": f"{value.tag:02X}", "name": value.name, "control_code": f"0x{value.control_code:08X}"}
-    if isinstance(value, LiveProxySource):
-        return proxy_source_dict(value)
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        out = {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
-        for prop in _PROPERTIES.get(type(value).__name__, ()):
-            out[prop] = getattr(value, prop)
-        return out
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    return value
-
-
-def proxy_source_dict(source: Any) -> dict[str, Any]:
-    """A ``cpsdiag.net.proxy.ProxySource`` as its record reads it: its servers' credentials never leave them."""
-    return {"source": source.name, "where": source.where,
-            "servers": {scheme: server.describe() for scheme, server in sorted(source.servers.items())},
-            "bypass": list(source.bypass), "exclude_simple_hostnames": source.exclude_simple,
-            "pac": source.pac_url, "auto_detect": source.auto_detect, "errors": list(source.errors)}
-
-
-def environment_section(facts: EnvironmentFacts) -> EnvironmentSection:
-    """The record of the facts; a fact the record does not know is a bug (tests/unit keeps them in step)."""
-    return msgspec.convert(_plain(facts), EnvironmentSection)

@@ -1,8 +1,10 @@
-"""The PC/SC stack: client library, service (pcscd, SCardSvr, CryptoTokenKit), readers and their drivers.
+"""Area "pcsc": the PC/SC stack: client library, service (pcscd, SCardSvr, CryptoTokenKit), readers, drivers.
 
 Files and the service manager say what is installed and running; the live
 probe (``cpsdiag.env.probe_pcsc``, in its own process) says what the service
-answers. Both are kept: the first explains the second.
+answers. Both are kept: the first explains the second. The USB bus and the
+driver bundles (Linux) are read by ``cpsdiag.env.usb``. The area also tells
+the card in the readers (generation from its ATR) to the areas after it.
 """
 
 from __future__ import annotations
@@ -10,15 +12,91 @@ from __future__ import annotations
 import json
 import os
 import re
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any, Callable, Protocol
 
-from cpsdiag.host import registry as reg
+from cpsdiag.card.generation import GENERATIONS
 from cpsdiag.env import usb
-from cpsdiag.env.facts import PcscError, PcscFacts, ReaderFacts, ServiceFacts
-from cpsdiag.transport.features import parse_features
+from cpsdiag.env.area import ERROR, INFO, OK, WARNING, Area, Context, Row, Section, finding
+from cpsdiag.env.areas.session import SystemFacts
 from cpsdiag.env.packages import package_version
-from cpsdiag.host.system import RC_NOT_FOUND, RC_TIMEOUT, System
+from cpsdiag.env.usb import DriverBundle, UsbDevice
 from cpsdiag.errors import MalformedDataError
+from cpsdiag.findings.model import Finding
+from cpsdiag.host import registry as reg
+from cpsdiag.host.system import RC_NOT_FOUND, RC_TIMEOUT, System
+from cpsdiag.i18n import _
+from cpsdiag.transport.features import Feature, parse_features
+
+if TYPE_CHECKING:
+    from cpsdiag.env.record import EnvironmentSection
+
+
+@dataclass(frozen=True)
+class ServiceFacts:
+    name: str                           # "pcscd", "SCardSvr", "com.apple.ctkpcscd", "CertPropSvc"
+    installed: bool | None = None
+    running: bool | None = None
+    pids: tuple[int, ...] = ()
+    start_mode: str | None = None       # "auto", "manual", "disabled", "socket", "masked", "on-demand"
+    socket: str | None = None           # Linux: pcscd's socket path when it exists
+    version: str | None = None
+    binary: str | None = None
+    detail: str | None = None           # what the service manager said, verbatim
+
+
+@dataclass(frozen=True)
+class PcscError:
+    operation: str
+    hresult: str | None                 # "0x8010001D"
+    message: str
+
+
+_PINPAD = ("FEATURE_VERIFY_PIN_DIRECT", "FEATURE_VERIFY_PIN_START", "FEATURE_MODIFY_PIN_DIRECT",
+           "FEATURE_MODIFY_PIN_START")
+
+
+@dataclass(frozen=True)
+class ReaderFacts:
+    name: str
+    card_present: bool | None
+    atr: str | None                     # hex
+    state: tuple[str, ...]              # SCARD_STATE_* flag names
+    answering: bool
+    error: PcscError | None = None      # why it does not answer
+    card: str | None = None             # the card its ATR names ("CPS4 (contact, ChipDoc, T=0)")
+    generation: str | None = None
+    exclusive: bool = False             # another program holds the card exclusively
+    card_error: PcscError | None = None # the reader answers but the card in it does not
+    features: tuple[Feature, ...] | None = None    # PC/SC part 10; None: the driver did not say
+    features_error: str | None = None
+    usb: UsbDevice | None = None
+
+    @property
+    def pinpad(self) -> bool:
+        names = {f.name for f in self.features or ()}
+        return bool(names & {"FEATURE_VERIFY_PIN_DIRECT", "FEATURE_VERIFY_PIN_START", "FEATURE_MODIFY_PIN_DIRECT"})
+
+
+@dataclass(frozen=True)
+class PcscFacts:
+    library: str | None                 # the client library (path)
+    library_version: str | None         # its package's version
+    library_error: str | None           # why it cannot be loaded
+    service: ServiceFacts
+    probed: bool                        # the live probe ran (False: fake layout without it, or it failed)
+    probe_error: str | None             # why the live probe did not give an answer
+    service_error: PcscError | None     # SCardEstablishContext / SCardListReaders failure
+    readers: tuple[ReaderFacts, ...]
+    how: str | None                     # how readers were obtained
+    drivers: tuple[DriverBundle, ...]
+    usb_devices: tuple[UsbDevice, ...]  # smart-card devices on the USB bus (Linux)
+    usb_visible: bool                   # the USB bus could be read at all
+
+    @property
+    def answers(self) -> bool:
+        return self.probed and self.library_error is None and self.service_error is None
+
 
 PROBE_MODULE = "cpsdiag.env.probe_pcsc"
 LINUX_LIB_DIRS = ("/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/lib/i386-linux-gnu",
@@ -65,7 +143,8 @@ def _same_mount_namespace(system: System, pid: str) -> bool:
         return True
 
 
-def processes(system: System, names: set[str], ours=_same_mount_namespace) -> list[int]:
+def processes(system: System, names: set[str],
+              ours: Callable[[System, str], bool] = _same_mount_namespace) -> list[int]:
     """Linux: pids of the processes whose command name is one of ``names`` (from /proc)."""
     pids = []
     for entry in system.listdir("/proc"):
@@ -243,8 +322,169 @@ def collect_pcsc(system: System, live: bool = True) -> PcscFacts:
             how = f"SCardListReaders and SCardGetStatusChange through {library}"
     elif library is None and system.platform == "linux":
         library_error = "libpcsclite.so.1 not found"
-    readers, _left = usb.attach(readers, devices)
+    readers, _left = attach(readers, devices)
     return PcscFacts(library=library, library_version=version, library_error=library_error, service=service,
                      probed=data is not None, probe_error=probe_error, service_error=service_error,
                      readers=tuple(readers), how=how, drivers=tuple(bundles), usb_devices=tuple(devices),
                      usb_visible=usb_visible)
+
+
+def attach(readers: list[ReaderFacts], devices: list[UsbDevice]) -> tuple[list[ReaderFacts], list[UsbDevice]]:
+    """Readers with their USB device, and the devices no PC/SC reader stands for."""
+    left = list(devices)
+    out = []
+    for r in readers:
+        dev = next((d for d in left if usb.match_reader(r.name, d)), None)
+        if dev is not None:
+            left.remove(dev)
+            r = replace(r, usb=dev)
+        out.append(r)
+    return out, left
+
+
+def collect(ctx: Context) -> None:
+    """The PC/SC facts, and the card in the readers when check did not say which."""
+    facts = collect_pcsc(ctx.system, live=ctx.live)
+    ctx.found["pcsc"] = facts
+    cps_readers = [r for r in facts.readers if r.card_present and r.generation in GENERATIONS]
+    ctx.card_source = "check" if ctx.card_generation else ("atr" if cps_readers else None)
+    ctx.card_generation = ctx.card_generation or (cps_readers[0].generation if cps_readers else None)
+    ctx.card_atrs = tuple(r.atr for r in cps_readers if r.atr)
+
+
+# -- judging -----------------------------------------------------------------------------------
+
+class Reads(Protocol):
+    @property
+    def system(self) -> SystemFacts: ...
+    @property
+    def pcsc(self) -> PcscFacts: ...
+
+
+def judge(facts: Reads, out: list[Finding]) -> None:
+    if _service(facts, out):
+        _readers(facts, out)
+    _drivers(facts, out)
+
+
+def _service(facts: Reads, out: list[Finding]) -> bool:
+    """Findings about the service; True when it answered (its readers can be judged)."""
+    p, svc, platform = facts.pcsc, facts.pcsc.service, facts.system.platform
+    if p.library_error:
+        out.append(finding("PCSC_CLIENT_MISSING", ERROR, library=p.library or "libpcsclite.so.1",
+                           reason=p.library_error))
+        return False
+    if p.answers:
+        out.append(finding("PCSC_SERVICE_OK", OK, service=svc.name, version=svc.version, library=p.library,
+                           count=len(p.readers)))
+        return True
+    if platform == "linux" and svc.installed is False:
+        out.append(finding("PCSC_SERVICE_NOT_INSTALLED", ERROR, service=svc.name))
+    elif svc.start_mode in ("disabled", "masked"):
+        out.append(finding("PCSC_SERVICE_DISABLED", ERROR, service=svc.name, start_mode=svc.start_mode))
+    elif p.service_error is not None:
+        err = p.service_error
+        message = f"{err.operation}: {err.message}" + (f" ({err.hresult})" if err.hresult else "")
+        out.append(finding("PCSC_SERVICE_STOPPED", ERROR, service=svc.name, message=message, hresult=err.hresult))
+    elif svc.running is False and not (platform == "linux" and (svc.socket or svc.start_mode == "socket")) \
+            and platform != "darwin":
+        # No live answer, but the service manager says it is not running and nothing would start it on demand.
+        out.append(finding("PCSC_SERVICE_STOPPED", ERROR, service=svc.name,
+                           message=svc.detail or "no process, no socket"))
+    else:
+        out.append(finding("PCSC_NOT_PROBED", INFO, reason=p.probe_error or "no answer"))
+    return False
+
+
+def _readers(facts: Reads, out: list[Finding]) -> None:
+    for r in facts.pcsc.readers:
+        if not r.answering:
+            err = r.error
+            out.append(finding("READER_NOT_ANSWERING", ERROR, reader=r.name,
+                               operation=err.operation if err else "SCardConnect",
+                               message=err.message if err else "no answer", hresult=err.hresult if err else None))
+        pads = [f.name for f in r.features or () if f.name in _PINPAD]
+        if pads:
+            out.append(finding("READER_PINPAD", INFO, reader=r.name, features=", ".join(pads)))
+    listed = {r.usb.path for r in facts.pcsc.readers if r.usb is not None}
+    has_driver = any(b.class_driver for b in facts.pcsc.drivers)
+    for dev in facts.pcsc.usb_devices:
+        if dev.path in listed or (dev.driver is None and not has_driver):
+            continue     # listed, or READER_DRIVER_MISSING says why not
+        out.append(finding("READER_NOT_LISTED", WARNING, device=_device(dev),
+                           ids=f"{dev.vendor_id}:{dev.product_id}", driver=dev.driver or dev.class_driver))
+
+
+def _device(dev: UsbDevice) -> str:
+    parts = [dev.manufacturer, dev.product]
+    return " ".join(p for p in parts if p) or dev.path
+
+
+def _drivers(facts: Reads, out: list[Finding]) -> None:
+    if facts.system.platform != "linux" or any(b.class_driver for b in facts.pcsc.drivers):
+        return
+    for dev in facts.pcsc.usb_devices:
+        if dev.driver is None:
+            out.append(finding("READER_DRIVER_MISSING", ERROR, device=_device(dev),
+                               ids=f"{dev.vendor_id}:{dev.product_id}"))
+
+
+# -- rows --------------------------------------------------------------------------------------
+
+def sections(env: EnvironmentSection) -> list[Section]:
+    p = env.pcsc
+    svc = p.service
+    state = _("running") if svc.running else (_("not running") if svc.running is False else "-")
+    if svc.pids:
+        state += f" (pid {', '.join(str(x) for x in svc.pids)})"
+    rows = [
+        Row(_("Client library"), (p.library or "-") + (f" ({p.library_version})" if p.library_version else "")),
+        Row(_("Service"), f"{svc.name} {svc.version or ''}".strip() + f": {state}", brief=True),
+    ]
+    if svc.start_mode:
+        rows.append(Row(_("Start mode"), svc.start_mode))
+    if env.system.platform == "linux":
+        rows.append(Row(_("Socket"), svc.socket or _("absent")))
+    if p.library_error:
+        rows.append(Row(_("Error"), p.library_error))
+    elif p.service_error:
+        rows.append(Row(_("Error"), f"{p.service_error.operation}: {p.service_error.message}"))
+    elif not p.probed:
+        rows.append(Row(_("Live query"), p.probe_error or "-"))
+    if p.how:
+        rows.append(Row(_("Readers obtained by"), p.how))
+    for b in p.drivers:
+        kind = " " + _("(CCID class driver)") if b.class_driver else ""
+        rows.append(Row(_("Driver"), f"{b.name} {b.version or ''}{kind}: "
+                        + _("{n} readers listed").format(n=b.devices)))
+    out = [Section("PC/SC", rows)]
+
+    rows = []
+    for r in p.readers:
+        line = r.card or (_("card present") if r.card_present else _("no card"))
+        if r.atr:
+            line += f" — ATR {r.atr}"
+        if not r.answering:
+            line += " — " + _("NOT ANSWERING") + (f": {r.error.message}" if r.error else "")
+        if r.exclusive:
+            line += " — " + _("held exclusively by another program")
+        if r.card_error:
+            line += " — " + r.card_error.message
+        rows.append(Row(r.name, line, alert=not r.answering))
+        if r.features:
+            rows.append(Row("", _("Reader features: {names}").format(names=", ".join(f.name for f in r.features))))
+        if r.usb:
+            rows.append(Row("", _("USB {ids}, driver {driver}").format(
+                ids=f"{r.usb.vendor_id}:{r.usb.product_id}", driver=r.usb.driver or r.usb.class_driver or "-")))
+    listed = {r.usb.path for r in p.readers if r.usb}
+    for d in p.usb_devices:
+        if d.path not in listed:
+            rows.append(Row(f"USB {d.vendor_id}:{d.product_id}",
+                            f"{d.manufacturer or ''} {d.product or ''}".strip() + " — " + _("not listed by PC/SC")))
+    if not rows:
+        rows.append(Row("-", _("no reader") if p.answers else _("unknown")))
+    out.append(Section(_("Readers"), rows))
+    return out
+
+
+AREA: Area[Reads] = Area("pcsc", collect, judge, sections, stage="pcsc")

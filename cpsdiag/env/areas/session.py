@@ -1,16 +1,44 @@
-"""The operating system, the interpreter, the locale, and whether the session is remote."""
+"""Area "session": the operating system, the interpreter, the locale, and whether the session is remote."""
 
 from __future__ import annotations
 
 import platform as _platform
 import plistlib
 import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
 
 from cpsdiag import __version__
+from cpsdiag.env.area import WARNING, Area, Context, Row, Section, finding
+from cpsdiag.findings.model import Finding
 from cpsdiag.host import registry as reg
-from cpsdiag.env.facts import RemoteSession, SystemFacts
 from cpsdiag.host.system import System
-from cpsdiag.i18n import detect_language
+from cpsdiag.i18n import _, detect_language
+
+if TYPE_CHECKING:
+    from cpsdiag.env.record import EnvironmentSection
+
+
+@dataclass(frozen=True)
+class RemoteSession:
+    kind: str                   # "ssh" | "rdp" | "citrix" | "xrdp" | "x2go" | "nx"
+    evidence: str               # the variable or marker that gave it away, e.g. "SESSIONNAME=RDP-Tcp#3"
+    client: str | None = None   # CLIENTNAME, or the SSH client's address
+
+
+@dataclass(frozen=True)
+class SystemFacts:
+    platform: str               # "linux" | "darwin" | "win32"
+    os_name: str | None
+    os_version: str | None
+    kernel: str | None
+    architecture: str | None
+    python: str
+    cpsdiag: str
+    locale: str | None          # the first of LC_ALL, LC_MESSAGES, LANG that is set
+    language: str               # "fr" | "en", as cpsdiag chose it from the locale
+    remote: RemoteSession | None
+
 
 _WIN_ARCH = {"AMD64": "x86_64", "X86": "x86", "ARM64": "arm64"}
 
@@ -94,3 +122,51 @@ def collect_system(system: System) -> SystemFacts:
         python=_platform.python_version(), cpsdiag=__version__, locale=locale,
         language=detect_language(dict(system.environ)), remote=remote_session(system),
     )
+
+
+def collect(ctx: Context) -> None:
+    ctx.found["system"] = collect_system(ctx.system)
+
+
+# -- judging -----------------------------------------------------------------------------------
+
+_REMOTE = {"rdp": "RDP", "citrix": "Citrix ICA", "xrdp": "XRDP", "x2go": "X2Go", "nx": "NoMachine NX"}
+
+
+class Reads(Protocol):
+    @property
+    def system(self) -> SystemFacts: ...
+
+
+def judge(facts: Reads, out: list[Finding]) -> None:
+    remote = facts.system.remote
+    if remote is None:
+        return
+    if remote.kind == "ssh":
+        out.append(finding("REMOTE_SESSION_SSH", WARNING, client=remote.client, evidence=remote.evidence))
+    else:
+        out.append(finding("REMOTE_SESSION_DESKTOP", WARNING, kind=_REMOTE.get(remote.kind, remote.kind),
+                           client=remote.client, evidence=remote.evidence))
+
+
+# -- rows --------------------------------------------------------------------------------------
+
+def sections(env: EnvironmentSection) -> list[Section]:
+    s = env.system
+    rows: list[Row] = [
+        Row(_("Operating system"), " ".join(x for x in (s.os_name, s.os_version) if x) or "-", brief=True),
+        Row(_("Kernel / build"), s.kernel or "-"),
+        Row(_("Architecture"), s.architecture or "-"),
+        Row("Python / cpsdiag", f"{s.python} / {s.cpsdiag}"),
+        Row(_("Locale"), f"{s.locale or '-'} ({s.language})"),
+    ]
+    if s.remote is None:
+        rows.append(Row(_("Session"), _("local")))
+    else:
+        client = f", {s.remote.client}" if s.remote.client else ""
+        rows.append(Row(_("Session"), _("remote: {kind} ({evidence}{client})").format(
+            kind=s.remote.kind, evidence=s.remote.evidence, client=client)))
+    return [Section(_("System"), rows)]
+
+
+AREA: Area[Reads] = Area("session", collect, judge, sections, stage="system")
