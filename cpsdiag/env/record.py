@@ -18,13 +18,13 @@ from msgspec import UNSET
 from cpsdiag.record import Doc, Hmac, Record
 
 
-class RemoteSession(Record, kw_only=True):
+class RemoteSession(Record, frozen=True, kw_only=True):
     kind: Annotated[str, Doc("ssh, rdp, citrix, xrdp, x2go, nx")]
     evidence: str
     client: str | None
 
 
-class System(Record, kw_only=True):
+class System(Record, frozen=True, kw_only=True):
     platform: Annotated[str, Doc("linux, darwin, win32")]
     os_name: str | None
     os_version: str | None
@@ -37,7 +37,7 @@ class System(Record, kw_only=True):
     remote: RemoteSession | None
 
 
-class Service(Record, kw_only=True):
+class Service(Record, frozen=True, kw_only=True):
     name: str
     installed: bool | None
     running: bool | None
@@ -49,13 +49,13 @@ class Service(Record, kw_only=True):
     detail: str | None
 
 
-class PcscFailure(Record, kw_only=True):
+class PcscFailure(Record, frozen=True, kw_only=True):
     operation: str
     hresult: str | None
     message: str
 
 
-class UsbDevice(Record, kw_only=True):
+class UsbDevice(Record, frozen=True, kw_only=True):
     path: str
     vendor_id: str
     product_id: str
@@ -67,7 +67,7 @@ class UsbDevice(Record, kw_only=True):
     class_driver: str | None
 
 
-class DriverBundle(Record, kw_only=True):
+class DriverBundle(Record, frozen=True, kw_only=True):
     name: str
     path: str
     version: str | None
@@ -76,13 +76,13 @@ class DriverBundle(Record, kw_only=True):
     devices: int
 
 
-class Feature(Record, kw_only=True):
+class Feature(Record, frozen=True, kw_only=True):
     tag: Annotated[str, Doc("hex")]
     name: str
     control_code: str
 
 
-class Reader(Record, kw_only=True):
+class Reader(Record, frozen=True, kw_only=True):
     name: str
     card_present: bool | None
     atr: str | None
@@ -99,7 +99,7 @@ class Reader(Record, kw_only=True):
     pinpad: bool
 
 
-class Pcsc(Record, kw_only=True):
+class Pcsc(Record, frozen=True, kw_only=True):
     library: str | None
     library_version: str | None
     library_error: str | None
@@ -115,7 +115,7 @@ class Pcsc(Record, kw_only=True):
     answers: bool
 
 
-class Slot(Record, kw_only=True):
+class Slot(Record, frozen=True, kw_only=True):
     slot_id: int
     description: str
     manufacturer: str | None
@@ -126,7 +126,7 @@ class Slot(Record, kw_only=True):
     token_manufacturer: str | None
 
 
-class ModuleProbe(Record, kw_only=True):
+class ModuleProbe(Record, frozen=True, kw_only=True):
     path: str
     loaded: bool
     error_kind: str | None
@@ -142,7 +142,7 @@ class ModuleProbe(Record, kw_only=True):
         return [s for s in self.slots if s.token_present]
 
 
-class Cryptolib(Record, kw_only=True):
+class Cryptolib(Record, frozen=True, kw_only=True):
     installed: bool
     version: str | None
     version_source: str | None
@@ -158,7 +158,7 @@ class Cryptolib(Record, kw_only=True):
     probe: ModuleProbe | None
 
 
-class Module(Record, kw_only=True):
+class Module(Record, frozen=True, kw_only=True):
     name: str
     path: str | None
     declared: str
@@ -171,7 +171,7 @@ class Module(Record, kw_only=True):
     probe: ModuleProbe | None
 
 
-class NssDatabase(Record, kw_only=True):
+class NssDatabase(Record, frozen=True, kw_only=True):
     name: str
     path: str
     default: bool
@@ -180,7 +180,7 @@ class NssDatabase(Record, kw_only=True):
     loads_cps: bool
 
 
-class SmartCardRegistration(Record, kw_only=True):
+class SmartCardRegistration(Record, frozen=True, kw_only=True):
     name: str
     atr: str
     mask: str | None
@@ -189,7 +189,7 @@ class SmartCardRegistration(Record, kw_only=True):
     matches: list[str]
 
 
-class Windows(Record, kw_only=True):
+class Windows(Record, frozen=True, kw_only=True):
     certprop: Service
     ccm: str | None
     ccm_running: bool | None
@@ -198,7 +198,7 @@ class Windows(Record, kw_only=True):
     registrations: list[SmartCardRegistration]
 
 
-class ProxyServer(Record, kw_only=True):
+class ProxyServer(Record, frozen=True, kw_only=True):
     """An HTTP proxy as a report may show it: never its user name nor its password."""
 
     url: Annotated[str, Doc("http://HOST:PORT, built from host and port: credentials can never be in it")]
@@ -208,7 +208,7 @@ class ProxyServer(Record, kw_only=True):
     problem: Annotated[str | None, Doc("why cpsdiag cannot use it (a SOCKS or https:// proxy)")] = None
 
 
-class ProxySource(Record, kw_only=True):
+class ProxySource(Record, frozen=True, kw_only=True):
     """Proxy settings found in one place (docs/network.md)."""
 
     source: Annotated[str, Doc("environment, windows, macos")]
@@ -222,7 +222,7 @@ class ProxySource(Record, kw_only=True):
     errors: Annotated[list[str], Doc("settings that could not be used (credentials masked)")]
 
 
-class EnvironmentSection(Record, kw_only=True):
+class EnvironmentSection(Record, frozen=True, kw_only=True):
     """The workstation inventory (docs/environment.md); its findings have step ``environment``."""
 
     system: System

@@ -125,7 +125,7 @@ def _mac_receipt(system: System) -> tuple[str, str] | None:
     return None
 
 
-def _windows(system: System) -> tuple[list[str], list[str], str | None, str | None, str | None, str | None, str | None]:
+def _windows(system: System) -> tuple[list[str], list[str], str | None, str | None, str | None, str, str | None]:
     windir = system.env("WINDIR") or system.env("SystemRoot") or r"C:\Windows"
     programs = [system.env("ProgramFiles") or r"C:\Program Files", system.env("ProgramFiles(x86)")]
     arch = system.env("PROCESSOR_ARCHITEW6432") or system.env("PROCESSOR_ARCHITECTURE") or ""
@@ -175,10 +175,14 @@ def collect_cryptolib(system: System) -> CryptolibFacts:
         rest = legacy_modules + _first(system, MAC_OTHER if mac else LINUX_OTHER)
         cache = MAC_CACHE if mac else LINUX_CACHE
         manifest = next(iter(_first(system, MAC_MANIFESTS if mac else LINUX_MANIFESTS)), None)
-        found = _mac_receipt(system) if mac else package_version(system, LINUX_PACKAGES)
-        if found:
-            package, version = found[0], found[1]
-            source = "receipt" if mac else found[2]
+        if mac:
+            receipt = _mac_receipt(system)
+            if receipt:
+                package, version, source = receipt[0], receipt[1], "receipt"
+        else:
+            found = package_version(system, LINUX_PACKAGES)
+            if found:
+                package, version, source = found
     files = tuple(dict.fromkeys(modules + rest))
     module = modules[0] if modules else (legacy_modules[0] if legacy_modules else None)
     cache_dir = cache if system.exists(cache) else None

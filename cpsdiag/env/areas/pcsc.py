@@ -291,6 +291,8 @@ def run_probe(system: System) -> tuple[dict[str, Any] | None, str | None]:
 
 
 def collect_pcsc(system: System, live: bool = True) -> PcscFacts:
+    library: str | None
+    version: str | None
     if system.platform == "win32":
         windir = system.env("WINDIR") or system.env("SystemRoot") or r"C:\Windows"
         library = rf"{windir}\System32\winscard.dll"
