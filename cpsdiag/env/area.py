@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Callable, Generic, TypeVar
 
 from cpsdiag.findings.model import Finding, Severity
@@ -36,6 +37,13 @@ def finding(code: str, severity: Severity, **params: object) -> Finding:
     return Finding(code, severity, STEP, {k: v for k, v in params.items() if v is not None})
 
 
+class CardSource(StrEnum):
+    """Where the card's generation comes from."""
+
+    CHECK = "check"     # check read the card
+    ATR = "atr"         # the ATR of a CPS card in a reader
+
+
 @dataclass
 class Context:
     """What the areas collected so far, passed to each area's probe in turn.
@@ -51,7 +59,7 @@ class Context:
     live: bool
     card_generation: str | None = None
     card_serial: str | None = None
-    card_source: str | None = None
+    card_source: CardSource | None = None
     card_atrs: tuple[str, ...] = ()
     found: dict[str, Any] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)

@@ -14,7 +14,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from cpsdiag.env.area import Area
+from cpsdiag.env.area import Area, CardSource
 from cpsdiag.env.areas import browsers, cryptolib, modules, pcsc, proxy, session, windows
 from cpsdiag.env.areas.browsers import NssDatabase
 from cpsdiag.env.areas.cryptolib import CryptolibFacts
@@ -48,7 +48,7 @@ class EnvironmentFacts:
     pykcs11: bool | None                        # PyKCS11 importable (None: no module helper ran)
     card_generation: str | None                 # "CPS3" | "CPS4", from check or from a reader's ATR
     card_serial: str | None
-    card_source: str | None                     # "check" | "atr"
+    card_source: CardSource | None
     card_atrs: tuple[str, ...] = ()             # ATRs (hex) of the CPS cards in the readers
     proxy: tuple[ProxySource, ...] = ()         # area "proxy": the environment's, then the system's
     timings_ms: dict[str, float] = field(default_factory=dict, compare=False)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, replace
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol, Sequence
 
 from cpsdiag.card.generation import GENERATIONS, Generation
@@ -34,6 +35,45 @@ LATEST: Generation = max(GENERATIONS.values(), key=_min_version)
 CPS4_MIN = LATEST.min_cryptolib    # kept for the callers that named it so: the Cryptolib that drives every card
 
 
+class ModuleKind(StrEnum):
+    """What a module is, from its file name."""
+
+    CRYPTOLIB = "cryptolib"                 # the Cryptolib CPS (cps3_pkcs11_*)
+    CRYPTOLIB_LEGACY = "cryptolib-legacy"   # its pre-5 modules (cps_pkcs11_*)
+    OPENSC = "opensc"
+    P11KIT_PROXY = "p11-kit-proxy"
+    P11KIT_TRUST = "p11-kit-trust"
+    NSS = "nss"                             # NSS's own modules (never a card)
+    OTHER = "other"
+
+
+class ClaimsSource(StrEnum):
+    KNOWN = "known"     # from its kind (and version), as documented
+    PROBE = "probe"     # a slot of the loaded module showed the card
+
+
+class ProbeFailure(StrEnum):
+    """Why a module's helper process gave no loaded module."""
+
+    PYKCS11_MISSING = "pykcs11_missing"
+    LOAD_FAILED = "load_failed"
+    PKCS11_ERROR = "pkcs11_error"
+    TIMEOUT = "timeout"
+    CRASHED = "crashed"
+    NOT_RUN = "not_run"
+    USAGE = "usage"
+
+
+def _failure(value: object) -> ProbeFailure | None:
+    """The helper's ``error_kind``; one it does not write (a damaged answer) counts as a crash."""
+    if not value:
+        return None
+    try:
+        return ProbeFailure(str(value))
+    except ValueError:
+        return ProbeFailure.CRASHED
+
+
 @dataclass(frozen=True)
 class SlotFacts:
     slot_id: int
@@ -52,8 +92,7 @@ class ModuleProbe:
 
     path: str
     loaded: bool
-    # "pykcs11_missing" | "load_failed" | "pkcs11_error" | "timeout" | "crashed" | "not_run"
-    error_kind: str | None = None
+    error_kind: ProbeFailure | None = None
     error: str | None = None
     manufacturer: str | None = None
     description: str | None = None
@@ -75,11 +114,10 @@ class ModuleFacts:
     declared: str                       # as written in the configuration
     source: str                         # "p11-kit", "firefox:<profile>", "chrome-nss", "windows"
     config: str                         # the file (or registry key) that declares it
-    # "cryptolib" | "cryptolib-legacy" | "opensc" | "p11-kit-proxy" | "p11-kit-trust" | "nss" | "other"
-    kind: str
+    kind: ModuleKind
     exists: bool
     claims: tuple[str, ...] = ()        # card generations it drives ("CPS3", "CPS4")
-    claims_source: str | None = None    # "known" (from its kind) | "probe" (a slot showed the card)
+    claims_source: ClaimsSource | None = None
     probe: ModuleProbe | None = None
 
 
@@ -109,12 +147,12 @@ def resolve(system: System, declared: str) -> tuple[str | None, bool]:
     return None, False
 
 _KINDS = (
-    (r"^(lib)?cps3_pkcs11", "cryptolib"),
-    (r"^(lib)?cps_pkcs11|^libcpslux", "cryptolib-legacy"),
-    (r"^(onepin-)?opensc-pkcs11", "opensc"),
-    (r"^p11-kit-(proxy|client)", "p11-kit-proxy"),
-    (r"^p11-kit-trust", "p11-kit-trust"),
-    (r"^(lib)?(nssckbi|softokn3|nssdbm3|freebl)", "nss"),
+    (r"^(lib)?cps3_pkcs11", ModuleKind.CRYPTOLIB),
+    (r"^(lib)?cps_pkcs11|^libcpslux", ModuleKind.CRYPTOLIB_LEGACY),
+    (r"^(onepin-)?opensc-pkcs11", ModuleKind.OPENSC),
+    (r"^p11-kit-(proxy|client)", ModuleKind.P11KIT_PROXY),
+    (r"^p11-kit-trust", ModuleKind.P11KIT_TRUST),
+    (r"^(lib)?(nssckbi|softokn3|nssdbm3|freebl)", ModuleKind.NSS),
 )
 
 
@@ -122,21 +160,21 @@ def basename(path: str) -> str:
     return re.split(r"[\\/]", path)[-1]
 
 
-def classify(path: str) -> str:
+def classify(path: str) -> ModuleKind:
     name = basename(path).lower()
-    return next((kind for pattern, kind in _KINDS if re.search(pattern, name)), "other")
+    return next((kind for pattern, kind in _KINDS if re.search(pattern, name)), ModuleKind.OTHER)
 
 
-def known_claims(kind: str, version: str | None = None) -> tuple[str, ...]:
+def known_claims(kind: ModuleKind, version: str | None = None) -> tuple[str, ...]:
     """The CPS generations a module of this kind drives, as documented.
 
     The Cryptolib CPS drives the CPS3, and the CPS4 from 5.2; its pre-5
     modules (cps_pkcs11_*) only the CPS2ter. OpenSC's iasecc driver knows the
     CPS3 contact ATR since 0.22 and no CPS4 (research card.md §7).
     """
-    if kind == "cryptolib":
+    if kind == ModuleKind.CRYPTOLIB:
         return tuple(g.name for g in GENERATIONS.values() if g is FIRST or not older_than(version, g.min_cryptolib))
-    if kind == "opensc":
+    if kind == ModuleKind.OPENSC:
         return () if older_than(version, "0.22") else ("CPS3",)
     return ()
 
@@ -150,7 +188,7 @@ def _probe_from_json(path: str, data: dict[str, Any]) -> ModuleProbe:
                                manufacturer=s.get("manufacturer"), token_present=bool(s.get("token_present")),
                                token_label=token.get("label"), token_serial=token.get("serial"),
                                token_model=token.get("model"), token_manufacturer=token.get("manufacturer")))
-    return ModuleProbe(path=path, loaded=bool(data.get("loaded")), error_kind=data.get("error_kind"),
+    return ModuleProbe(path=path, loaded=bool(data.get("loaded")), error_kind=_failure(data.get("error_kind")),
                        error=data.get("error"), manufacturer=info.get("manufacturer"),
                        description=info.get("description"), cryptoki_version=info.get("cryptoki_version"),
                        library_version=info.get("library_version"), slots=tuple(slots))
@@ -160,9 +198,9 @@ def probe_module(system: System, path: str) -> ModuleProbe:
     """Load ``path`` in a helper process; every failure is a fact, never an exception."""
     done = system.helper(PROBE_MODULE, path, timeout=system.timeout)
     if done.rc == RC_NOT_FOUND:
-        return ModuleProbe(path=path, loaded=False, error_kind="not_run", error="not run")
+        return ModuleProbe(path=path, loaded=False, error_kind=ProbeFailure.NOT_RUN, error="not run")
     if done.rc == RC_TIMEOUT:
-        return ModuleProbe(path=path, loaded=False, error_kind="timeout", error=done.stderr.strip())
+        return ModuleProbe(path=path, loaded=False, error_kind=ProbeFailure.TIMEOUT, error=done.stderr.strip())
     lines = done.stdout.strip().splitlines()
     try:
         data = json.loads(lines[-1]) if lines else None
@@ -170,7 +208,7 @@ def probe_module(system: System, path: str) -> ModuleProbe:
         data = None
     if not isinstance(data, dict):
         why = (done.stderr.strip().splitlines() or [f"exit status {done.rc}"])[-1]
-        return ModuleProbe(path=path, loaded=False, error_kind="crashed",
+        return ModuleProbe(path=path, loaded=False, error_kind=ProbeFailure.CRASHED,
                            error=f"the module's process ended without an answer ({why})")
     return _probe_from_json(path, data)
 
@@ -207,10 +245,10 @@ def with_claims(module: ModuleFacts, readers: Sequence[Reader], generation: str 
     if module.probe is not None:
         seen = slot_sees(module.probe, readers, generation)
         if seen is not None:
-            return replace(module, claims=seen, claims_source="probe")
-    version = version or (module.probe.library_version if module.probe and module.kind == "opensc" else None)
+            return replace(module, claims=seen, claims_source=ClaimsSource.PROBE)
+    version = version or (module.probe.library_version if module.probe and module.kind == ModuleKind.OPENSC else None)
     claims = known_claims(module.kind, version)
-    return replace(module, claims=claims, claims_source="known" if claims else None)
+    return replace(module, claims=claims, claims_source=ClaimsSource.KNOWN if claims else None)
 
 
 # -- rows --------------------------------------------------------------------------------------
@@ -219,9 +257,9 @@ def probe_text(probe: ProbeRecord | None) -> str:
     """What loading a module gave, in words."""
     if probe is None:
         return _("not loaded")
-    if probe.error_kind == "pykcs11_missing":
+    if probe.error_kind == ProbeFailure.PYKCS11_MISSING:
         return _("not loaded: PyKCS11 is not installed (pip install 'cpsdiag[pkcs11]')")
-    if probe.error_kind == "not_run":
+    if probe.error_kind == ProbeFailure.NOT_RUN:
         return _("not loaded")
     if not probe.loaded:
         return _("does not load: {error}").format(error=probe.error or probe.error_kind)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Protocol
 from cpsdiag.env.area import OK, WARNING, Area, Context, Row, Section, finding
 from cpsdiag.env.areas.cryptolib import CryptolibFacts
 from cpsdiag.env.areas.session import SystemFacts
-from cpsdiag.env.pkcs11 import ModuleFacts, basename, classify, module_line, resolve
+from cpsdiag.env.pkcs11 import ModuleFacts, ModuleKind, basename, classify, module_line, resolve
 from cpsdiag.findings.model import Finding
 from cpsdiag.host.system import System
 from cpsdiag.i18n import _
@@ -39,7 +39,7 @@ class NssDatabase:
 
     @property
     def loads_cps(self) -> bool:
-        return any(m.kind == "cryptolib" for m in self.modules)
+        return any(m.kind == ModuleKind.CRYPTOLIB for m in self.modules)
 
 FIREFOX_BINARIES = {
     "linux": ("/usr/bin/firefox", "/usr/bin/firefox-esr", "/usr/lib/firefox/firefox", "/usr/lib/firefox-esr/firefox-esr",
@@ -180,7 +180,7 @@ def judge(facts: Reads, out: list[Finding]) -> None:
     lib = facts.cryptolib
     for db in facts.firefox:
         for m in db.modules:
-            if not m.exists and m.kind != "nss" and re.search(r"[\\/]", m.declared):
+            if not m.exists and m.kind != ModuleKind.NSS and re.search(r"[\\/]", m.declared):
                 out.append(finding("FIREFOX_MODULE_BROKEN", WARNING, profile=db.name, name=m.name, path=m.declared))
     if not lib.installed:
         return      # MIDDLEWARE_MISSING comes first: there is no module to load yet

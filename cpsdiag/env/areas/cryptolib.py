@@ -21,10 +21,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Protocol
 
 from cpsdiag.card.generation import GENERATIONS
-from cpsdiag.env.area import ERROR, INFO, OK, WARNING, Area, Context, Row, Section, finding
+from cpsdiag.env.area import ERROR, INFO, OK, WARNING, Area, CardSource, Context, Row, Section, finding
 from cpsdiag.env.areas.pcsc import PcscFacts
 from cpsdiag.env.packages import older_than, package_version
-from cpsdiag.env.pkcs11 import LATEST, ModuleProbe, known_claims, probe_text, slot_sees
+from cpsdiag.env.pkcs11 import LATEST, ModuleKind, ModuleProbe, ProbeFailure, known_claims, probe_text, slot_sees
 from cpsdiag.findings.model import Finding
 from cpsdiag.findings.workstation import CRYPTOLIB_URL
 from cpsdiag.host import registry as reg
@@ -247,14 +247,14 @@ def judge(facts: Reads, out: list[Finding]) -> None:
         out.append(finding("MIDDLEWARE_VERSION_UNKNOWN", INFO, module=lib.module, url=CRYPTOLIB_URL))
     probe = lib.probe
     if probe is not None:
-        if probe.error_kind == "pykcs11_missing":
+        if probe.error_kind == ProbeFailure.PYKCS11_MISSING:
             out.append(finding("MIDDLEWARE_UNCHECKED", INFO, module=lib.module))
-        elif not probe.loaded and probe.error_kind != "not_run":
+        elif not probe.loaded and probe.error_kind != ProbeFailure.NOT_RUN:
             out.append(finding("MIDDLEWARE_LOAD_FAILED", ERROR, module=lib.module, error=probe.error,
                                error_kind=probe.error_kind, url=CRYPTOLIB_URL))
         elif probe.loaded:
             seen = slot_sees(probe, facts.pcsc.readers, gen)
-            drivable = set(known_claims("cryptolib", lib.version))
+            drivable = set(known_claims(ModuleKind.CRYPTOLIB, lib.version))
             cards = [r for r in facts.pcsc.readers if r.card_present and r.generation in drivable]
             if seen is not None and cards and not any(r.generation in seen for r in cards):
                 out.append(finding("MIDDLEWARE_CARD_NOT_SEEN", WARNING, module=lib.module, reader=cards[0].name,
@@ -288,7 +288,7 @@ def sections(env: EnvironmentSection) -> list[Section]:
     else:
         rows = [Row(pgettext("Cryptolib CPS", "Installed"), _("no"), brief=True)]
     card = env.card_generation or "-"
-    if env.card_source == "atr":
+    if env.card_source == CardSource.ATR:
         card += " " + _("(from the ATR)")
     rows.append(Row(_("Card"), card + (f", {env.card_serial}" if env.card_serial else "")))
     return [Section("Cryptolib CPS", rows)]

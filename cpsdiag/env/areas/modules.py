@@ -19,8 +19,8 @@ from cpsdiag.env.areas.browsers import NssDatabase
 from cpsdiag.env.areas.cryptolib import CryptolibFacts
 from cpsdiag.env.areas.pcsc import PcscFacts
 from cpsdiag.env.areas.windows import WindowsFacts
-from cpsdiag.env.pkcs11 import (ModuleFacts, ModuleProbe, classify, module_line, probe_module, probe_text, resolve,
-                                with_claims)
+from cpsdiag.env.pkcs11 import (ModuleFacts, ModuleKind, ModuleProbe, ProbeFailure, classify, module_line,
+                                probe_module, probe_text, resolve, with_claims)
 from cpsdiag.findings.model import Finding
 from cpsdiag.host.system import System
 from cpsdiag.i18n import _
@@ -67,7 +67,7 @@ def p11kit_modules(system: System) -> list[ModuleFacts]:
 # -- collecting: every card module loaded once, and what each claims ------------------------------
 
 # Modules that never drive a card: not worth loading.
-_NOT_CARD = {"nss", "p11-kit-trust", "p11-kit-proxy"}
+_NOT_CARD = {ModuleKind.NSS, ModuleKind.P11KIT_TRUST, ModuleKind.P11KIT_PROXY}
 MAX_PARALLEL_PROBES = 4
 
 
@@ -96,16 +96,18 @@ def collect(ctx: Context) -> None:
 
     def finish(m: ModuleFacts) -> ModuleFacts:
         m = replace(m, probe=probes.get(m.path) if m.path else None)
-        version = lib.version if m.kind == "cryptolib" else None
+        version = lib.version if m.kind == ModuleKind.CRYPTOLIB else None
         return with_claims(m, pcsc.readers, ctx.card_generation, version)
 
     def finish_db(db: NssDatabase) -> NssDatabase:
         return replace(db, modules=tuple(finish(m) for m in db.modules))
 
-    kinds = [p.error_kind for p in probes.values() if p.error_kind not in ("not_run", "timeout", "crashed")]
+    # Whether PyKCS11 is there, from the helpers that ran to the end.
+    ended = [p.error_kind for p in probes.values()
+             if p.error_kind not in (ProbeFailure.NOT_RUN, ProbeFailure.TIMEOUT, ProbeFailure.CRASHED)]
     pykcs11 = None
-    if probes and any(p.error_kind != "not_run" for p in probes.values()):
-        pykcs11 = not any(k == "pykcs11_missing" for k in kinds)
+    if probes and any(p.error_kind != ProbeFailure.NOT_RUN for p in probes.values()):
+        pykcs11 = not any(k == ProbeFailure.PYKCS11_MISSING for k in ended)
     ctx.found.update(cryptolib=lib, modules=tuple(finish(m) for m in registered),
                      firefox=tuple(finish_db(db) for db in profiles), chrome=finish_db(chrome) if chrome else None,
                      pykcs11=pykcs11)
@@ -141,7 +143,7 @@ def judge(facts: Reads, out: list[Finding]) -> None:
     scopes: list[tuple[str, list[ModuleFacts]]] = [("p11-kit", p11kit)]
     for db in facts.firefox:
         mods = list(db.modules)
-        if any(m.kind == "p11-kit-proxy" for m in mods):
+        if any(m.kind == ModuleKind.P11KIT_PROXY for m in mods):
             mods += p11kit          # the proxy hands every p11-kit module to Firefox
         scopes.append((f"Firefox ({db.name})", mods))
     if facts.chrome is not None:
@@ -165,9 +167,9 @@ def judge(facts: Reads, out: list[Finding]) -> None:
 # -- rows --------------------------------------------------------------------------------------
 
 def sections(env: EnvironmentSection) -> list[Section]:
-    rows = [Row(_("p11-kit"), module_line(m), brief=m.kind != "nss") for m in env.modules]
+    rows = [Row(_("p11-kit"), module_line(m), brief=m.kind != ModuleKind.NSS) for m in env.modules]
     for m in [m for db in env.firefox for m in db.modules] + list(env.chrome.modules if env.chrome else ()):
-        if m.probe is not None and m.kind != "cryptolib":
+        if m.probe is not None and m.kind != ModuleKind.CRYPTOLIB:
             rows.append(Row(m.name, probe_text(m.probe)))
     return [Section(_("Other PKCS#11 modules"), rows)] if rows else []
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Callable, Protocol
 
 from cpsdiag.card.generation import GENERATIONS
 from cpsdiag.env import usb
-from cpsdiag.env.area import ERROR, INFO, OK, WARNING, Area, Context, Row, Section, finding
+from cpsdiag.env.area import ERROR, INFO, OK, WARNING, Area, CardSource, Context, Row, Section, finding
 from cpsdiag.env.areas.session import SystemFacts
 from cpsdiag.env.packages import package_version
 from cpsdiag.env.usb import DriverBundle, UsbDevice
@@ -349,7 +349,7 @@ def collect(ctx: Context) -> None:
     facts = collect_pcsc(ctx.system, live=ctx.live)
     ctx.found["pcsc"] = facts
     cps_readers = [r for r in facts.readers if r.card_present and r.generation in GENERATIONS]
-    ctx.card_source = "check" if ctx.card_generation else ("atr" if cps_readers else None)
+    ctx.card_source = CardSource.CHECK if ctx.card_generation else (CardSource.ATR if cps_readers else None)
     ctx.card_generation = ctx.card_generation or (cps_readers[0].generation if cps_readers else None)
     ctx.card_atrs = tuple(r.atr for r in cps_readers if r.atr)
 

@@ -6,6 +6,7 @@ import platform as _platform
 import plistlib
 import re
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import TYPE_CHECKING, Protocol
 
 from cpsdiag import __version__
@@ -19,9 +20,18 @@ if TYPE_CHECKING:
     from cpsdiag.env.record import EnvironmentSection
 
 
+class SessionKind(StrEnum):
+    SSH = "ssh"
+    RDP = "rdp"
+    CITRIX = "citrix"
+    XRDP = "xrdp"
+    X2GO = "x2go"
+    NX = "nx"
+
+
 @dataclass(frozen=True)
 class RemoteSession:
-    kind: str                   # "ssh" | "rdp" | "citrix" | "xrdp" | "x2go" | "nx"
+    kind: SessionKind
     evidence: str               # the variable or marker that gave it away, e.g. "SESSIONNAME=RDP-Tcp#3"
     client: str | None = None   # CLIENTNAME, or the SSH client's address
 
@@ -96,16 +106,17 @@ def remote_session(system: System) -> RemoteSession | None:
     if env("SSH_CONNECTION") or env("SSH_CLIENT") or env("SSH_TTY"):
         which = next(v for v in ("SSH_CONNECTION", "SSH_CLIENT", "SSH_TTY") if env(v))
         client = (env("SSH_CONNECTION") or env("SSH_CLIENT") or "").split(" ")[0] or None
-        return RemoteSession("ssh", which, client)
+        return RemoteSession(SessionKind.SSH, which, client)
     session = env("SESSIONNAME") or ""
     if session.upper().startswith("RDP-"):
-        return RemoteSession("rdp", f"SESSIONNAME={session}", env("CLIENTNAME"))
+        return RemoteSession(SessionKind.RDP, f"SESSIONNAME={session}", env("CLIENTNAME"))
     if session.upper().startswith("ICA"):
-        return RemoteSession("citrix", f"SESSIONNAME={session}", env("CLIENTNAME"))
+        return RemoteSession(SessionKind.CITRIX, f"SESSIONNAME={session}", env("CLIENTNAME"))
     if system.platform == "win32" and env("CLIENTNAME") and session.lower() not in ("", "console"):
-        return RemoteSession("rdp", f"CLIENTNAME={env('CLIENTNAME')}", env("CLIENTNAME"))
-    for var, kind in (("XRDP_SESSION", "xrdp"), ("XRDP_SOCKET_PATH", "xrdp"), ("X2GO_SESSION", "x2go"),
-                      ("X2GO_AGENT_PID", "x2go"), ("NXSESSIONID", "nx")):
+        return RemoteSession(SessionKind.RDP, f"CLIENTNAME={env('CLIENTNAME')}", env("CLIENTNAME"))
+    for var, kind in (("XRDP_SESSION", SessionKind.XRDP), ("XRDP_SOCKET_PATH", SessionKind.XRDP),
+                      ("X2GO_SESSION", SessionKind.X2GO), ("X2GO_AGENT_PID", SessionKind.X2GO),
+                      ("NXSESSIONID", SessionKind.NX)):
         if env(var):
             return RemoteSession(kind, var)
     return None
@@ -130,7 +141,8 @@ def collect(ctx: Context) -> None:
 
 # -- judging -----------------------------------------------------------------------------------
 
-_REMOTE = {"rdp": "RDP", "citrix": "Citrix ICA", "xrdp": "XRDP", "x2go": "X2Go", "nx": "NoMachine NX"}
+_REMOTE = {SessionKind.RDP: "RDP", SessionKind.CITRIX: "Citrix ICA", SessionKind.XRDP: "XRDP",
+           SessionKind.X2GO: "X2Go", SessionKind.NX: "NoMachine NX"}
 
 
 class Reads(Protocol):
@@ -142,7 +154,7 @@ def judge(facts: Reads, out: list[Finding]) -> None:
     remote = facts.system.remote
     if remote is None:
         return
-    if remote.kind == "ssh":
+    if remote.kind == SessionKind.SSH:
         out.append(finding("REMOTE_SESSION_SSH", WARNING, client=remote.client, evidence=remote.evidence))
     else:
         out.append(finding("REMOTE_SESSION_DESKTOP", WARNING, kind=_REMOTE.get(remote.kind, remote.kind),
