@@ -47,10 +47,11 @@ def sections(env: EnvironmentFacts | EnvironmentSection,
     return [section for area in shown_order(areas) for section in area.sections(record)]
 
 
-def environment_text(env: EnvironmentFacts | EnvironmentSection) -> str:
+def environment_text(env: EnvironmentFacts | EnvironmentSection,
+                     areas: Sequence[Area[EnvironmentFacts]] = AREAS) -> str:
     """Plain text (the helpdesk bundle's environment.txt): one section per part, one "label: value" per line."""
     lines = []
-    for section in sections(env):
+    for section in sections(env, areas):
         lines.append(f"[{section.title}]")
         for row in section.rows:
             lines.append(f"  {row.label}: {row.value}" if row.label else f"    {row.value}")
@@ -58,14 +59,15 @@ def environment_text(env: EnvironmentFacts | EnvironmentSection) -> str:
     return "\n".join(lines)
 
 
-def render_environment(env: EnvironmentFacts | EnvironmentSection, console: Console, brief: bool = False) -> None:
+def render_environment(env: EnvironmentFacts | EnvironmentSection, console: Console, brief: bool = False,
+                       areas: Sequence[Area[EnvironmentFacts]] = AREAS) -> None:
     """A Rich panel of the rows (only the ``brief`` ones for ``check``); every value is words, never colour alone."""
     from cpsdiag.richview import KeyValues
     from cpsdiag.richview import Row as Shown
     from cpsdiag.richview import panel
 
     shown: list[Shown] = []
-    for section in sections(env):
+    for section in sections(env, areas):
         rows = [r for r in section.rows if r.brief or not brief]
         if not rows:
             continue
