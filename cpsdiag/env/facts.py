@@ -19,9 +19,9 @@ from cpsdiag.env.areas import browsers, cryptolib, modules, pcsc, proxy, session
 from cpsdiag.env.areas.browsers import NssDatabase
 from cpsdiag.env.areas.cryptolib import CryptolibFacts
 from cpsdiag.env.areas.pcsc import PcscError, PcscFacts, ReaderFacts, ServiceFacts
-from cpsdiag.env.areas.session import RemoteSession, SystemFacts
+from cpsdiag.env.areas.session import RemoteSession, SessionKind, SystemFacts
 from cpsdiag.env.areas.windows import SmartCardRegistration, WindowsFacts
-from cpsdiag.env.pkcs11 import ModuleFacts, ModuleProbe, SlotFacts
+from cpsdiag.env.pkcs11 import ClaimsSource, ModuleFacts, ModuleKind, ModuleProbe, ProbeFailure, SlotFacts
 from cpsdiag.env.usb import DriverBundle, UsbDevice
 from cpsdiag.net.proxy import ProxySource
 from cpsdiag.transport.features import Feature
@@ -29,9 +29,10 @@ from cpsdiag.transport.features import Feature
 if TYPE_CHECKING:
     from cpsdiag.env.record import EnvironmentSection
 
-__all__ = ["AREAS", "CryptolibFacts", "DriverBundle", "EnvironmentFacts", "Feature", "ModuleFacts", "ModuleProbe",
-           "NssDatabase", "PcscError", "PcscFacts", "ReaderFacts", "RemoteSession", "ServiceFacts", "SlotFacts",
-           "SmartCardRegistration", "SystemFacts", "UsbDevice", "WindowsFacts", "environment_section"]
+__all__ = ["AREAS", "CardSource", "ClaimsSource", "CryptolibFacts", "DriverBundle", "EnvironmentFacts", "Feature",
+           "ModuleFacts", "ModuleKind", "ModuleProbe", "NssDatabase", "PcscError", "PcscFacts", "ProbeFailure",
+           "ReaderFacts", "RemoteSession", "ServiceFacts", "SessionKind", "SlotFacts", "SmartCardRegistration",
+           "SystemFacts", "UsbDevice", "WindowsFacts", "environment_section"]
 
 
 @dataclass(frozen=True, kw_only=True)
