@@ -28,7 +28,7 @@ def Doc(description: str, identifying: str | None = None, **extra: Any) -> Meta:
 
 
 class Record(Struct, frozen=True, kw_only=True):
-    """Base of the records: frozen. Subclasses say kw_only=True (msgspec does not inherit it): fields with and
+    """Base of the records: frozen. Subclasses say kw_only=True (msgspec does not inherit it) and frozen=True (which msgspec inherits, but type checkers do not see): fields with and
     without defaults then mix, and the JSON order stays the field order."""
 
 

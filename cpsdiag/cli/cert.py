@@ -10,10 +10,10 @@ from pathlib import Path
 import click
 
 from cpsdiag.cli.check import anchors_option, proxy_settings, revocation_options, revocation_settings
-from cpsdiag.cli.common import DATE, PEM_FILE, ProxyType, debug_option, guarded, lang_option
+from cpsdiag.cli.common import DATE, PEM_FILE, F, ProxyType, debug_option, guarded, lang_option
 
 
-def _revocation(fn):
+def _revocation(fn: F) -> F:
     for decorator in reversed([
         *revocation_options,
         click.option("--proxy", type=ProxyType(), metavar="URL",

@@ -6,15 +6,20 @@ import sys
 import traceback
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
 
-from cpsdiag.cli.common import (DATE, LIBRARY_FILE, PEM_FILE, FiniteFloatRange, ProxyType, UrlType, debug_option,
-                                guarded, lang_option)
+from cpsdiag.cli.common import (DATE, LIBRARY_FILE, PEM_FILE, F, FiniteFloatRange, ProxyType, UrlType,
+                                debug_option, guarded, lang_option)
+
+if TYPE_CHECKING:
+    from cpsdiag.diag.check import CheckOptions, CheckResult
+    from cpsdiag.diag.revocation import RevocationOptions
+    from cpsdiag.net.proxy import ProxySettings
 
 
-def anchors_option(fn):
+def anchors_option(fn: F) -> F:
     return click.option("--anchors", "anchors", multiple=True, envvar="CPSDIAG_ANCHORS", type=PEM_FILE,
                         help="Extra trust anchors (PEM bundle), e.g. ANS's TEST chain or an emulator's test PKI. "
                              "Repeatable.")(fn)
@@ -30,14 +35,14 @@ revocation_options = [
 ]
 
 
-def revocation_settings(offline: bool, timeout: float, proxies: Any):
+def revocation_settings(offline: bool, timeout: float, proxies: ProxySettings | None) -> RevocationOptions:
     """What the revocation step needs: the user's cache folder, the proxies (not read at all when offline)."""
     from cpsdiag.diag.revocation import default_options
 
     return default_options(offline=offline, timeout=timeout, proxies=None if offline else proxies)
 
 
-def check_options(fn):
+def check_options(fn: F) -> F:
     """The options of a check, shared by ``check`` and ``report``."""
     decorators = [
         click.option("--reader", envvar="CPSDIAG_READER", metavar="NAME",
@@ -89,10 +94,10 @@ def default_module() -> Path:
     raise UsageError("--via pkcs11: no PKCS#11 module found; give one with --module")
 
 
-def proxy_settings(proxy: str | None, no_proxy: bool):
+def proxy_settings(proxy: str | None, no_proxy: bool) -> ProxySettings:
     """The proxies network requests use; a bad --proxy is a usage error (its password never repeated)."""
     from cpsdiag.errors import UsageError
-    from cpsdiag.net import BadProxyOption, load_proxy_settings
+    from cpsdiag.net.settings import BadProxyOption, load_proxy_settings
 
     if proxy is not None and no_proxy:
         raise UsageError("--proxy and --no-proxy: choose one")
@@ -102,11 +107,13 @@ def proxy_settings(proxy: str | None, no_proxy: bool):
         raise UsageError(f"--proxy: {exc}") from None
 
 
-def build_options(reader, anchors, at, no_env, card_timeout, sign, sign_all, tls_url, tls_ca, tls_timeout, pin_stdin,
-                  force_last_try, via="apdu", module=None, proxy=None, no_proxy=False, offline=False,
-                  revocation_timeout=5.0):
+def build_options(reader: str | None, anchors: tuple[Path, ...], at: datetime | None, no_env: bool,
+                  card_timeout: float, sign: bool, sign_all: bool, tls_url: str | None, tls_ca: Path | None,
+                  tls_timeout: float, pin_stdin: bool, force_last_try: bool, via: str = "apdu",
+                  module: Path | None = None, proxy: str | None = None, no_proxy: bool = False, offline: bool = False,
+                  revocation_timeout: float = 5.0) -> CheckOptions:
     from cpsdiag.diag.check import CheckOptions
-    from cpsdiag.diag.keys import KeyOptions
+    from cpsdiag.diag.facts import KeyOptions
     from cpsdiag.i18n import _
     from cpsdiag.pinentry import prompt_source, stdin_source
 
@@ -136,7 +143,7 @@ def build_options(reader, anchors, at, no_env, card_timeout, sign, sign_all, tls
                         revocation=revocation_settings(offline, revocation_timeout, proxies))
 
 
-def diagnose(options: Any, *, as_json: bool, quiet: bool, debug: bool) -> Any:
+def diagnose(options: CheckOptions, *, as_json: bool, quiet: bool, debug: bool) -> CheckResult:
     """run_check, its steps shown live on a terminal; a bug becomes one INTERNAL_ERROR finding."""
     from cpsdiag.cli.progress import progress_display
     from cpsdiag.diag.check import internal_error, run_check

@@ -15,7 +15,7 @@ import sys
 import traceback
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable
+from typing import IO, Any, Callable, TextIO, TypeVar, cast
 
 import click
 
@@ -25,17 +25,20 @@ from cpsdiag.printable import escape_controls, shown
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
+# A command function, as click's option decorators take and give it back.
+F = TypeVar("F", bound=Callable[..., object])
+
 def echo_error(message: str) -> None:
     """One ``Error: ...`` line on stderr, whatever the message holds."""
     click.echo("Error: " + escape_controls(message), err=True)
 
 
-def lang_option(fn: Callable[..., Any]) -> Callable[..., Any]:
+def lang_option(fn: F) -> F:
     return click.option("--lang", type=click.Choice(["fr", "en"]), default=None,
                         help="Language of the output (default: French when the locale is French).")(fn)
 
 
-def debug_option(fn: Callable[..., Any]) -> Callable[..., Any]:
+def debug_option(fn: F) -> F:
     return click.option("--debug", is_flag=True, help="Show Python tracebacks of unexpected errors.")(fn)
 
 
@@ -47,7 +50,8 @@ DATE_MIN = datetime(1950, 1, 1, tzinfo=timezone.utc)
 DATE_MAX = datetime(9998, 12, 31, tzinfo=timezone.utc)
 
 
-class DateType(click.ParamType):
+# click.ParamType is generic for type checkers only from click 8.2; 8.1 (which we accept) cannot subscript it.
+class DateType(click.ParamType):    # type: ignore[type-arg]
     """An ISO 8601 date or date-time; a date means midnight UTC, a time without offset is UTC."""
 
     name = "date"
@@ -62,14 +66,15 @@ class DateType(click.ParamType):
             self.fail(f"{shown(value)} is not an ISO 8601 date such as 2027-01-31 or 2027-01-31T12:00", param, ctx)
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=timezone.utc)
+        utc: datetime | None
         try:
-            moment = moment.astimezone(timezone.utc)
+            utc = moment.astimezone(timezone.utc)
         except OverflowError:       # 9999-12-31T23:00-05:00 is in year 10000 in UTC
-            moment = None
-        if moment is None or not DATE_MIN <= moment <= DATE_MAX:
+            utc = None
+        if utc is None or not DATE_MIN <= utc <= DATE_MAX:
             self.fail(f"{shown(value)} is out of range: give a date between {DATE_MIN:%Y-%m-%d} and "
                       f"{DATE_MAX:%Y-%m-%d}", param, ctx)
-        return moment
+        return utc
 
 
 class FiniteFloatRange(click.FloatRange):
@@ -113,7 +118,7 @@ class InputFile(click.Path):
         return path
 
 
-class HostType(click.ParamType):
+class HostType(click.ParamType):    # type: ignore[type-arg]
     """A host name or an IP address (to listen on, or to connect to)."""
 
     name = "host"
@@ -127,7 +132,7 @@ class HostType(click.ParamType):
             self.fail(str(exc), param, ctx)
 
 
-class UrlType(click.ParamType):
+class UrlType(click.ParamType):    # type: ignore[type-arg]
     """An https:// URL (parsed by the TLS probe's own parser)."""
 
     name = "url"
@@ -142,13 +147,13 @@ class UrlType(click.ParamType):
         return str(value)
 
 
-class ProxyType(click.ParamType):
+class ProxyType(click.ParamType):    # type: ignore[type-arg]
     """An HTTP proxy, http://[USER:PASSWORD@]HOST[:PORT]; messages about it never repeat the credentials."""
 
     name = "url"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
-        from cpsdiag.net import BadProxyOption, load_proxy_settings
+        from cpsdiag.net.settings import BadProxyOption, load_proxy_settings
 
         try:
             load_proxy_settings(proxy=str(value))      # the option alone: the workstation is not read here
@@ -204,7 +209,7 @@ def guarded(fn: Callable[..., int]) -> Callable[..., None]:
 class _EscapingStream:
     """stderr for click's own messages: control characters from the command line shown escaped."""
 
-    def __init__(self, stream: Any):
+    def __init__(self, stream: TextIO):
         self.stream = stream
 
     def write(self, text: str) -> int:
@@ -225,7 +230,7 @@ def standalone(invoke: Callable[[], Any]) -> None:
     try:
         status = invoke()
     except click.ClickException as exc:
-        exc.show(file=_EscapingStream(sys.stderr))
+        exc.show(file=cast("IO[str]", _EscapingStream(sys.stderr)))     # click only writes and flushes it
         sys.exit(exc.exit_code)
     except click.exceptions.Abort:
         click.echo("Aborted!", err=True)

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import json
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
 from cpsdiag.cli.common import debug_option, guarded, lang_option
 
+if TYPE_CHECKING:
+    from rich.console import Console
 
-def _print_findings(findings, console) -> None:
+    from cpsdiag.findings.model import Finding
+
+
+def _print_findings(findings: list[Finding], console: Console) -> None:
     from cpsdiag.report.console import render_findings
 
     render_findings(findings, console)

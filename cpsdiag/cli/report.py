@@ -33,8 +33,8 @@ class _ReportGroup(click.Group):
 @lang_option
 @debug_option
 @click.pass_context
-def report(ctx: click.Context, output: Path | None, include_certificates: bool, no_redact: bool, lang: str | None,
-           debug: bool, **check: Any) -> None:
+def report(ctx: click.Context, /, output: Path | None, include_certificates: bool, no_redact: bool, lang: str | None,
+           debug: bool, **check: Any) -> None:     # check's options: build_options types them
     """Run the diagnosis and write one zip to send to a helpdesk.
 
     The zip holds report.json, report.html, apdu-trace.txt, environment.txt
@@ -134,14 +134,6 @@ def _load(path: Path) -> Any:
         raise UsageError(str(exc)) from None
 
 
-def _tampered_notice(problems: tuple[str, ...]) -> Any:
-    from cpsdiag.findings.catalog import render
-    from cpsdiag.findings.model import Finding, Severity
-    from cpsdiag.termtext import clean
-
-    return render(Finding("REPORT_TAMPERED", Severity.ERROR, "report", {"problems": clean("; ".join(problems))}))
-
-
 @report.command()
 @click.argument("file", type=REPORT_FILE)
 @click.option("--json", "as_json", is_flag=True, help="Print the report's JSON instead.")
@@ -156,13 +148,15 @@ def show(file: Path, as_json: bool, lang: str | None, debug: bool) -> int:
     status: the report's own (0 or 1); 1 when the bundle was changed; 2 when
     FILE is not a valid cpsdiag report.
     """
+    from cpsdiag.findings.catalog import render
     from cpsdiag.i18n import set_language
 
     loaded = _load(file)
     report = loaded.report
     if lang is None and report.language in ("fr", "en"):
         set_language(report.language)
-    notice = _tampered_notice(loaded.integrity.problems) if loaded.integrity.tampered else None
+    tampered = loaded.integrity.finding()
+    notice = render(tampered) if tampered is not None else None
     if as_json:
         from cpsdiag.report.jsonreport import to_json
 

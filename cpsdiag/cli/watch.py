@@ -33,7 +33,7 @@ def watch(as_json: bool, duration: float | None, count: int | None, lang: str | 
     a bad contact or a reader short of USB power).
     """
     from cpsdiag import errors
-    from cpsdiag.findings.model import Finding, Severity
+    from cpsdiag.diag.judge import judge_pcsc_failure
     from cpsdiag.i18n import _
     from cpsdiag.stopping import interrupt_on_stop_signals
     from cpsdiag.watch import Watcher
@@ -43,10 +43,7 @@ def watch(as_json: bool, duration: float | None, count: int | None, lang: str | 
     except errors.PcscError as exc:
         from cpsdiag.report.console import make_console, render_findings
 
-        code = "PCSC_LIBRARY_MISSING" if isinstance(exc, errors.PcscLibraryMissing) else "PCSC_NO_SERVICE"
-        params = ({"library": exc.library, "reason": exc.reason} if code == "PCSC_LIBRARY_MISSING"
-                  else {"operation": exc.operation, "message": exc.message})
-        render_findings([Finding(code, Severity.ERROR, "pcsc", params)], make_console(stderr=True))
+        render_findings([judge_pcsc_failure(exc)], make_console(stderr=True))
         return 1
     timer = threading.Timer(duration, watcher.stop) if duration else None
     if timer:

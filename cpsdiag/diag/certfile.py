@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cpsdiag import errors
-from cpsdiag.diag.collect import CertFacts
+from cpsdiag.diag.facts import CertFacts
 from cpsdiag.findings.model import Finding, Judged, Severity
 
 if TYPE_CHECKING:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cpsdiag import errors
-from cpsdiag.diag.collect import CheckFacts, CheckOptions, collect
+from cpsdiag.diag.collect import CheckOptions, collect
+from cpsdiag.diag.facts import CheckFacts
 from cpsdiag.findings.model import Finding, Judged, Severity
 from cpsdiag.diag.judge import judge
 from cpsdiag.diag.progress import NO_PROGRESS, Observer

@@ -9,28 +9,27 @@ from __future__ import annotations
 
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Iterator
 
 from cpsdiag import errors
+# Re-exported: the records of a check are part of this module's interface.
+from cpsdiag.diag.facts import CertFacts, CheckFacts, ReaderFacts  # noqa: F401
 from cpsdiag.diag.progress import NO_PROGRESS, Observer, Step
 # Re-exported: StepFailure is part of CheckFacts, guarded_step wraps every step of the check.
-from cpsdiag.diag.steps import StepFailure, guarded_step
+from cpsdiag.diag.steps import StepFailure, guarded_step  # noqa: F401
 
 if TYPE_CHECKING:
     # Types only: the modules stay lazily imported by the steps that need them.
     from cpsdiag.card.identify import CardModel
     from cpsdiag.card.reader import CardData
-    from cpsdiag.card.pkcs15 import PrivateKeyObject
-    from cpsdiag.diag.keys import KeyFacts, KeyOptions
-    from cpsdiag.env.facts import EnvironmentFacts
-    from cpsdiag.diag.revocation import RevocationOptions, RevocationResult
+    from cpsdiag.diag.facts import KeyOptions
+    from cpsdiag.diag.revocation import RevocationOptions
     from cpsdiag.iso7816.atr import Atr
     from cpsdiag.pki.certinfo import CertInfo
-    from cpsdiag.pki.chain import ChainResult
-    from cpsdiag.transport.base import ApduTrace
+    from cpsdiag.transport.pcsc import PcscContext
 
 
 @dataclass(frozen=True)
@@ -42,62 +41,6 @@ class CheckOptions:
     card_timeout: float = 20.0      # seconds one card command may take before the card is called mute
     environment: bool = True        # the workstation inventory (cpsdiag.env), files and registry only
     revocation: RevocationOptions | None = None     # None: not checked
-
-
-@dataclass
-class CertFacts:
-    role: str                       # "authentication" | "signature" | "unknown"
-    label: str
-    path: str
-    der: bytes | None
-    info: CertInfo | None = None
-    error: Exception | None = None  # why it could not be read or parsed
-    chain: ChainResult | None = None
-    key: PrivateKeyObject | None = None     # the matching private key of the PrKDF
-    revocation: RevocationResult | None = None      # None: not checked
-
-    @property
-    def key_bits(self) -> int | None:
-        return self.key.modulus_bits if self.key is not None else None
-
-
-@dataclass
-class ReaderFacts:
-    name: str
-    card_present: bool
-    atr: bytes
-    exclusive: bool
-
-
-@dataclass
-class CheckFacts:
-    at: datetime
-    started_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
-    library: str | None = None
-    pcsc_error: errors.PcscError | None = None
-    readers: list[ReaderFacts] = field(default_factory=list)
-    reader: str | None = None
-    reader_error: errors.CpsdiagError | None = None     # --reader named no reader
-    card_error: errors.PcscError | None = None           # while connecting
-    read_error: errors.PcscError | None = None           # the card went away while being read
-    keys: KeyFacts | None = None
-    keys_error: errors.PcscError | None = None           # the card went away during the key tests
-    atr: bytes | None = None
-    atr_info: Atr | None = None
-    atr_error: errors.MalformedDataError | None = None
-    model: CardModel | None = None
-    model_guessed: bool = False
-    protocol: str | None = None
-    card: CardData | None = None
-    certificates: list[CertFacts] = field(default_factory=list)
-    timings_ms: dict[str, float] = field(default_factory=dict)
-    trace: ApduTrace | None = None
-    environment: EnvironmentFacts | None = None
-    failures: list[StepFailure] = field(default_factory=list)   # steps that failed unexpectedly
-
-    @property
-    def contactless(self) -> bool:
-        return bool(self.model and self.model.interface == "contactless")
 
 
 @contextmanager
@@ -198,7 +141,7 @@ def _collect_environment(facts: CheckFacts) -> None:
             live=False)
 
 
-def _collect_card(facts: CheckFacts, options: CheckOptions, context: Any, anchors: list[CertInfo] | None,
+def _collect_card(facts: CheckFacts, options: CheckOptions, context: PcscContext, anchors: list[CertInfo] | None,
                   progress: Observer) -> None:
     progress(Step("readers"))
     with _timed(facts, "readers"):

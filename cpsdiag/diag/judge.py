@@ -8,10 +8,10 @@ earlier one failed produces nothing (the earlier finding explains why).
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Callable, Mapping, cast
 
 from cpsdiag import errors
-from cpsdiag.diag.collect import CertFacts, CheckFacts
+from cpsdiag.diag.facts import CertFacts, CheckFacts
 from cpsdiag.findings.model import Finding, Severity
 
 if TYPE_CHECKING:
@@ -52,7 +52,7 @@ def judge(facts: CheckFacts) -> list[Finding]:
     return out
 
 
-def _safely(out: list[Finding], step: str, fn: Any, *args: Any) -> None:
+def _safely(out: list[Finding], step: str, fn: Callable[..., None], *args: object) -> None:
     """Judge one part; a bug there is INTERNAL_ERROR for that step, and the findings made so far stay."""
     try:
         fn(*args)
@@ -96,14 +96,17 @@ def _judge_stack(facts: CheckFacts, out: list[Finding]) -> bool:
     return True
 
 
+def judge_pcsc_failure(err: errors.PcscError) -> Finding:
+    """A PC/SC service that cannot be used, for the commands that only list (``readers``, ``watch``)."""
+    if isinstance(err, errors.PcscLibraryMissing):
+        return Finding("PCSC_LIBRARY_MISSING", ERROR, "pcsc", {"library": err.library, "reason": err.reason})
+    return Finding("PCSC_NO_SERVICE", ERROR, "pcsc", {"operation": err.operation, "message": err.message})
+
+
 def judge_readers(pcsc_error: errors.PcscError | None, readers: int) -> list[Finding]:
     """The ``readers`` command's findings: only what is wrong (the list itself says what is there)."""
-    if isinstance(pcsc_error, errors.PcscLibraryMissing):
-        return [Finding("PCSC_LIBRARY_MISSING", ERROR, "pcsc", {"library": pcsc_error.library,
-                                                                 "reason": pcsc_error.reason})]
     if pcsc_error is not None:
-        return [Finding("PCSC_NO_SERVICE", ERROR, "pcsc",
-                        {"operation": pcsc_error.operation, "message": pcsc_error.message})]
+        return [judge_pcsc_failure(pcsc_error)]
     if not readers:
         return [Finding("PCSC_NO_READER", ERROR, "readers")]
     return []
@@ -121,7 +124,7 @@ def _card_error(err: errors.PcscError, step: str, facts: CheckFacts) -> Finding:
     reader = facts.reader or ""
     if isinstance(err, errors.PcscNoService):
         return Finding("PCSC_NO_SERVICE", ERROR, step, {"operation": err.operation, "message": err.message})
-    params: dict[str, Any] = {"reader": reader, "message": str(err), "hresult": f"0x{err.hresult:08X}"}
+    params: dict[str, object] = {"reader": reader, "message": str(err), "hresult": f"0x{err.hresult:08X}"}
     if isinstance(err, errors.CardAbsent):
         others = [r.name for r in facts.readers if r.name != reader and r.card_present]
         if others:
@@ -179,11 +182,11 @@ def _judge_card(facts: CheckFacts, out: list[Finding]) -> bool:
     return True
 
 
-def personal_params(infos: list[CertInfo]) -> dict[str, Any]:
+def personal_params(infos: list[CertInfo]) -> dict[str, object]:
     """What remedies may name: the holder's ordre and the identifier to type for e-CPS."""
     from cpsdiag.pki.codes import ordre_for_profession
 
-    params: dict[str, Any] = {}
+    params: dict[str, object] = {}
     for info in infos:
         ordre = ordre_for_profession(info.profession_code)
         if ordre and "ordre" not in params:
@@ -195,7 +198,7 @@ def personal_params(infos: list[CertInfo]) -> dict[str, Any]:
     return params
 
 
-def _judge_pin(facts: CheckFacts, out: list[Finding], personal: dict[str, Any]) -> None:
+def _judge_pin(facts: CheckFacts, out: list[Finding], personal: Mapping[str, object]) -> None:
     card = cast("CardData", facts.card)     # called once _judge_card found the card read
     if facts.contactless or not card.pins:
         return        # the contactless face has no PIN
@@ -204,8 +207,9 @@ def _judge_pin(facts: CheckFacts, out: list[Finding], personal: dict[str, Any]) 
         problem = next((p for p in card.problems if p.step == "pin"), None)
         out.append(Finding("PIN_UNKNOWN", WARNING, "pin", {"error": str(problem.error) if problem else "?"}))
         return
-    params = {"tries_left": status.tries_left, "max_tries": status.max_tries if status.max_tries is not None else "?",
-              "source": status.source, "verified": status.verified}
+    params: dict[str, object] = {
+        "tries_left": status.tries_left, "max_tries": status.max_tries if status.max_tries is not None else "?",
+        "source": status.source, "verified": status.verified}
     if status.blocked:
         out.append(Finding("PIN_BLOCKED", ERROR, "pin", {**params, **personal}))
     elif status.max_tries is not None and status.tries_left < status.max_tries and not status.verified:
@@ -218,7 +222,7 @@ def _expected_roles(facts: CheckFacts) -> tuple[str, ...]:
     return ("authentication",) if facts.contactless else ("authentication", "signature")
 
 
-def _judge_certificates(facts: CheckFacts, out: list[Finding], personal: dict[str, Any]) -> None:
+def _judge_certificates(facts: CheckFacts, out: list[Finding], personal: Mapping[str, object]) -> None:
     present = {cf.role for cf in facts.certificates}
     for role in _expected_roles(facts):
         if role not in present:
@@ -236,7 +240,7 @@ def _judge_certificates(facts: CheckFacts, out: list[Finding], personal: dict[st
         out.append(Finding("CERT_TEST_CARD", INFO, "certificates"))
 
 
-def judge_certificate(cf: CertFacts, at: datetime, base: dict[str, Any], personal: dict[str, Any]) -> list[Finding]:
+def judge_certificate(cf: CertFacts, at: datetime, base: Mapping[str, object], personal: Mapping[str, object]) -> list[Finding]:
     # Callers judge parsed certificates only: info is set, and chain with it by the same step.
     info, chain = cast("CertInfo", cf.info), cast("ChainResult", cf.chain)
     found: list[Finding] = []

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Mapping
 
 from cpsdiag.findings.model import Finding, Severity
 
 if TYPE_CHECKING:
-    from cpsdiag.diag.collect import CheckFacts
+    from cpsdiag.diag.facts import CheckFacts
     from cpsdiag.diag.situations import SituationFacts
     from cpsdiag.tls.probe import TlsProbeResult
 
@@ -29,7 +29,7 @@ CLIENT_CERT_ALERTS = {
 }
 
 
-def judge_keys(facts: CheckFacts, out: list[Finding], personal: dict[str, Any]) -> None:
+def judge_keys(facts: CheckFacts, out: list[Finding], personal: Mapping[str, object]) -> None:
     keys = facts.keys
     if keys is None:
         return
@@ -46,7 +46,7 @@ def judge_keys(facts: CheckFacts, out: list[Finding], personal: dict[str, Any]) 
             out.append(Finding("PIN_WRONG", ERROR, "keys", {"tries_left": pin.tries_left}))
         elif pin.outcome == "blocked_now":
             out.append(Finding("PIN_WRONG", ERROR, "keys", {"tries_left": 0}))
-            out.append(Finding("PIN_BLOCKED", ERROR, "keys", personal))
+            out.append(Finding("PIN_BLOCKED", ERROR, "keys", dict(personal)))
         elif pin.outcome == "last_try_refused":
             out.append(Finding("PIN_LAST_TRY_REFUSED", WARNING, "keys", {"tries_left": 1}))
         elif pin.outcome == "not_given":
@@ -84,7 +84,7 @@ def judge_keys(facts: CheckFacts, out: list[Finding], personal: dict[str, Any]) 
         _judge_tls(keys.tls, facts, out)
 
 
-def _route_params(result: TlsProbeResult) -> dict[str, Any]:
+def _route_params(result: TlsProbeResult) -> dict[str, object]:
     """How the probe went: the proxy (never its credentials) or why it went direct."""
     route = result.route
     if route is None:
@@ -190,7 +190,7 @@ def _judge_tls(result: TlsProbeResult, facts: CheckFacts, out: list[Finding]) ->
                                                                 "scheme": ", ".join(a.schemes_used) or "?"}))
     if needs_pss:
         generation = facts.model.generation if facts.model else "?"
-        params: dict[str, Any] = {"url": url, "generation": generation}
+        params: dict[str, object] = {"url": url, "generation": generation}
         if success is not None:
             params["tls12_ok"] = True
         out.append(Finding("TLS13_PSS_UNSUPPORTED", WARNING if success else ERROR, "tls", params))

@@ -8,13 +8,12 @@ no reachable OCSP responder or CRL, gets no finding (nothing was to be said).
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Mapping
 
 from cpsdiag.findings.model import Finding, Severity
 
 if TYPE_CHECKING:
-    from cpsdiag.diag.collect import CertFacts
-    from cpsdiag.diag.revocation import RevocationResult
+    from cpsdiag.diag.facts import CertFacts, RevocationResult
 
 
 def _when(moment: datetime | None) -> str:
@@ -30,7 +29,7 @@ def tried(result: RevocationResult) -> str:
     return "; ".join(lines) or (result.error or "?")
 
 
-def judge_revocation(cf: CertFacts, base: dict[str, Any], personal: dict[str, Any] | None = None) -> list[Finding]:
+def judge_revocation(cf: CertFacts, base: Mapping[str, object], personal: Mapping[str, object] | None = None) -> list[Finding]:
     result = cf.revocation
     if result is None:
         return []
@@ -47,5 +46,5 @@ def judge_revocation(cf: CertFacts, base: dict[str, Any], personal: dict[str, An
     if result.status == "unknown":
         return [Finding("CERT_REVOCATION_UNKNOWN", Severity.WARNING, step, {**base, "tried": tried(result)})]
     if result.why == "offline":
-        return [Finding("CERT_REVOCATION_NOT_CHECKED", Severity.INFO, step, base)]
+        return [Finding("CERT_REVOCATION_NOT_CHECKED", Severity.INFO, step, dict(base))]
     return []

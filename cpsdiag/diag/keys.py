@@ -11,15 +11,14 @@ from __future__ import annotations
 import hashlib
 import os
 import time
-from dataclasses import dataclass, field
-from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, cast
+from typing import TYPE_CHECKING, Callable, cast
 
 from cpsdiag import errors
 from cpsdiag.card.signing import DIGEST_INFO_PREFIX
+from cpsdiag.diag.facts import (CheckFacts, KeyFacts, KeyOptions, PinOutcome, PinResult, SignatureCheck,  # noqa: F401
+                                 SignatureResult)
 from cpsdiag.diag.progress import NO_PROGRESS, Observer, Step
-from cpsdiag.diag.situations import SituationFacts
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
@@ -27,87 +26,9 @@ if TYPE_CHECKING:
     from cpsdiag.card.commands import CardCommands
     from cpsdiag.card.keyops import KeyOps
     from cpsdiag.card.reader import CardData
-    from cpsdiag.net.proxy import ProxySettings
-    from cpsdiag.pinentry import PinSource
     from cpsdiag.transport.base import CardLink
 
-# ``facts`` below stays Any: it is a cpsdiag.diag.collect.CheckFacts, and collect imports this module, so even a
-# TYPE_CHECKING import would be a cycle for the import contract (grimp counts it).
-    from cpsdiag.pkcs11 import ModuleInfo, Pkcs11KeyOps
-    from cpsdiag.tls.probe import TlsProbeResult
-
-
-@dataclass(frozen=True)
-class KeyOptions:
-    sign: bool = False
-    sign_all: bool = False
-    tls_url: str | None = None
-    tls_ca: Path | None = None
-    tls_timeout: float = 10.0
-    force_last_try: bool = False
-    pin_source: PinSource | None = None
-    pin_from: str = "keyboard"                              # where pin_source reads it: "keyboard" | "stdin"
-    via: str = "apdu"                                       # "apdu" | "pkcs11"
-    module: Path | None = None                              # PKCS#11 module for via="pkcs11"
-    proxies: ProxySettings | None = None                    # for the TLS probe
-
-    @property
-    def wanted(self) -> bool:
-        return self.sign or self.sign_all or self.tls_url is not None
-
-
-class PinResult(StrEnum):
-    """What became of the PIN (the report's ``keys.pin.outcome``)."""
-
-    VERIFIED = "verified"
-    ALREADY_VERIFIED = "already_verified"
-    NOT_NEEDED = "not_needed"
-    WRONG = "wrong"
-    BLOCKED = "blocked"                    # blocked before cpsdiag tried: nothing was presented
-    BLOCKED_NOW = "blocked_now"            # the PIN presented was the last wrong one
-    LAST_TRY_REFUSED = "last_try_refused"  # one try left: cpsdiag does not risk it
-    COUNTER_UNKNOWN = "counter_unknown"
-    NOT_GIVEN = "not_given"
-
-
-class SignatureResult(StrEnum):
-    OK = "ok"
-    MISMATCH = "mismatch"                  # the card signed, the certificate's key does not verify it
-    REFUSED = "refused"
-
-
-@dataclass
-class PinOutcome:
-    outcome: PinResult
-    tries_left: int | None = None
-    via_pinpad: bool = False
-
-
-@dataclass
-class SignatureCheck:
-    role: str                    # authentication | signature
-    scheme: str                  # pkcs1-sha256 | pss-sha256
-    outcome: SignatureResult
-    error: str | None = None
-    seconds: float = 0.0
-
-
-@dataclass
-class KeyFacts:
-    options: KeyOptions
-    pin: PinOutcome | None = None
-    pinpad: bool = False
-    signatures: list[SignatureCheck] = field(default_factory=list)
-    card_schemes: tuple[str, ...] = ()
-    tls: TlsProbeResult | None = None
-    tls_error: str | None = None  # why the probe could not run
-    module: ModuleInfo | None = None    # on the middleware path
-    module_error: str | None = None
-    situations: SituationFacts | None = None    # read once the PIN was presented (contact cards)
-
-    @property
-    def keys_usable(self) -> bool:
-        return self.pin is not None and self.pin.outcome in ("verified", "already_verified", "not_needed")
+    from cpsdiag.pkcs11 import Pkcs11KeyOps
 
 
 def _verify(public_key: RSAPublicKey, signature: bytes, message: bytes, pss: bool) -> bool:
@@ -172,14 +93,15 @@ def present_pin(card: CardData, options: KeyOptions, contactless: bool, verify: 
     return PinOutcome(PinResult.VERIFIED, status.max_tries if status else None, via_pinpad=via_pad)
 
 
-def self_test(ops: KeyOps, facts: Any, options: KeyOptions, progress: Observer = NO_PROGRESS) -> list[SignatureCheck]:
+def self_test(ops: KeyOps, facts: CheckFacts, options: KeyOptions, progress: Observer = NO_PROGRESS) -> list[SignatureCheck]:
     checks: list[SignatureCheck] = []
     for cf in facts.certificates:
         if cf.info is None or cf.key is None or cf.role not in ("authentication", "signature") \
                 or (cf.role == "signature" and not options.sign_all):
             continue
         progress(Step("signature", cf.role))
-        public_key = cf.info.certificate.public_key()
+        # IGC-Santé card keys are RSA (so says the card's PrKDF); another key fails its check as a mismatch.
+        public_key = cast("RSAPublicKey", cf.info.certificate.public_key())
         if cf.role == "authentication":
             checks.append(_check("authentication", "pkcs1-sha256", public_key, lambda m: ops.sign_pkcs1(
                 "authentication", DIGEST_INFO_PREFIX["sha256"] + hashlib.sha256(m).digest())))
@@ -192,12 +114,12 @@ def self_test(ops: KeyOps, facts: Any, options: KeyOptions, progress: Observer =
     return checks
 
 
-def _apdu_path(link: CardLink, commands: CardCommands, facts: Any, options: KeyOptions,
+def _apdu_path(link: CardLink, commands: CardCommands, facts: CheckFacts, options: KeyOptions,
                progress: Observer) -> tuple[KeyOps, PinOutcome]:
     from cpsdiag.card.keyops import ApduKeyOps
     from cpsdiag.card.pinpad import reader_features, verify_on_pad
 
-    card = facts.card
+    card = cast("CardData", facts.card)     # run_key_tests runs on a card already read
     pin_object = card.pins[0] if card.pins else None
     pad = None
     if pin_object is not None:
@@ -216,11 +138,11 @@ def _apdu_path(link: CardLink, commands: CardCommands, facts: Any, options: KeyO
     return ApduKeyOps(commands, keys), outcome
 
 
-def _pkcs11_path(commands: CardCommands, facts: Any, options: KeyOptions,
+def _pkcs11_path(commands: CardCommands, facts: CheckFacts, options: KeyOptions,
                  progress: Observer) -> tuple[Pkcs11KeyOps, PinOutcome]:
     from cpsdiag.pkcs11 import Pkcs11KeyOps
 
-    card = facts.card
+    card = cast("CardData", facts.card)     # run_key_tests runs on a card already read
     ids = {cf.role: cf.key.id for cf in facts.certificates if cf.key is not None}
     # The CLI always fills module for via="pkcs11"; a library caller's None reaches the loader as before.
     ops = Pkcs11KeyOps(cast(Path, options.module), card.serial.card_number if card.serial else None, ids)
@@ -238,7 +160,7 @@ def _pkcs11_path(commands: CardCommands, facts: Any, options: KeyOptions,
     return ops, present_pin(card, options, facts.contactless, verify, None, progress)
 
 
-def run_key_tests(link: CardLink, commands: CardCommands, facts: Any, options: KeyOptions,
+def run_key_tests(link: CardLink, commands: CardCommands, facts: CheckFacts, options: KeyOptions,
                   progress: Observer = NO_PROGRESS) -> KeyFacts:
     """PIN, then the self-test and the TLS probe, on a card already read (``facts.card``)."""
     out = KeyFacts(options, card_schemes=tuple(commands.schemes))
@@ -262,7 +184,7 @@ def run_key_tests(link: CardLink, commands: CardCommands, facts: Any, options: K
     return out
 
 
-def _use_keys(ops: KeyOps, facts: Any, options: KeyOptions, out: KeyFacts, progress: Observer) -> None:
+def _use_keys(ops: KeyOps, facts: CheckFacts, options: KeyOptions, out: KeyFacts, progress: Observer) -> None:
     from cpsdiag.diag.steps import guarded_step
 
     if not out.keys_usable:
@@ -271,7 +193,7 @@ def _use_keys(ops: KeyOps, facts: Any, options: KeyOptions, out: KeyFacts, progr
         from cpsdiag.diag.situations import read_situations
 
         # The PIN is presented anyway: the practice situations come at no cost to the holder.
-        out.situations = read_situations(facts.card, ops.read_data, options.via,
+        out.situations = read_situations(cast("CardData", facts.card), ops.read_data, options.via,
                                          on_read=lambda label: progress(Step("read", label)))
     if options.sign or options.sign_all:
         with guarded_step(facts.failures, "keys"):
@@ -281,15 +203,15 @@ def _use_keys(ops: KeyOps, facts: Any, options: KeyOptions, out: KeyFacts, progr
             _probe_tls(ops, facts, options.tls_url, options, out, progress)
 
 
-def _probe_tls(ops: KeyOps, facts: Any, url: str, options: KeyOptions, out: KeyFacts, progress: Observer) -> None:
+def _probe_tls(ops: KeyOps, facts: CheckFacts, url: str, options: KeyOptions, out: KeyFacts, progress: Observer) -> None:
     from cpsdiag.tls.probe import probe
     from cpsdiag.tls.signer import RoleSigner
 
-    auth = next((cf for cf in facts.certificates if cf.role == "authentication" and cf.info and cf.key), None)
+    auth = next((cf.info for cf in facts.certificates if cf.role == "authentication" and cf.info and cf.key), None)
     if auth is None:
         out.tls_error = "no authentication certificate and key on the card"
         return
-    issuer = auth.info.certificate.issuer.public_bytes()
-    out.tls = probe(url, RoleSigner(ops, "authentication"), auth.info.der, issuer_der=issuer,
+    issuer = auth.certificate.issuer.public_bytes()
+    out.tls = probe(url, RoleSigner(ops, "authentication"), auth.der, issuer_der=issuer,
                     ca_file=options.tls_ca, timeout=options.tls_timeout, proxies=options.proxies,
                     on_attempt=lambda target: progress(Step("tls", target)))

@@ -8,7 +8,7 @@ check's.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, TypedDict
 
 from cpsdiag import errors
 from cpsdiag.findings.model import Finding, Judged
@@ -18,10 +18,20 @@ if TYPE_CHECKING:
     from cpsdiag.iso7816.atr import Atr
 
 
+class ReaderRow(TypedDict):
+    """One reader, in the shape of the `cpsdiag.readers/1` JSON and of the console table."""
+
+    name: str
+    card_present: bool
+    atr: str | None             # hex with spaces
+    card: str | None            # what the ATR says the card is
+    exclusive: bool             # another program holds it exclusively
+    in_use: bool
+
+
 @dataclass
 class ReadersResult(Judged):
-    # One row per reader, in the shape of the `cpsdiag.readers/1` JSON and of the console table.
-    rows: list[dict[str, Any]] = field(default_factory=list)
+    rows: list[ReaderRow] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
 
 
@@ -35,7 +45,8 @@ class AtrResult(Judged):
 
 def list_readers() -> ReadersResult:
     """The PC/SC readers, whether they hold a card and which (from its ATR), and what is wrong."""
-    from cpsdiag.diag.collect import ReaderFacts, describe_card
+    from cpsdiag.diag.collect import describe_card
+    from cpsdiag.diag.facts import ReaderFacts
     from cpsdiag.diag.judge import judge_readers
     from cpsdiag.transport import pcsc
 
@@ -45,11 +56,11 @@ def list_readers() -> ReadersResult:
             states = ctx.states(ctx.readers())
     except errors.PcscError as exc:
         error, states = exc, []
-    rows = []
+    rows: list[ReaderRow] = []
     for s in states:
         card = describe_card(ReaderFacts(s.name, s.card_present, s.atr, s.exclusive)) if s.card_present else None
-        rows.append({"name": s.name, "card_present": s.card_present, "atr": s.atr.hex(" ").upper() or None,
-                     "card": card, "exclusive": s.exclusive, "in_use": s.in_use})
+        rows.append(ReaderRow(name=s.name, card_present=s.card_present, atr=s.atr.hex(" ").upper() or None,
+                              card=card, exclusive=s.exclusive, in_use=s.in_use))
     return ReadersResult(rows, judge_readers(error, len(states)))
 
 

@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Callable, TypeVar
+
+from cpsdiag.diag.facts import Attempt, CertFacts, RevocationResult, RevocationSource, RevocationStatus  # noqa: F401
 
 if TYPE_CHECKING:
     # Types only: cryptography, the network and the certificate parser stay imported by the step that runs.
@@ -28,6 +30,8 @@ if TYPE_CHECKING:
     from cpsdiag.net.proxy import ProxySettings
     from cpsdiag.pki.certinfo import CertInfo
     from cpsdiag.pki.revocation import Answer
+
+T = TypeVar("T")
 
 DEFAULT_TIMEOUT = 5.0
 BUDGET_REQUESTS = 4          # the whole step lasts at most this many request timeouts
@@ -43,29 +47,6 @@ class RevocationOptions:
     @property
     def budget(self) -> float:
         return self.timeout * BUDGET_REQUESTS
-
-
-@dataclass
-class Attempt:
-    source: str                # "ocsp" | "crl" | "ldap" | "ca_issuers"
-    url: str
-    outcome: str               # "good" | "revoked" | "failed" | "skipped"
-    error: str | None = None   # why it failed or was skipped
-    reason: str | None = None  # stable word: dns, timeout, refused, http_403, bad_signature, stale, cached, ...
-
-
-@dataclass
-class RevocationResult:
-    status: str                                # good | revoked | unknown | not_checked
-    source: str | None = None                  # ocsp | crl
-    url: str | None = None
-    produced_at: datetime | None = None
-    revoked_at: datetime | None = None
-    reason: str | None = None                  # CRLReason word when revoked
-    error: str | None = None                   # why unknown / not checked
-    why: str | None = None                     # not_checked: offline | no_url
-    cached: bool = False                       # the CRL came from the disk cache
-    attempts: list[Attempt] = field(default_factory=list)
 
 
 def _now() -> datetime:
@@ -85,28 +66,29 @@ def _reserved(url: str) -> bool:
     return host == "invalid" or host.endswith(".invalid")
 
 
-def _bounded(request: Callable[[], Any], timeout: float) -> Any:
+def _bounded(request: Callable[[], T], timeout: float) -> T:
     """``request()`` within ``timeout`` (plus a second), name resolution included: the system resolver has no
     timeout of ours, and a slow DNS must not hold the check. A request that overruns is left to finish in a
     daemon thread (it ends with the process) and reported as a timeout."""
     from cpsdiag.net import Timeout
 
-    box: dict[str, Any] = {}
+    answers: list[T] = []
+    failures: list[BaseException] = []
 
     def run() -> None:
         try:
-            box["answer"] = request()
+            answers.append(request())
         except BaseException as exc:  # noqa: BLE001 (handed back to the caller's thread as is)
-            box["error"] = exc
+            failures.append(exc)
 
     worker = threading.Thread(target=run, name="cpsdiag-revocation", daemon=True)
     worker.start()
     worker.join(timeout + 1.0)
     if worker.is_alive():
         raise Timeout(f"no answer within {timeout:g} s (name resolution included)")
-    if "error" in box:
-        raise box["error"]
-    return box["answer"]
+    if failures:
+        raise failures[0]
+    return answers[0]
 
 
 class RevocationSession:
@@ -299,8 +281,7 @@ def check_certificate(info: CertInfo, issuer_der: bytes | None, session: Revocat
         not in ("reserved", "ldap")) or "no answer")
 
 
-# certificates: CertFacts, kept Any because cpsdiag.diag.collect imports this module (a cycle otherwise).
-def collect_revocation(certificates: list[Any], options: RevocationOptions | RevocationSession,
+def collect_revocation(certificates: list[CertFacts], options: RevocationOptions | RevocationSession,
                        progress: Observer | None = None) -> None:
     """Fill ``revocation`` of every card certificate (CertFacts with info) of a check or a certificate file.
 

@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .errors import ProfileError
+
 MAX_SITUATIONS = 16           # CPS_ACTIVITY_01_PS ... _16_PS
 DEFAULT_CPS_DATA_SIZE = 2048  # UNCERTAIN: a real CPS3's CPS_DATA takes seconds to read, so a few KB
 MAX_CPS_DATA_SIZE = 0x7FFF
@@ -73,8 +75,6 @@ def default_situations(holder: dict[str, Any]) -> tuple[Situation, ...]:
 
 
 def _error(file: Path, field_name: str, message: str) -> Exception:
-    from .profile import ProfileError
-
     return ProfileError(file, field_name, message)
 
 

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .errors import ProfileError
+
 FAULT_KEYS = {"remove_after_apdus", "reinsert_after_seconds", "mute_after_apdus", "slow", "clock_mhz",
               "status_words", "corrupt_files", "truncate_files", "cps4_6985_once"}
 _PATH = re.compile(r"^(3F00/)?([0-9A-Fa-f]{4}/)*[0-9A-Fa-f]{4}$")
@@ -58,8 +60,6 @@ def _path(text: Any, key: str, error: Any) -> str:
 
 
 def parse_faults(table: Any, file: Path) -> Faults:
-    from .profile import ProfileError
-
     def error(field_name: str, message: str) -> ProfileError:
         return ProfileError(file, field_name, message)
 

@@ -33,7 +33,8 @@ from typing import Any
 from cpsdiag.errors import CpsdiagError
 
 from . import der
-from .profile import ProfileError, inside, read_toml, shipped_profiles
+from .errors import ProfileError
+from .profilefiles import inside, read_toml, shipped_profiles
 
 ORG = "CPSDIAG EMULATEUR"
 OU = "IGC-SANTE EMULATION"

@@ -9,17 +9,15 @@ from __future__ import annotations
 
 import os
 import re
-import tomllib
 from dataclasses import dataclass, field
-from importlib import resources
-from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
-from cpsdiag.errors import UsageError
-
 from .carddata import DEFAULT_CPS_DATA_SIZE, CardData, default_situations, parse_data
+from .errors import ProfileError
 from .faults import Faults, parse_faults
+# Re-exported: reading profile files is part of this module's interface.
+from .profilefiles import inside, profile_file, read_toml, shipped_names, shipped_profiles  # noqa: F401
 
 ATRS = {
     ("CPS3", "contact"): bytes.fromhex("3BAC00402A001225006480000310009000"),
@@ -33,17 +31,6 @@ KEY_SIZES = {"CPS3": (1024, 2048), "CPS4": (2048,)}
 TOP_KEYS = {"generation", "interface", "atr", "card_number", "pin", "puk", "pin_tries_left", "pin_max_tries",
             "auth", "signature", "faults", "holder", "description", "anchors", "data"}
 KEYPAIR_KEYS = {"certificate", "key"}
-
-
-class ProfileError(UsageError):
-    """A profile cannot be used as written: a usage error (exit status 2), never a traceback."""
-
-    def __init__(self, file: Path | str, field_name: str | None, message: str):
-        self.file = str(file)
-        self.field = field_name
-        self.message = message
-        where = f"{self.file}: field '{field_name}'" if field_name else self.file
-        super().__init__(f"{where}: {message}")
 
 
 @dataclass(frozen=True)
@@ -74,16 +61,6 @@ class Profile:
     data: CardData = field(default_factory=lambda: CardData(default_situations({}), bytes(DEFAULT_CPS_DATA_SIZE)))
 
 
-def shipped_profiles() -> Traversable:
-    """The profiles shipped in the package (card.toml only: their certificates are made by the test PKI)."""
-    return resources.files(__package__).joinpath("profiles")
-
-
-def shipped_names() -> list[str]:
-    return sorted(entry.name for entry in shipped_profiles().iterdir()
-                  if entry.joinpath("card.toml").is_file())
-
-
 def search_path() -> list[Path]:
     """Folders of profiles of the user's own, from CPSDIAG_CARDS (os.pathsep-separated)."""
     return [Path(p) for p in os.environ.get("CPSDIAG_CARDS", "").split(os.pathsep) if p]
@@ -110,40 +87,6 @@ def resolve(name_or_path: str) -> Path:
         return cached_pki().cards / name_or_path
     known = sorted({p.parent.name for base in search_path() for p in base.glob("*/card.toml")} | set(shipped_names()))
     raise ProfileError(name_or_path, None, "unknown profile name; known: " + (", ".join(known) or "none"))
-
-
-def read_toml(folder: Traversable) -> dict[str, Any]:
-    file = folder.joinpath("card.toml")
-    try:
-        text = file.read_bytes().decode("utf-8")
-    except OSError as exc:
-        raise ProfileError(file, None, f"cannot read: {exc.strerror}") from None
-    except UnicodeDecodeError as exc:
-        raise ProfileError(file, None, f"not a UTF-8 text file (byte {exc.object[exc.start]:#04x} at offset "
-                           f"{exc.start}); a profile is a TOML file") from None
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ProfileError(file, None, f"not valid TOML: {exc}") from None
-
-
-def inside(folder: Path, name: Any, file: Path, field_name: str) -> Path:
-    """Where a file a profile names lives: a relative path that stays inside the profile's folder."""
-    if not isinstance(name, str) or not name:
-        raise ProfileError(file, field_name, "missing file name")
-    candidate = folder / name
-    if Path(name).is_absolute() or not candidate.resolve().is_relative_to(folder.resolve()):
-        raise ProfileError(file, field_name, f"{name!r} is outside the profile folder; files of a profile "
-                           "must be inside its folder")
-    return candidate
-
-
-def profile_file(folder: Path, name: Any, file: Path, field_name: str) -> Path:
-    """A file a profile names, which must exist inside the profile's folder."""
-    candidate = inside(folder, name, file, field_name)
-    if not candidate.is_file():
-        raise ProfileError(file, field_name, f"file not found: {candidate}")
-    return candidate
 
 
 def _require(doc: dict[str, Any], key: str, kind: type, file: Path) -> Any:
@@ -249,8 +192,8 @@ def load_folder(folder: Path) -> Profile:
     if not isinstance(description, str):
         raise ProfileError(file, "description", "must be a string")
     anchors = profile_file(folder, doc["anchors"], file, "anchors") if "anchors" in doc else None
-    from .dataobjects import labels
     from .generations import GENERATIONS
+    from .objectnames import labels
 
     contactless = interface == "contactless"
     data = parse_data(doc, file, lambda n: labels(GENERATIONS[generation], contactless, n),

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
 
 
 class Severity(StrEnum):
@@ -29,7 +28,7 @@ class Finding:
     code: str
     severity: Severity
     step: str
-    params: dict[str, Any] = field(default_factory=dict)
+    params: dict[str, object] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         from cpsdiag.findings.catalog import CATALOG

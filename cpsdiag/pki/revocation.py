@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from cpsdiag.errors import CpsdiagError
 
@@ -46,8 +46,8 @@ class RevocationProblem(CpsdiagError):
 
 @dataclass(frozen=True)
 class Answer:
-    status: str                          # "good" | "revoked"
-    source: str                          # "ocsp" | "crl"
+    status: Literal["good", "revoked"]
+    source: Literal["ocsp", "crl"]
     produced_at: datetime                # OCSP producedAt, CRL thisUpdate
     this_update: datetime
     next_update: datetime | None

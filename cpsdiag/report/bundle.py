@@ -29,6 +29,7 @@ from cpsdiag.report.trace import certificate_file_ids, redact_trace, trace_text
 
 if TYPE_CHECKING:
     from cpsdiag.diag.check import CheckResult
+    from cpsdiag.findings.model import Finding
     from cpsdiag.transport.base import ApduRecord
 
 BUNDLE_SCHEMA = "cpsdiag.bundle/1"
@@ -221,6 +222,15 @@ class Integrity:
     @property
     def tampered(self) -> bool:
         return bool(self.problems)
+
+    def finding(self) -> Finding | None:
+        """REPORT_TAMPERED when a file does not match the manifest, shown before the report's own findings."""
+        if not self.problems:
+            return None
+        from cpsdiag.findings.model import Finding, Severity
+        from cpsdiag.termtext import clean
+
+        return Finding("REPORT_TAMPERED", Severity.ERROR, "report", {"problems": clean("; ".join(self.problems))})
 
 
 @dataclass(frozen=True)

@@ -29,13 +29,14 @@ from cpsdiag.richview import KeyValues, Row, dash, make_console, marks, panel, p
 if TYPE_CHECKING:
     from cpsdiag.card.identify import CardModel
     from cpsdiag.diag.certfile import CertFileResult
+    from cpsdiag.diag.readers import ReaderRow
     from cpsdiag.diag.check import CheckResult
     from cpsdiag.findings.model import Finding
     from cpsdiag.iso7816.atr import Atr
     from cpsdiag.report.schema import Report
 
 
-class _Findings(Record, kw_only=True):
+class _Findings(Record, frozen=True, kw_only=True):
     items: list[FindingRecord]
 
 __all__ = ["make_console", "render_report", "render_check", "render_certfile", "render_findings",
@@ -165,7 +166,7 @@ def render_findings(findings: list[Finding], console: Console) -> None:
     _remedies(rendered, console)
 
 
-def render_readers(rows: list[dict[str, str | bool | None]], console: Console) -> None:
+def render_readers(rows: list[ReaderRow], console: Console) -> None:
     from cpsdiag.termtext import clean
 
     if not rows:

@@ -193,18 +193,17 @@ def _cert_state(cert: Certificate, at: datetime) -> str:
 
 def timeline_svg(report: Report) -> str:
     """The certificates' validity periods on one time axis, with the date they were judged at."""
-    certs = [c for c in parsed_certificates(report) if parse_time(c.not_before) and parse_time(c.not_after)]
+    periods = [(c, start, end) for c in parsed_certificates(report)
+               if (start := parse_time(c.not_before)) is not None and (end := parse_time(c.not_after)) is not None]
     at = parse_time(report.validity_date) or parse_time(report.generated_at)
-    if not certs or at is None:
+    if not periods or at is None:
         return ""
-    starts = [parse_time(c.not_before) for c in certs]
-    ends = [parse_time(c.not_after) for c in certs]
-    lo = min([*starts, at])          # type: ignore[type-var]
-    hi = max([*ends, at])            # type: ignore[type-var]
+    lo = min([*(start for _c, start, _end in periods), at])
+    hi = max([*(end for _c, _start, end in periods), at])
     pad = (hi - lo) * 0.04 or timedelta(days=30)
     lo, hi = lo - pad, hi + pad
     width, left, right, row_h, top = 1000, 250, 20, 44, 34
-    height = top + row_h * len(certs) + 40
+    height = top + row_h * len(periods) + 40
     span = (hi - lo).total_seconds()
 
     def x(moment: datetime) -> float:
@@ -213,7 +212,7 @@ def timeline_svg(report: Report) -> str:
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
              f'aria-labelledby="timeline-title" font-family="DejaVu Sans, Helvetica, Arial, sans-serif" '
              f'font-size="14"><title id="timeline-title">{_e(_("Validity of the certificates"))}</title>']
-    axis_y = top + row_h * len(certs) + 6
+    axis_y = top + row_h * len(periods) + 6
     parts.append(f'<line x1="{left}" y1="{axis_y}" x2="{width - right}" y2="{axis_y}" stroke="#555"/>')
     year = lo.year + 1
     while year <= hi.year:
@@ -223,13 +222,13 @@ def timeline_svg(report: Report) -> str:
                      f'<text x="{tx:.1f}" y="{axis_y + 22}" text-anchor="middle" fill="#555">{year}</text>')
         year += 1
     ax = x(at)
-    for i, (cert, start, end) in enumerate(zip(certs, starts, ends, strict=True)):
+    for i, (cert, start, end) in enumerate(periods):
         y = top + i * row_h
         state = _cert_state(cert, at)
         colour = COLOURS[state]
-        x0, x1 = x(start), x(end)          # type: ignore[arg-type]
+        x0, x1 = x(start), x(end)
         days = cert.days_left
-        until = _("until {date}").format(date=end.strftime("%Y-%m-%d"))  # type: ignore[union-attr]
+        until = _("until {date}").format(date=end.strftime("%Y-%m-%d"))
         if isinstance(days, int):
             until += " · " + (_("{days} days left").format(days=days) if days >= 0 else _("expired"))
         parts.append(f'<text x="{left - 10}" y="{y + 20}" text-anchor="end" fill="#1a1a1a">{_e(_role(cert))}</text>')

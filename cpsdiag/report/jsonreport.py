@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Iterable, cast
 
 import msgspec
 
@@ -17,15 +17,17 @@ from cpsdiag import __version__
 from cpsdiag.findings.catalog import render
 from cpsdiag.i18n import language
 from cpsdiag.record import Scalar
+from cpsdiag.env.record import EnvironmentSection, ProxyServer
 from cpsdiag.report import schema as s
 
 if TYPE_CHECKING:
     from cpsdiag.diag.certfile import CertFileResult
     from cpsdiag.diag.check import CheckResult
-    from cpsdiag.diag.collect import CertFacts, CheckFacts
+    from cpsdiag.diag.facts import CertFacts, CheckFacts, KeyFacts, RevocationResult
     from cpsdiag.findings.model import Finding
-    from cpsdiag.diag.keys import KeyFacts
     from cpsdiag.env.facts import EnvironmentFacts
+    from cpsdiag.card.pin import PinStatus
+    from cpsdiag.card.reader import CardData
     from cpsdiag.pki.certinfo import CertInfo
 
 SCHEMA = s.SCHEMA
@@ -64,12 +66,12 @@ def _holder(info: CertInfo) -> s.Holder:
 
 def certificate_record(cf: CertFacts, at: datetime) -> s.Certificate:
     info = cf.info
-    head = {"role": cf.role, "label": cf.label, "path": cf.path, "error": str(cf.error) if cf.error else None}
+    error = str(cf.error) if cf.error else None
     if info is None:
-        return s.Certificate(**head)
+        return s.Certificate(role=cf.role, label=cf.label, path=cf.path, error=error)
     chain = cf.chain
     return s.Certificate(
-        **head,
+        role=cf.role, label=cf.label, path=cf.path, error=error,
         subject=info.subject, issuer=info.issuer, issuer_name=info.issuer_display,
         issuer_family=info.issuer_family, issuer_class=info.issuer_class, issuer_range=info.issuer_range,
         serial=info.serial_hex, not_before=_iso(info.not_before) or "", not_after=_iso(info.not_after) or "",
@@ -84,10 +86,9 @@ def certificate_record(cf: CertFacts, at: datetime) -> s.Certificate:
         revocation=revocation_record(cf.revocation))
 
 
-def revocation_record(result: object) -> s.Revocation | None:
-    if result is None:
+def revocation_record(r: RevocationResult | None) -> s.Revocation | None:
+    if r is None:
         return None
-    r: Any = result
     return s.Revocation(
         status=r.status, source=r.source, url=r.url, produced_at=_iso(r.produced_at), revoked_at=_iso(r.revoked_at),
         reason=r.reason, error=r.error, cached=r.cached,
@@ -101,33 +102,39 @@ def card_record(facts: CheckFacts) -> s.Card | None:
     model, card = facts.model, facts.card
     atr_decoded = (msgspec.convert(facts.atr_info.to_dict(), s.AtrDecoded)
                    if facts.atr_info is not None else None)
-    base = dict(reader=facts.reader, atr=_hex(facts.atr), protocol=facts.protocol,
-                generation=model.generation if model else None, interface=model.interface if model else None,
-                model=model.label if model else None, identified=bool(model) and not facts.model_guessed,
-                atr_decoded=atr_decoded)
-    if card is None:
-        return s.Card(**base, card_number=None, pan=None, card_number_check_ok=None, pin=None, pkcs15=None)
-    serial, status, app = card.serial, card.pin_status, card.application
+    serial = card.serial if card is not None else None
     return s.Card(
-        **base,
+        reader=facts.reader, atr=_hex(facts.atr), protocol=facts.protocol,
+        generation=model.generation if model else None, interface=model.interface if model else None,
+        model=model.label if model else None, identified=bool(model) and not facts.model_guessed,
+        atr_decoded=atr_decoded,
         card_number=serial.card_number if serial else None, pan=serial.pan if serial else None,
         card_number_check_ok=serial.check_ok if serial else None,
-        pin=None if status is None else s.PinCounter(tries_left=status.tries_left, max_tries=status.max_tries,
-                                                     blocked=status.blocked, verified=status.verified,
-                                                     source=status.source),
-        pkcs15=s.Pkcs15(
-            application=None if app is None else s.Application(aid=_hex(app.aid), label=app.label,
-                                                               path=_hex(app.path)),
-            pins=[s.PinObject(label=p.label, reference=p.reference, min_length=p.min_length,
-                              max_length=p.max_length) for p in card.pins],
-            keys=[s.KeyObject(label=k.label, id=_hex(k.id), usage=list(k.usage), reference=k.reference,
-                              modulus_bits=k.modulus_bits) for k in card.keys],
-            certificates=[s.CertificateObject(label=c.object.label, id=_hex(c.object.id), path=_hex(c.object.path),
-                                              size=len(c.der) if c.der else None) for c in card.certificates],
-            problems=[s.ReadProblem(step=p.step, target=p.target, error=str(p.error)) for p in card.problems],
-            data_objects=[s.DataObject(label=f.object.label, application=f.object.application, path=f.path.hex().upper(),
-                                       size=f.size, private=f.object.private, modifiable=f.object.modifiable)
-                          for f in card.data_objects]))
+        pin=_pin_counter(card.pin_status) if card is not None else None,
+        pkcs15=_pkcs15(card) if card is not None else None)
+
+
+def _pin_counter(status: PinStatus | None) -> s.PinCounter | None:
+    if status is None:
+        return None
+    return s.PinCounter(tries_left=status.tries_left, max_tries=status.max_tries, blocked=status.blocked,
+                        verified=status.verified, source=status.source)
+
+
+def _pkcs15(card: CardData) -> s.Pkcs15:
+    app = card.application
+    return s.Pkcs15(
+        application=None if app is None else s.Application(aid=_hex(app.aid), label=app.label, path=_hex(app.path)),
+        pins=[s.PinObject(label=p.label, reference=p.reference, min_length=p.min_length,
+                          max_length=p.max_length) for p in card.pins],
+        keys=[s.KeyObject(label=k.label, id=_hex(k.id), usage=list(k.usage), reference=k.reference,
+                          modulus_bits=k.modulus_bits) for k in card.keys],
+        certificates=[s.CertificateObject(label=c.object.label, id=_hex(c.object.id), path=_hex(c.object.path),
+                                          size=len(c.der) if c.der else None) for c in card.certificates],
+        problems=[s.ReadProblem(step=p.step, target=p.target, error=str(p.error)) for p in card.problems],
+        data_objects=[s.DataObject(label=f.object.label, application=f.object.application, path=f.path.hex().upper(),
+                                   size=f.size, private=f.object.private, modifiable=f.object.modifiable)
+                      for f in card.data_objects])
 
 
 def keys_record(keys: KeyFacts | None) -> s.Keys | None:
@@ -166,7 +173,7 @@ def tls_record(keys: KeyFacts | None) -> s.Tls | None:
     return s.Tls(
         url=result.target.url, host=result.target.host, port=result.target.port,
         # Never the proxy's credentials: its URL has none, and the record only says whether it has some.
-        proxy=None if proxy is None else msgspec.convert(proxy.describe(), s.ProxyServer),
+        proxy=None if proxy is None else msgspec.convert(proxy.describe(), ProxyServer),
         route=None if route is None else s.TlsRoute(direct=route.direct, bypassed_by=route.bypassed_by,
                                                     pac=route.pac_url),
         connect_error=result.connect_error, connect_reason=result.connect_reason,
@@ -184,7 +191,7 @@ def tls_record(keys: KeyFacts | None) -> s.Tls | None:
         ) for a in result.attempts])
 
 
-def environment_record(env: EnvironmentFacts | None) -> s.EnvironmentSection | None:
+def environment_record(env: EnvironmentFacts | None) -> EnvironmentSection | None:
     if env is None:
         return None
     from cpsdiag.env.facts import environment_section
@@ -208,7 +215,7 @@ def build_report(result: CheckResult) -> s.Report:
     trace = facts.trace
     err = facts.pcsc_error
     return s.Report(
-        schema=SCHEMA,
+        schema=s.SCHEMA,
         tool=s.Tool(name="cpsdiag", version=__version__),
         generated_at=_iso(facts.started_at),
         language=language(),
@@ -253,12 +260,12 @@ def dumps(result: CheckResult) -> str:
 
 def report_dict(result: CheckResult) -> dict[str, object]:
     """The report as plain dicts (for programs that want them)."""
-    return msgspec.to_builtins(build_report(result))
+    return cast("dict[str, object]", msgspec.to_builtins(build_report(result)))
 
 
 def findings_list(findings: Iterable[Finding]) -> list[dict[str, object]]:
     """Findings as the JSON documents of every command write them."""
-    return msgspec.to_builtins(finding_records(findings))
+    return cast("list[dict[str, object]]", msgspec.to_builtins(finding_records(findings)))
 
 
 def certfile_record(result: CertFileResult) -> s.CertificateFile:
@@ -268,4 +275,4 @@ def certfile_record(result: CertFileResult) -> s.CertificateFile:
 
 
 def certfile_dict(result: CertFileResult) -> dict[str, object]:
-    return msgspec.to_builtins(certfile_record(result))
+    return cast("dict[str, object]", msgspec.to_builtins(certfile_record(result)))

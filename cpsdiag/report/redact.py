@@ -29,7 +29,7 @@ import secrets
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, cast
 
 import msgspec
 from msgspec import UNSET, Struct
@@ -278,7 +278,7 @@ class Redactor:
     # -- strings --
 
     def text(self, value: str) -> str:
-        if self._home_pattern is not None and self.home in value:
+        if self.home and self._home_pattern is not None and self.home in value:
             value = self._home_pattern.sub("~", value)
         if self._pattern is None:
             return _PAN.sub(self._pan, value)
@@ -464,7 +464,7 @@ def redact_report(report: Report, salt: Salt, include_certificates: bool = False
             return redactor.text(node)
         return node
 
-    masked = replace(report, "")
+    masked = cast(Report, replace(report, ""))       # a Struct comes back as a Struct of its own type
     block = redaction_block(salt, sorted(kinds), fields, redactor.replacements, include_certificates)
     return RedactedReport(msgspec.structs.replace(masked, redaction=block), redactor)
 

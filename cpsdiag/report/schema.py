@@ -25,7 +25,7 @@ version of cpsdiag (which may add fields) still reads.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Final, Literal
 
 import msgspec
 from msgspec import UNSET, UnsetType
@@ -33,7 +33,7 @@ from msgspec import UNSET, UnsetType
 from cpsdiag.env.record import EnvironmentSection, ProxyServer
 from cpsdiag.record import Doc, Hmac, Record, Scalar
 
-SCHEMA = "cpsdiag.report/1"
+SCHEMA: Final = "cpsdiag.report/1"
 Unparsed = UnsetType          # a certificate that could not be parsed has none of these fields
 
 # Finding parameters that identify someone, and the kind of value each holds (parameters are free-form).
@@ -47,12 +47,12 @@ IDENTIFYING_PARAMS: dict[str, str] = {
 }
 
 
-class Tool(Record, kw_only=True):
+class Tool(Record, frozen=True, kw_only=True):
     name: str
     version: str
 
 
-class Finding(Record, kw_only=True):
+class Finding(Record, frozen=True, kw_only=True):
     """One conclusion of the diagnosis; texts are in the report's ``language``, programs use the code."""
 
     code: Annotated[str, Doc("stable code (table below)")]
@@ -66,18 +66,18 @@ class Finding(Record, kw_only=True):
                       Doc("the values in the texts (reader, dates, role, tries...)", identifying_params=IDENTIFYING_PARAMS)]
 
 
-class PcscFailure(Record, kw_only=True):
+class PcscFailure(Record, frozen=True, kw_only=True):
     operation: str
     hresult: Annotated[str, Doc("the SCARD_* code, 0x8010001D")]
     message: str
 
 
-class Pcsc(Record, kw_only=True):
+class Pcsc(Record, frozen=True, kw_only=True):
     library: Annotated[str | None, Doc("the PC/SC library loaded")]
     error: Annotated[PcscFailure | None, Doc("when the PC/SC library or service failed")]
 
 
-class Reader(Record, kw_only=True):
+class Reader(Record, frozen=True, kw_only=True):
     name: str
     card_present: bool
     atr: Annotated[str | None, Doc("hex")]
@@ -85,7 +85,7 @@ class Reader(Record, kw_only=True):
     selected: Annotated[bool, Doc("the reader the check used")]
 
 
-class InterfaceBytes(Record, kw_only=True):
+class InterfaceBytes(Record, frozen=True, kw_only=True):
     TA: str | UnsetType = UNSET
     TB: str | UnsetType = UNSET
     TC: str | UnsetType = UNSET
@@ -95,19 +95,19 @@ class InterfaceBytes(Record, kw_only=True):
     announces: int | None
 
 
-class AtrObject(Record, kw_only=True):
+class AtrObject(Record, frozen=True, kw_only=True):
     tag: int
     name: str
     value: str
     offset: int
 
 
-class AtrStatus(Record, kw_only=True):
+class AtrStatus(Record, frozen=True, kw_only=True):
     lcs: str | None
     sw: str | None
 
 
-class Historical(Record, kw_only=True):
+class Historical(Record, frozen=True, kw_only=True):
     raw: str
     offset: int
     category: str | None
@@ -119,26 +119,26 @@ class Historical(Record, kw_only=True):
     problem: str | None
 
 
-class SpecificMode(Record, kw_only=True):
+class SpecificMode(Record, frozen=True, kw_only=True):
     protocol: int
     can_change: bool
     implicit_parameters: bool
 
 
-class T1Parameters(Record, kw_only=True):
+class T1Parameters(Record, frozen=True, kw_only=True):
     ifsc: int
     bwi: int
     cwi: int
     edc: str
 
 
-class T15Parameters(Record, kw_only=True):
+class T15Parameters(Record, frozen=True, kw_only=True):
     clock_stop: str | None
     classes: list[str]
     spu: str | None
 
 
-class AtrDecoded(Record, kw_only=True):
+class AtrDecoded(Record, frozen=True, kw_only=True):
     """The ATR, decoded (ISO 7816-3)."""
 
     hex: str
@@ -172,7 +172,7 @@ class AtrDecoded(Record, kw_only=True):
     historical: Historical
 
 
-class PinCounter(Record, kw_only=True):
+class PinCounter(Record, frozen=True, kw_only=True):
     tries_left: int
     max_tries: Annotated[int | None, Doc("null if the card does not say")]
     blocked: bool
@@ -180,20 +180,20 @@ class PinCounter(Record, kw_only=True):
     source: Annotated[str, Doc("how it was read: GET DATA or VERIFY")]
 
 
-class Application(Record, kw_only=True):
+class Application(Record, frozen=True, kw_only=True):
     aid: str | None
     label: str
     path: str | None
 
 
-class PinObject(Record, kw_only=True):
+class PinObject(Record, frozen=True, kw_only=True):
     label: str
     reference: int
     min_length: int
     max_length: int | None
 
 
-class KeyObject(Record, kw_only=True):
+class KeyObject(Record, frozen=True, kw_only=True):
     label: str
     id: str | None
     usage: list[str]
@@ -201,14 +201,14 @@ class KeyObject(Record, kw_only=True):
     modulus_bits: int | None
 
 
-class CertificateObject(Record, kw_only=True):
+class CertificateObject(Record, frozen=True, kw_only=True):
     label: str
     id: str | None
     path: str | None
     size: int | None
 
 
-class DataObject(Record, kw_only=True):
+class DataObject(Record, frozen=True, kw_only=True):
     """A data object the card's DODF lists; its contents are not read (the private ones need the PIN)."""
 
     label: Annotated[str, Doc("CPS_DATA, CPS_NAME_PS, CPS_ACTIVITY_01_PS...")]
@@ -219,13 +219,13 @@ class DataObject(Record, kw_only=True):
     modifiable: Annotated[bool, Doc("applications may write it (CPS_DATA on a CPS3)")]
 
 
-class ReadProblem(Record, kw_only=True):
+class ReadProblem(Record, frozen=True, kw_only=True):
     step: str
     target: str
     error: str
 
 
-class Pkcs15(Record, kw_only=True):
+class Pkcs15(Record, frozen=True, kw_only=True):
     application: Application | None
     pins: list[PinObject]
     keys: list[KeyObject]
@@ -235,7 +235,7 @@ class Pkcs15(Record, kw_only=True):
         msgspec.field(default_factory=list)
 
 
-class Card(Record, kw_only=True):
+class Card(Record, frozen=True, kw_only=True):
     """The card in the reader; null when no card was reached."""
 
     reader: str
@@ -255,7 +255,7 @@ class Card(Record, kw_only=True):
     pkcs15: Annotated[Pkcs15 | None, Doc("set exactly when the card's files were read")]
 
 
-class Structure(Record, kw_only=True):
+class Structure(Record, frozen=True, kw_only=True):
     """The organisation of a CPE/CPA card."""
 
     name: Annotated[str | None, Doc("", "name")]
@@ -268,7 +268,7 @@ class Structure(Record, kw_only=True):
     state: str | None
 
 
-class Holder(Record, kw_only=True):
+class Holder(Record, frozen=True, kw_only=True):
     given_name: Annotated[str | None, Doc("", "name")]
     given_name_hmac: Hmac = UNSET
     surname: Annotated[str | None, Doc("", "name")]
@@ -287,7 +287,7 @@ class Holder(Record, kw_only=True):
     structure: Annotated[Structure | None, Doc("for CPE/CPA cards")]
 
 
-class Chain(Record, kw_only=True):
+class Chain(Record, frozen=True, kw_only=True):
     trusted: bool
     anchor: Annotated[str | None, Doc("the root reached")]
     path: Annotated[list[str], Doc("leaf to root")]
@@ -296,7 +296,7 @@ class Chain(Record, kw_only=True):
     detail: str | None
 
 
-class RevocationAttempt(Record, kw_only=True):
+class RevocationAttempt(Record, frozen=True, kw_only=True):
     source: Annotated[str, Doc("ocsp, crl, ldap (listed, never fetched), ca_issuers (the issuer fetched to "
                                "verify answers)")]
     url: str
@@ -307,7 +307,7 @@ class RevocationAttempt(Record, kw_only=True):
                                       "budget, ...")]
 
 
-class Revocation(Record, kw_only=True):
+class Revocation(Record, frozen=True, kw_only=True):
     """Whether the certificate is revoked, and who said so (docs/revocation.md)."""
 
     status: Annotated[Literal["good", "revoked", "unknown", "not_checked"],
@@ -324,7 +324,7 @@ class Revocation(Record, kw_only=True):
     attempts: Annotated[list[RevocationAttempt], Doc("every URL, in the order tried")] = []
 
 
-class Certificate(Record, kw_only=True):
+class Certificate(Record, frozen=True, kw_only=True):
     """A certificate of the card; one that could not be parsed has only role, label, path and error."""
 
     role: Annotated[str, Doc("authentication, signature, unknown (authority in cert --json)")]
@@ -367,20 +367,20 @@ class Certificate(Record, kw_only=True):
         return self.serial is not UNSET
 
 
-class KeysRequested(Record, kw_only=True):
+class KeysRequested(Record, frozen=True, kw_only=True):
     sign: bool
     sign_all: bool
     tls: Annotated[str | None, Doc("the --tls URL")]
 
 
-class PinPresentation(Record, kw_only=True):
+class PinPresentation(Record, frozen=True, kw_only=True):
     outcome: Annotated[str, Doc("verified, already_verified, not_needed, wrong, blocked, blocked_now, "
                                 "last_try_refused, counter_unknown, not_given")]
     tries_left: int | None
     via_pinpad: bool
 
 
-class SignatureTest(Record, kw_only=True):
+class SignatureTest(Record, frozen=True, kw_only=True):
     role: str
     scheme: Annotated[str, Doc("pkcs1-sha256, pss-sha256")]
     outcome: Annotated[str, Doc("ok, mismatch, refused")]
@@ -388,7 +388,7 @@ class SignatureTest(Record, kw_only=True):
     ms: float
 
 
-class Keys(Record, kw_only=True):
+class Keys(Record, frozen=True, kw_only=True):
     """null unless --sign, --sign-all or --tls. Never the PIN."""
 
     requested: KeysRequested
@@ -397,7 +397,7 @@ class Keys(Record, kw_only=True):
     card_schemes: Annotated[list[str], Doc("pkcs1, pss")]
 
 
-class PracticeSituation(Record, kw_only=True):
+class PracticeSituation(Record, frozen=True, kw_only=True):
     """A situation decoded as the one public description has it (EE {84 name, 85 Struct_IdNat, 86 sector})."""
 
     structure_name: Annotated[str, Doc("tag 84", "name")]
@@ -408,7 +408,7 @@ class PracticeSituation(Record, kw_only=True):
     sector_label: str | None
 
 
-class Situation(Record, kw_only=True):
+class Situation(Record, frozen=True, kw_only=True):
     label: Annotated[str, Doc("CPS_ACTIVITY_01_PS ... _16_PS")]
     size: Annotated[int | None, Doc("from the DODF's file")]
     raw: Annotated[str | None, Doc("hex, as read; null when it could not be read", "identifier")]
@@ -417,7 +417,7 @@ class Situation(Record, kw_only=True):
     decoded: Annotated[PracticeSituation | None, Doc("null when the bytes have another form than the public one")]
 
 
-class Situations(Record, kw_only=True):
+class Situations(Record, frozen=True, kw_only=True):
     """The holder's practice situations: null unless the PIN was presented (--sign, --sign-all, --tls)."""
 
     via: Annotated[str, Doc("apdu or pkcs11")]
@@ -427,7 +427,7 @@ class Situations(Record, kw_only=True):
     error: Annotated[str | None, Doc("why the DODF could not be read")]
 
 
-class ServerTrust(Record, kw_only=True):
+class ServerTrust(Record, frozen=True, kw_only=True):
     trusted: bool
     subject: str | None
     issuer: Annotated[str | None, Doc("who issued the certificate presented (CN, O)")] = None
@@ -437,12 +437,12 @@ class ServerTrust(Record, kw_only=True):
     store: str
 
 
-class CertificateRequest(Record, kw_only=True):
+class CertificateRequest(Record, frozen=True, kw_only=True):
     ca_names: list[str]
     signature_algorithms: list[str]
 
 
-class TlsAttempt(Record, kw_only=True):
+class TlsAttempt(Record, frozen=True, kw_only=True):
     name: Annotated[str, Doc("tls13-pss, tls13, tls12-pkcs1")]
     outcome: Annotated[str, Doc("ok, alert, card_cannot_sign, card_error, closed, timeout, error")]
     alert: str | None
@@ -457,7 +457,7 @@ class TlsAttempt(Record, kw_only=True):
     error: str | None
 
 
-class TlsRoute(Record, kw_only=True):
+class TlsRoute(Record, frozen=True, kw_only=True):
     """How the connection was made: ``proxy`` says through which proxy; when direct, ``direct`` says why."""
 
     direct: Annotated[str | None, Doc("no_proxy_configured, disabled, bypassed, no_proxy_for_scheme, "
@@ -467,7 +467,7 @@ class TlsRoute(Record, kw_only=True):
                                    "not run; credentials in its URL masked")]
 
 
-class Tls(Record, kw_only=True):
+class Tls(Record, frozen=True, kw_only=True):
     """null unless --tls."""
 
     url: str
@@ -483,7 +483,7 @@ class Tls(Record, kw_only=True):
     attempts: list[TlsAttempt]
 
 
-class Apdu(Record, kw_only=True):
+class Apdu(Record, frozen=True, kw_only=True):
     """Commands exchanged with the card and bytes each way (status words included)."""
 
     count: int
@@ -491,7 +491,7 @@ class Apdu(Record, kw_only=True):
     bytes_received: int
 
 
-class Redaction(Record, kw_only=True):
+class Redaction(Record, frozen=True, kw_only=True):
     """Only in helpdesk bundles: what was masked, or that --no-redact was given (helpdesk-report.md)."""
 
     applied: bool
@@ -507,7 +507,7 @@ class Redaction(Record, kw_only=True):
     salt_problem: str | UnsetType = UNSET
 
 
-class Report(Record, kw_only=True):
+class Report(Record, frozen=True, kw_only=True):
     """``cpsdiag check --json``, and report.json in a helpdesk bundle."""
 
     schema: Annotated[Literal["cpsdiag.report/1"], Doc("cpsdiag.report/1")]
@@ -532,7 +532,7 @@ class Report(Record, kw_only=True):
     redaction: Redaction | UnsetType = UNSET
 
 
-class CertificateFile(Record, kw_only=True):
+class CertificateFile(Record, frozen=True, kw_only=True):
     """One file of ``cpsdiag cert --json`` (schema cpsdiag.certificates/1)."""
 
     file: str

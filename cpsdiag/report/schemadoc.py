@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import cast
 
 import msgspec
 from msgspec import inspect as mi
@@ -99,13 +100,13 @@ def markdown_tables() -> str:
             _inner, extra, description = _unwrap(f.type)
             # msgspec leaves UNSET out of the type: a field not required and without a default defaults to it.
             type_name = _type_name(f.type, names)
-            unset = not f.required and f.default is mi.NODEFAULT and f.default_factory is mi.NODEFAULT
+            unset = not f.required and f.default is msgspec.NODEFAULT and f.default_factory is msgspec.NODEFAULT
             notes = [description] if description else []
             if "identifying" in extra:
                 notes.append(f"**identifying** ({extra['identifying']}): masked in redacted reports")
             if "identifying_params" in extra:
                 notes.append("identifying parameters, masked in redacted reports: "
-                             + ", ".join(f"`{k}`" for k in extra["identifying_params"]))    # type: ignore[union-attr]
+                             + ", ".join(f"`{k}`" for k in cast("dict[str, str]", extra["identifying_params"])))
             if unset:
                 notes.append("absent when not applicable")
             lines.append(f"| `{f.name}` | {type_name} | {'; '.join(notes)} |")

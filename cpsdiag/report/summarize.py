@@ -23,7 +23,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterable, Iterator, TextIO
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Sequence, TextIO
 
 from cpsdiag.report.bundle import BundleError, read_report
 from cpsdiag.env.record import EnvironmentSection
@@ -307,7 +307,7 @@ def render_summary(summary: FleetSummary, console: Console) -> None:
         console.print(Text(_("{n} bundles were changed after they were written (their files do not match their "
                              "manifest): see the list below.").format(n=summary.tampered), style="bold red"))
 
-    def counts(title: str, rows: list[tuple[str, ...]], headers: tuple[str, ...]) -> None:
+    def counts(title: str, rows: Sequence[tuple[str, ...]], headers: tuple[str, ...]) -> None:
         table = Table(title=title, title_justify="left", title_style="bold", box=None, padding=(0, 2))
         for i, h in enumerate(headers):
             table.add_column(h, justify="right" if i == len(headers) - 1 else "left")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING, Collection, Iterable
 
 from cpsdiag import __version__
 from cpsdiag.iso7816.sw import describe
@@ -77,7 +77,7 @@ def _looks_like_certificate(data: bytes) -> bool:
     return len(data) >= 8 and data[0] == 0x30 and data[1] in (0x82, 0x83) and data[4 if data[1] == 0x82 else 5] == 0x30
 
 
-def redact_trace(records: Iterable[ApduRecord], redactor: Redactor | None, certificate_fids: set[bytes] = frozenset(),
+def redact_trace(records: Iterable[ApduRecord], redactor: Redactor | None, certificate_fids: Collection[bytes] = frozenset(),
                  certificate_blobs: Iterable[bytes] = ()) -> list[TraceEntry]:
     """The trace with certificate contents left out and identifying bytes masked (``redactor`` None: as recorded).
 
