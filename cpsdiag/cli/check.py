@@ -15,6 +15,7 @@ from cpsdiag.cli.common import (DATE, LIBRARY_FILE, PEM_FILE, F, FiniteFloatRang
 
 if TYPE_CHECKING:
     from cpsdiag.diag.check import CheckOptions, CheckResult
+    from cpsdiag.diag.facts import Via
     from cpsdiag.diag.revocation import RevocationOptions
     from cpsdiag.net.proxy import ProxySettings
 
@@ -109,7 +110,7 @@ def proxy_settings(proxy: str | None, no_proxy: bool) -> ProxySettings:
 
 def build_options(reader: str | None, anchors: tuple[Path, ...], at: datetime | None, no_env: bool,
                   card_timeout: float, sign: bool, sign_all: bool, tls_url: str | None, tls_ca: Path | None,
-                  tls_timeout: float, pin_stdin: bool, force_last_try: bool, via: str = "apdu",
+                  tls_timeout: float, pin_stdin: bool, force_last_try: bool, via: Via = "apdu",
                   module: Path | None = None, proxy: str | None = None, no_proxy: bool = False, offline: bool = False,
                   revocation_timeout: float = 5.0) -> CheckOptions:
     from cpsdiag.diag.check import CheckOptions
@@ -173,7 +174,7 @@ def diagnose(options: CheckOptions, *, as_json: bool, quiet: bool, debug: bool) 
 def check(reader: str | None, anchors: tuple[Path, ...], at: datetime | None, no_env: bool, card_timeout: float,
           sign: bool, sign_all: bool,
           tls_url: str | None, tls_ca: Path | None, tls_timeout: float, proxy: str | None, no_proxy: bool,
-          offline: bool, revocation_timeout: float, pin_stdin: bool, force_last_try: bool, via: str, module: Path | None, quiet: bool, as_json: bool,
+          offline: bool, revocation_timeout: float, pin_stdin: bool, force_last_try: bool, via: Via, module: Path | None, quiet: bool, as_json: bool,
           lang: str | None, debug: bool) -> int:
     """Diagnose the PC/SC stack, the reader, the card, its PIN counter and its certificates.
 

@@ -33,6 +33,14 @@ if TYPE_CHECKING:
     from cpsdiag.transport.base import ApduTrace
 
 
+# The words of the records below (the report writes them as they are).
+CertRole = Literal["authentication", "signature", "authority", "unknown"]   # "authority": a CA certificate (cert)
+KeyRole = Literal["authentication", "signature"]
+Scheme = Literal["pkcs1-sha256", "pss-sha256"]
+Via = Literal["apdu", "pkcs11"]
+AttemptSource = Literal["ocsp", "crl", "ldap", "ca_issuers"]
+
+
 # -- keys: PIN, self-test, TLS probe (keys.py) ------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -44,8 +52,8 @@ class KeyOptions:
     tls_timeout: float = 10.0
     force_last_try: bool = False
     pin_source: PinSource | None = None
-    pin_from: str = "keyboard"                              # where pin_source reads it: "keyboard" | "stdin"
-    via: str = "apdu"                                       # "apdu" | "pkcs11"
+    pin_from: Literal["keyboard", "stdin"] = "keyboard"     # where pin_source reads it
+    via: Via = "apdu"                                       # the card's commands, or a PKCS#11 module
     module: Path | None = None                              # PKCS#11 module for via="pkcs11"
     proxies: ProxySettings | None = None                    # for the TLS probe
 
@@ -83,8 +91,8 @@ class PinOutcome:
 
 @dataclass
 class SignatureCheck:
-    role: str                    # authentication | signature
-    scheme: str                  # pkcs1-sha256 | pss-sha256
+    role: KeyRole
+    scheme: Scheme
     outcome: SignatureResult
     error: str | None = None
     seconds: float = 0.0
@@ -112,9 +120,9 @@ class KeyFacts:
 
 @dataclass
 class Attempt:
-    source: str                # "ocsp" | "crl" | "ldap" | "ca_issuers"
+    source: AttemptSource
     url: str
-    outcome: str               # "good" | "revoked" | "failed" | "skipped"
+    outcome: Literal["good", "revoked", "failed", "skipped"]
     error: str | None = None   # why it failed or was skipped
     reason: str | None = None  # stable word: dns, timeout, refused, http_403, bad_signature, stale, cached, ...
 
@@ -133,7 +141,7 @@ class RevocationResult:
     revoked_at: datetime | None = None
     reason: str | None = None                  # CRLReason word when revoked
     error: str | None = None                   # why unknown / not checked
-    why: str | None = None                     # not_checked: offline | no_url
+    why: Literal["offline", "no_url"] | None = None    # why not checked
     cached: bool = False                       # the CRL came from the disk cache
     attempts: list[Attempt] = field(default_factory=list)
 
@@ -142,7 +150,7 @@ class RevocationResult:
 
 @dataclass
 class CertFacts:
-    role: str                       # "authentication" | "signature" | "unknown"
+    role: CertRole
     label: str
     path: str
     der: bytes | None

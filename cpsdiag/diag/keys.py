@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Callable, cast
 
 from cpsdiag import errors
 from cpsdiag.card.signing import DIGEST_INFO_PREFIX
-from cpsdiag.diag.facts import (CheckFacts, KeyFacts, KeyOptions, PinOutcome, PinResult, SignatureCheck,  # noqa: F401
-                                 SignatureResult)
+from cpsdiag.diag.facts import (CheckFacts, KeyFacts, KeyOptions, KeyRole, PinOutcome, PinResult,  # noqa: F401
+                                 Scheme, SignatureCheck, SignatureResult)
 from cpsdiag.diag.progress import NO_PROGRESS, Observer, Step
 
 if TYPE_CHECKING:
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
     from cpsdiag.card.commands import CardCommands
     from cpsdiag.card.keyops import KeyOps
+    from cpsdiag.card.pkcs15 import PrivateKeyObject
     from cpsdiag.card.reader import CardData
     from cpsdiag.transport.base import CardLink
 
@@ -44,7 +45,7 @@ def _verify(public_key: RSAPublicKey, signature: bytes, message: bytes, pss: boo
         return False
 
 
-def _check(role: str, scheme: str, public_key: RSAPublicKey, fn: Callable[[bytes], bytes]) -> SignatureCheck:
+def _check(role: KeyRole, scheme: Scheme, public_key: RSAPublicKey, fn: Callable[[bytes], bytes]) -> SignatureCheck:
     challenge = os.urandom(32)            # fresh each time: a replayed signature proves nothing
     start = time.perf_counter()
     try:
@@ -134,7 +135,7 @@ def _apdu_path(link: CardLink, commands: CardCommands, facts: CheckFacts, option
         commands.verify_pin(pin_object.reference, pin_object.path, pin)
 
     outcome = present_pin(card, options, facts.contactless, verify, pad, progress)
-    keys = {cf.role: cf.key for cf in facts.certificates if cf.key is not None}
+    keys: dict[str, PrivateKeyObject] = {cf.role: cf.key for cf in facts.certificates if cf.key is not None}
     return ApduKeyOps(commands, keys), outcome
 
 
@@ -143,7 +144,7 @@ def _pkcs11_path(commands: CardCommands, facts: CheckFacts, options: KeyOptions,
     from cpsdiag.pkcs11 import Pkcs11KeyOps
 
     card = cast("CardData", facts.card)     # run_key_tests runs on a card already read
-    ids = {cf.role: cf.key.id for cf in facts.certificates if cf.key is not None}
+    ids: dict[str, bytes] = {cf.role: cf.key.id for cf in facts.certificates if cf.key is not None}
     # The CLI always fills module for via="pkcs11"; a library caller's None reaches the loader as before.
     ops = Pkcs11KeyOps(cast(Path, options.module), card.serial.card_number if card.serial else None, ids)
     pin_object = card.pins[0] if card.pins else None

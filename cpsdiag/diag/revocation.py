@@ -20,7 +20,8 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, TypeVar
 
-from cpsdiag.diag.facts import Attempt, CertFacts, RevocationResult, RevocationSource, RevocationStatus  # noqa: F401
+from cpsdiag.diag.facts import (Attempt, AttemptSource, CertFacts, RevocationResult, RevocationSource,  # noqa: F401
+                                 RevocationStatus)
 
 if TYPE_CHECKING:
     # Types only: cryptography, the network and the certificate parser stay imported by the step that runs.
@@ -107,7 +108,7 @@ class RevocationSession:
         return self.options.budget - (time.monotonic() - self.started)
 
     # -- requests ------------------------------------------------------------------------------------------
-    def request(self, method: str, url: str, source: str, body: bytes | None = None,
+    def request(self, method: str, url: str, source: AttemptSource, body: bytes | None = None,
                  content_type: str | None = None) -> tuple[bytes | None, Attempt | None]:
         """The body of a 200 answer, or the failed Attempt. Failures worth remembering are remembered."""
         from cpsdiag.net import NetError, http_request
@@ -214,6 +215,10 @@ def _issuer_certificate(leaf: x509.Certificate, issuer_der: bytes | None, info: 
     return None
 
 
+def _source(url: str, ocsp_urls: list[str]) -> AttemptSource:
+    return "ocsp" if url in ocsp_urls else "crl"
+
+
 def check_certificate(info: CertInfo, issuer_der: bytes | None, session: RevocationSession) -> RevocationResult:
     """The revocation status of one certificate (a CertInfo) whose issuer is ``issuer_der`` when known."""
     from cryptography import x509
@@ -224,7 +229,7 @@ def check_certificate(info: CertInfo, issuer_der: bytes | None, session: Revocat
     crl_urls = [u for u in info.crl_urls if u.lower().startswith("http://")]
     ldap_urls = [u for u in info.crl_urls if u.lower().startswith("ldap")]
     usable = [u for u in ocsp_urls + crl_urls if not _reserved(u)]
-    attempts = [Attempt("ocsp" if u in ocsp_urls else "crl", u, "skipped", "reserved .invalid host: never contacted",
+    attempts = [Attempt(_source(u, ocsp_urls), u, "skipped", "reserved .invalid host: never contacted",
                         "reserved") for u in ocsp_urls + crl_urls if _reserved(u)]
     attempts += [Attempt("ldap", u, "skipped", "LDAP URLs are listed, not fetched", "ldap") for u in ldap_urls]
     if not usable:
@@ -232,7 +237,7 @@ def check_certificate(info: CertInfo, issuer_der: bytes | None, session: Revocat
                                 error="the certificate names no OCSP responder or CRL that can be reached over HTTP")
     if session.options.offline:
         return RevocationResult("not_checked", why="offline", error="--offline: no network request made",
-                                attempts=[Attempt("ocsp" if u in ocsp_urls else "crl", u, "skipped", "--offline",
+                                attempts=[Attempt(_source(u, ocsp_urls), u, "skipped", "--offline",
                                                   "offline") for u in usable])
     leaf = x509.load_der_x509_certificate(info.der)
     issuer = _issuer_certificate(leaf, issuer_der, info, session, attempts)

@@ -21,6 +21,7 @@ from cpsdiag.errors import UsageError
 
 from .carddata import (DEFAULT_CPS_DATA_SIZE, MAX_CPS_DATA_SIZE, MAX_SITUATIONS, MAX_TEXT, SECTOR, Situation,
                        default_situations)
+from .generations import GENERATIONS
 
 CARD_TYPES = {"CPS": 0, "CPF": 1, "CPE": 2, "CPA": 3}
 ID_TYPES = ("rpps", "adeli", "structure")
@@ -107,12 +108,13 @@ class CardSpec:
         from cpsdiag.pki.codes import PROFESSIONS, PROFESSIONS_IN_TRAINING
 
         out = []
-        if self.generation not in ("CPS3", "CPS4"):
-            out.append(f"--generation {self.generation}: must be CPS3 or CPS4")
+        facts = GENERATIONS.get(self.generation)
+        if facts is None:
+            out.append(f"--generation {self.generation}: must be {' or '.join(GENERATIONS)}")
         if self.interface not in ("contact", "contactless"):
             out.append(f"--interface {self.interface}: must be contact or contactless")
         if self.interface == "contactless":
-            if self.generation == "CPS4":
+            if facts is not None and not facts.contactless:
                 out.append("--interface contactless: only a CPS3 has a contactless face to emulate")
             if self.pin is not None or self.tries_left is not None:
                 out.append("--pin/--tries-left with --interface contactless: the contactless face has no PIN")

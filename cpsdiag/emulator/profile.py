@@ -16,6 +16,7 @@ from typing import Any
 from .carddata import DEFAULT_CPS_DATA_SIZE, CardData, default_situations, parse_data
 from .errors import ProfileError
 from .faults import Faults, parse_faults
+from .generations import GENERATIONS
 # Re-exported: reading profile files is part of this module's interface.
 from .profilefiles import inside, profile_file, read_toml, shipped_names, shipped_profiles  # noqa: F401
 
@@ -151,12 +152,12 @@ def load_folder(folder: Path) -> Profile:
         if key not in TOP_KEYS:
             raise ProfileError(file, key, "unknown key")
     generation = _require(doc, "generation", str, file)
-    if generation not in ("CPS3", "CPS4"):
-        raise ProfileError(file, "generation", "must be \"CPS3\" or \"CPS4\"")
+    if generation not in GENERATIONS:
+        raise ProfileError(file, "generation", "must be " + " or ".join(f'"{g}"' for g in GENERATIONS))
     interface = doc.get("interface", "contact")
     if interface not in ("contact", "contactless"):
         raise ProfileError(file, "interface", "must be \"contact\" or \"contactless\"")
-    if interface == "contactless" and generation != "CPS3":
+    if interface == "contactless" and not GENERATIONS[generation].contactless:
         raise ProfileError(file, "interface", "only a CPS3 has a contactless (ISO 14443) interface to emulate")
     if "atr" in doc:
         text = doc["atr"]
@@ -192,7 +193,6 @@ def load_folder(folder: Path) -> Profile:
     if not isinstance(description, str):
         raise ProfileError(file, "description", "must be a string")
     anchors = profile_file(folder, doc["anchors"], file, "anchors") if "anchors" in doc else None
-    from .generations import GENERATIONS
     from .objectnames import labels
 
     contactless = interface == "contactless"
