@@ -86,7 +86,7 @@ def check_options(fn: F) -> F:
 
 
 def default_module() -> Path:
-    from cpsdiag.env.cryptolib import default_pkcs11_module
+    from cpsdiag.env.areas.cryptolib import default_pkcs11_module
     from cpsdiag.errors import UsageError
 
     found = default_pkcs11_module()

@@ -1,4 +1,5 @@
-"""Workstation diagnosis: PC/SC service, readers and drivers, the Cryptolib CPS and other middleware, browsers.
+"""Workstation diagnosis: PC/SC service, readers and drivers, the Cryptolib CPS and other middleware, browsers,
+remote session, proxy: one module per probed area (``cpsdiag/env/areas/``).
 
 Public API (imported lazily, so that importing the catalogue stays light)::
 
@@ -8,6 +9,7 @@ Public API (imported lazily, so that importing the catalogue stays light)::
     environment_text(facts) -> str                      # plain text (helpdesk bundle)
     render_environment(facts, console)                  # Rich panel
     System, load_layout                                 # the probed system; fake layouts for tests
+    AREAS                                               # the registry of probed areas (cpsdiag/env/areas/)
 
 docs/environment.md describes what is probed, the fake layouts and every finding code.
 """
@@ -23,6 +25,7 @@ _API = {
     "environment_text": "cpsdiag.env.render",
     "render_environment": "cpsdiag.env.render",
     "EnvironmentFacts": "cpsdiag.env.facts",
+    "AREAS": "cpsdiag.env.facts",
     "System": "cpsdiag.host.system",
     "load_layout": "cpsdiag.host.layout",
 }

@@ -52,9 +52,9 @@ def package_version(system: System, names: tuple[str, ...]) -> tuple[str, str, s
             real, version = dpkg[name.lower()]
             return real, version, "dpkg"
     for name in names:
-        version = rpm_version(system, name)
-        if version:
-            return name, version, "rpm"
+        rpm = rpm_version(system, name)
+        if rpm:
+            return name, rpm, "rpm"
     return None
 
 

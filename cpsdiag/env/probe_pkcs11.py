@@ -39,7 +39,7 @@ def probe(path: str) -> dict[str, Any]:
     out: dict[str, Any] = {"pykcs11": False, "path": path, "loaded": False, "error_kind": None, "error": None,
                            "info": None, "slots": []}
     try:
-        import PyKCS11  # type: ignore[import-not-found]  # optional dependency
+        import PyKCS11  # optional dependency (no type information: pyproject.toml [tool.mypy])
     except ImportError:
         out.update(error_kind="pykcs11_missing", error="PyKCS11 is not installed")
         return out

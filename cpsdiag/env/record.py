@@ -3,31 +3,28 @@
 The facts (``facts.py``) are what the probes found, with live types; these
 records are their JSON, field for field, plus what the views need that the
 facts compute (``pinpad``, ``loads_cps``, ``answers``). docs/environment.md
-describes every field. Built by ``environment_section(facts)``; decoded from a
-bundle with the rest of the report (``cpsdiag.report.schema``).
+describes every field. Built by ``cpsdiag.env.facts.environment_section(facts)``;
+decoded from a bundle with the rest of the report (``cpsdiag.report.schema``).
+The areas make their rows from these records (so a bundle read back shows the
+same rows); this module is below them and knows none.
 """
 
 from __future__ import annotations
 
-import dataclasses
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated
 
-import msgspec
 from msgspec import UNSET
 
 from cpsdiag.record import Doc, Hmac, Record
 
-if TYPE_CHECKING:
-    from cpsdiag.env.facts import EnvironmentFacts
 
-
-class RemoteSession(Record, kw_only=True):
+class RemoteSession(Record, frozen=True, kw_only=True):
     kind: Annotated[str, Doc("ssh, rdp, citrix, xrdp, x2go, nx")]
     evidence: str
     client: str | None
 
 
-class System(Record, kw_only=True):
+class System(Record, frozen=True, kw_only=True):
     platform: Annotated[str, Doc("linux, darwin, win32")]
     os_name: str | None
     os_version: str | None
@@ -40,7 +37,7 @@ class System(Record, kw_only=True):
     remote: RemoteSession | None
 
 
-class Service(Record, kw_only=True):
+class Service(Record, frozen=True, kw_only=True):
     name: str
     installed: bool | None
     running: bool | None
@@ -52,13 +49,13 @@ class Service(Record, kw_only=True):
     detail: str | None
 
 
-class PcscFailure(Record, kw_only=True):
+class PcscFailure(Record, frozen=True, kw_only=True):
     operation: str
     hresult: str | None
     message: str
 
 
-class UsbDevice(Record, kw_only=True):
+class UsbDevice(Record, frozen=True, kw_only=True):
     path: str
     vendor_id: str
     product_id: str
@@ -70,7 +67,7 @@ class UsbDevice(Record, kw_only=True):
     class_driver: str | None
 
 
-class DriverBundle(Record, kw_only=True):
+class DriverBundle(Record, frozen=True, kw_only=True):
     name: str
     path: str
     version: str | None
@@ -79,13 +76,13 @@ class DriverBundle(Record, kw_only=True):
     devices: int
 
 
-class Feature(Record, kw_only=True):
+class Feature(Record, frozen=True, kw_only=True):
     tag: Annotated[str, Doc("hex")]
     name: str
     control_code: str
 
 
-class Reader(Record, kw_only=True):
+class Reader(Record, frozen=True, kw_only=True):
     name: str
     card_present: bool | None
     atr: str | None
@@ -102,7 +99,7 @@ class Reader(Record, kw_only=True):
     pinpad: bool
 
 
-class Pcsc(Record, kw_only=True):
+class Pcsc(Record, frozen=True, kw_only=True):
     library: str | None
     library_version: str | None
     library_error: str | None
@@ -118,7 +115,7 @@ class Pcsc(Record, kw_only=True):
     answers: bool
 
 
-class Slot(Record, kw_only=True):
+class Slot(Record, frozen=True, kw_only=True):
     slot_id: int
     description: str
     manufacturer: str | None
@@ -129,7 +126,7 @@ class Slot(Record, kw_only=True):
     token_manufacturer: str | None
 
 
-class ModuleProbe(Record, kw_only=True):
+class ModuleProbe(Record, frozen=True, kw_only=True):
     path: str
     loaded: bool
     error_kind: str | None
@@ -145,7 +142,7 @@ class ModuleProbe(Record, kw_only=True):
         return [s for s in self.slots if s.token_present]
 
 
-class Cryptolib(Record, kw_only=True):
+class Cryptolib(Record, frozen=True, kw_only=True):
     installed: bool
     version: str | None
     version_source: str | None
@@ -161,7 +158,7 @@ class Cryptolib(Record, kw_only=True):
     probe: ModuleProbe | None
 
 
-class Module(Record, kw_only=True):
+class Module(Record, frozen=True, kw_only=True):
     name: str
     path: str | None
     declared: str
@@ -174,7 +171,7 @@ class Module(Record, kw_only=True):
     probe: ModuleProbe | None
 
 
-class NssDatabase(Record, kw_only=True):
+class NssDatabase(Record, frozen=True, kw_only=True):
     name: str
     path: str
     default: bool
@@ -183,7 +180,7 @@ class NssDatabase(Record, kw_only=True):
     loads_cps: bool
 
 
-class SmartCardRegistration(Record, kw_only=True):
+class SmartCardRegistration(Record, frozen=True, kw_only=True):
     name: str
     atr: str
     mask: str | None
@@ -192,7 +189,7 @@ class SmartCardRegistration(Record, kw_only=True):
     matches: list[str]
 
 
-class Windows(Record, kw_only=True):
+class Windows(Record, frozen=True, kw_only=True):
     certprop: Service
     ccm: str | None
     ccm_running: bool | None
@@ -201,7 +198,7 @@ class Windows(Record, kw_only=True):
     registrations: list[SmartCardRegistration]
 
 
-class ProxyServer(Record, kw_only=True):
+class ProxyServer(Record, frozen=True, kw_only=True):
     """An HTTP proxy as a report may show it: never its user name nor its password."""
 
     url: Annotated[str, Doc("http://HOST:PORT, built from host and port: credentials can never be in it")]
@@ -211,7 +208,7 @@ class ProxyServer(Record, kw_only=True):
     problem: Annotated[str | None, Doc("why cpsdiag cannot use it (a SOCKS or https:// proxy)")] = None
 
 
-class ProxySource(Record, kw_only=True):
+class ProxySource(Record, frozen=True, kw_only=True):
     """Proxy settings found in one place (docs/network.md)."""
 
     source: Annotated[str, Doc("environment, windows, macos")]
@@ -225,7 +222,7 @@ class ProxySource(Record, kw_only=True):
     errors: Annotated[list[str], Doc("settings that could not be used (credentials masked)")]
 
 
-class EnvironmentSection(Record, kw_only=True):
+class EnvironmentSection(Record, frozen=True, kw_only=True):
     """The workstation inventory (docs/environment.md); its findings have step ``environment``."""
 
     system: System
@@ -245,42 +242,3 @@ class EnvironmentSection(Record, kw_only=True):
     card_atrs: list[str]
     proxy: Annotated[list[ProxySource], Doc("proxy settings: the environment's, then the system's")] = []
     timings_ms: dict[str, float]
-
-
-# -- from the facts ---------------------------------------------------------------------------------
-
-# Properties of the facts that the JSON carries as fields.
-_PROPERTIES = {"ReaderFacts": ("pinpad",), "NssDatabase": ("loads_cps",), "PcscFacts": ("answers",)}
-
-
-def _plain(value: Any) -> Any:
-    from cpsdiag.net.proxy import ProxySource as LiveProxySource
-    from cpsdiag.transport.features import Feature as LiveFeature
-
-    if isinstance(value, LiveFeature):
-        return {"tag": f"{value.tag:02X}", "name": value.name, "control_code": f"0x{value.control_code:08X}"}
-    if isinstance(value, LiveProxySource):
-        return proxy_source_dict(value)
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        out = {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
-        for prop in _PROPERTIES.get(type(value).__name__, ()):
-            out[prop] = getattr(value, prop)
-        return out
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    return value
-
-
-def proxy_source_dict(source: Any) -> dict[str, Any]:
-    """A ``cpsdiag.net.proxy.ProxySource`` as its record reads it: its servers' credentials never leave them."""
-    return {"source": source.name, "where": source.where,
-            "servers": {scheme: server.describe() for scheme, server in sorted(source.servers.items())},
-            "bypass": list(source.bypass), "exclude_simple_hostnames": source.exclude_simple,
-            "pac": source.pac_url, "auto_detect": source.auto_detect, "errors": list(source.errors)}
-
-
-def environment_section(facts: EnvironmentFacts) -> EnvironmentSection:
-    """The record of the facts; a fact the record does not know is a bug (tests/unit keeps them in step)."""
-    return msgspec.convert(_plain(facts), EnvironmentSection)

@@ -1,5 +1,8 @@
 """Linux: smart-card readers on the USB bus (sysfs) and the pcsc-lite driver bundles that serve them.
 
+Part of the PC/SC area's probe (``areas/pcsc.py``), below it: the facts of the
+devices and bundles live here, their judging and rows with the readers.
+
 pcscd serves a USB reader with the bundle whose ``Info.plist`` lists its
 vendor and product ids; a device not listed but with a smart-card (CCID,
 class 0x0B) interface is served by the bundle named ``CCIDCLASSDRIVER``
@@ -10,9 +13,34 @@ from __future__ import annotations
 
 import plistlib
 import re
+from dataclasses import dataclass
 
-from cpsdiag.env.facts import DriverBundle, ReaderFacts, UsbDevice
 from cpsdiag.host.system import System
+
+
+
+@dataclass(frozen=True)
+class UsbDevice:
+    path: str                           # sysfs path, e.g. /sys/bus/usb/devices/1-2
+    vendor_id: str                      # "072F" (hex, upper case)
+    product_id: str
+    manufacturer: str | None
+    product: str | None
+    ccid: bool                          # an interface of class 0x0B (smart card)
+    driver: str | None                  # the bundle listing this vendor/product, e.g. "ifd-ccid.bundle"
+    driver_name: str | None             # the bundle's friendly name for it
+    class_driver: str | None            # the bundle that serves any CCID device, when this one is not listed
+
+
+@dataclass(frozen=True)
+class DriverBundle:
+    name: str                           # "ifd-ccid.bundle"
+    path: str                           # its Info.plist
+    version: str | None
+    executable: str | None
+    class_driver: bool                  # CFBundleName CCIDCLASSDRIVER: serves any CCID-class device
+    devices: int                        # vendor/product pairs it lists
+
 
 DRIVER_DIRS = ("/usr/lib/pcsc/drivers", "/usr/lib64/pcsc/drivers", "/usr/local/lib/pcsc/drivers",
                "/usr/libexec/SmartCardServices/drivers")
@@ -110,17 +138,3 @@ def match_reader(reader: str, device: UsbDevice) -> bool:
     return any(c and _words(c) and name.startswith(_words(c)) for c in candidates) or any(
         c and _words(c) and _words(c) in name for c in candidates if c and len(_words(c)) >= 6)
 
-
-def attach(readers: list[ReaderFacts], devices: list[UsbDevice]) -> tuple[list[ReaderFacts], list[UsbDevice]]:
-    """Readers with their USB device, and the devices no PC/SC reader stands for."""
-    from dataclasses import replace
-
-    left = list(devices)
-    out = []
-    for r in readers:
-        dev = next((d for d in left if match_reader(r.name, d)), None)
-        if dev is not None:
-            left.remove(dev)
-            r = replace(r, usb=dev)
-        out.append(r)
-    return out, left

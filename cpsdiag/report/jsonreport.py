@@ -194,7 +194,7 @@ def tls_record(keys: KeyFacts | None) -> s.Tls | None:
 def environment_record(env: EnvironmentFacts | None) -> EnvironmentSection | None:
     if env is None:
         return None
-    from cpsdiag.env.record import environment_section
+    from cpsdiag.env.facts import environment_section
 
     return environment_section(env)
 

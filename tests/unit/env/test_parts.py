@@ -15,7 +15,8 @@ from cpsdiag.transport import features as feat
 from cpsdiag.env import packages
 from cpsdiag.host import registry
 from cpsdiag.host.layout import FakeRunner
-from cpsdiag.env.modules import parse_p11kit, parse_pkcs11_txt
+from cpsdiag.env.areas.browsers import parse_pkcs11_txt
+from cpsdiag.env.areas.modules import parse_p11kit
 from cpsdiag.env.pkcs11 import classify, known_claims, probe_module
 from cpsdiag.host.system import RC_NOT_FOUND, RC_TIMEOUT, Completed, System, run_command
 from cpsdiag.errors import MalformedDataError
@@ -290,7 +291,7 @@ def test_cli_start_does_not_load_the_environment_probes():
 
 
 def test_the_default_pkcs11_module_is_the_cryptolib_where_installed_else_opensc():
-    from cpsdiag.env.cryptolib import default_pkcs11_module
+    from cpsdiag.env.areas.cryptolib import default_pkcs11_module
 
     cryptolib, opensc = "/usr/lib/x86_64-linux-gnu/libcps3_pkcs11_lux.so", "/usr/lib64/opensc-pkcs11.so"
     assert default_pkcs11_module({cryptolib, opensc}.__contains__) == cryptolib

@@ -1,16 +1,54 @@
-"""The operating system, the interpreter, the locale, and whether the session is remote."""
+"""Area "session": the operating system, the interpreter, the locale, and whether the session is remote."""
 
 from __future__ import annotations
 
 import platform as _platform
 import plistlib
 import re
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING, Protocol
 
 from cpsdiag import __version__
+from cpsdiag.env.area import WARNING, Area, Context, Row, Section, finding
+from cpsdiag.findings.model import Finding
 from cpsdiag.host import registry as reg
-from cpsdiag.env.facts import RemoteSession, SystemFacts
 from cpsdiag.host.system import System
-from cpsdiag.i18n import detect_language
+from cpsdiag.i18n import _, detect_language
+
+if TYPE_CHECKING:
+    from cpsdiag.env.record import EnvironmentSection
+
+
+class SessionKind(StrEnum):
+    SSH = "ssh"
+    RDP = "rdp"
+    CITRIX = "citrix"
+    XRDP = "xrdp"
+    X2GO = "x2go"
+    NX = "nx"
+
+
+@dataclass(frozen=True)
+class RemoteSession:
+    kind: SessionKind
+    evidence: str               # the variable or marker that gave it away, e.g. "SESSIONNAME=RDP-Tcp#3"
+    client: str | None = None   # CLIENTNAME, or the SSH client's address
+
+
+@dataclass(frozen=True)
+class SystemFacts:
+    platform: str               # "linux" | "darwin" | "win32"
+    os_name: str | None
+    os_version: str | None
+    kernel: str | None
+    architecture: str | None
+    python: str
+    cpsdiag: str
+    locale: str | None          # the first of LC_ALL, LC_MESSAGES, LANG that is set
+    language: str               # "fr" | "en", as cpsdiag chose it from the locale
+    remote: RemoteSession | None
+
 
 _WIN_ARCH = {"AMD64": "x86_64", "X86": "x86", "ARM64": "arm64"}
 
@@ -68,16 +106,17 @@ def remote_session(system: System) -> RemoteSession | None:
     if env("SSH_CONNECTION") or env("SSH_CLIENT") or env("SSH_TTY"):
         which = next(v for v in ("SSH_CONNECTION", "SSH_CLIENT", "SSH_TTY") if env(v))
         client = (env("SSH_CONNECTION") or env("SSH_CLIENT") or "").split(" ")[0] or None
-        return RemoteSession("ssh", which, client)
+        return RemoteSession(SessionKind.SSH, which, client)
     session = env("SESSIONNAME") or ""
     if session.upper().startswith("RDP-"):
-        return RemoteSession("rdp", f"SESSIONNAME={session}", env("CLIENTNAME"))
+        return RemoteSession(SessionKind.RDP, f"SESSIONNAME={session}", env("CLIENTNAME"))
     if session.upper().startswith("ICA"):
-        return RemoteSession("citrix", f"SESSIONNAME={session}", env("CLIENTNAME"))
+        return RemoteSession(SessionKind.CITRIX, f"SESSIONNAME={session}", env("CLIENTNAME"))
     if system.platform == "win32" and env("CLIENTNAME") and session.lower() not in ("", "console"):
-        return RemoteSession("rdp", f"CLIENTNAME={env('CLIENTNAME')}", env("CLIENTNAME"))
-    for var, kind in (("XRDP_SESSION", "xrdp"), ("XRDP_SOCKET_PATH", "xrdp"), ("X2GO_SESSION", "x2go"),
-                      ("X2GO_AGENT_PID", "x2go"), ("NXSESSIONID", "nx")):
+        return RemoteSession(SessionKind.RDP, f"CLIENTNAME={env('CLIENTNAME')}", env("CLIENTNAME"))
+    for var, kind in (("XRDP_SESSION", SessionKind.XRDP), ("XRDP_SOCKET_PATH", SessionKind.XRDP),
+                      ("X2GO_SESSION", SessionKind.X2GO), ("X2GO_AGENT_PID", SessionKind.X2GO),
+                      ("NXSESSIONID", SessionKind.NX)):
         if env(var):
             return RemoteSession(kind, var)
     return None
@@ -94,3 +133,52 @@ def collect_system(system: System) -> SystemFacts:
         python=_platform.python_version(), cpsdiag=__version__, locale=locale,
         language=detect_language(dict(system.environ)), remote=remote_session(system),
     )
+
+
+def collect(ctx: Context) -> None:
+    ctx.found["system"] = collect_system(ctx.system)
+
+
+# -- judging -----------------------------------------------------------------------------------
+
+_REMOTE = {SessionKind.RDP: "RDP", SessionKind.CITRIX: "Citrix ICA", SessionKind.XRDP: "XRDP",
+           SessionKind.X2GO: "X2Go", SessionKind.NX: "NoMachine NX"}
+
+
+class Reads(Protocol):
+    @property
+    def system(self) -> SystemFacts: ...
+
+
+def judge(facts: Reads, out: list[Finding]) -> None:
+    remote = facts.system.remote
+    if remote is None:
+        return
+    if remote.kind == SessionKind.SSH:
+        out.append(finding("REMOTE_SESSION_SSH", WARNING, client=remote.client, evidence=remote.evidence))
+    else:
+        out.append(finding("REMOTE_SESSION_DESKTOP", WARNING, kind=_REMOTE.get(remote.kind, remote.kind),
+                           client=remote.client, evidence=remote.evidence))
+
+
+# -- rows --------------------------------------------------------------------------------------
+
+def sections(env: EnvironmentSection) -> list[Section]:
+    s = env.system
+    rows: list[Row] = [
+        Row(_("Operating system"), " ".join(x for x in (s.os_name, s.os_version) if x) or "-", brief=True),
+        Row(_("Kernel / build"), s.kernel or "-"),
+        Row(_("Architecture"), s.architecture or "-"),
+        Row("Python / cpsdiag", f"{s.python} / {s.cpsdiag}"),
+        Row(_("Locale"), f"{s.locale or '-'} ({s.language})"),
+    ]
+    if s.remote is None:
+        rows.append(Row(_("Session"), _("local")))
+    else:
+        client = f", {s.remote.client}" if s.remote.client else ""
+        rows.append(Row(_("Session"), _("remote: {kind} ({evidence}{client})").format(
+            kind=s.remote.kind, evidence=s.remote.evidence, client=client)))
+    return [Section(_("System"), rows)]
+
+
+AREA: Area[Reads] = Area("session", collect, judge, sections, stage="system")
