@@ -9,7 +9,6 @@ area out of the registry leaves out its probe, findings and rows.
 from __future__ import annotations
 
 import io
-from pathlib import Path
 
 import pytest
 from rich.console import Console
@@ -23,9 +22,9 @@ from cpsdiag.env.record import EnvironmentSection
 from cpsdiag.env.render import environment_text, render_environment, sections
 from cpsdiag.findings.model import Finding
 from cpsdiag.host.layout import load_layout
+from tests.support.paths import DATA
 
-# Found by walking up, so that the file may move within tests/.
-ENV = next(p for p in Path(__file__).resolve().parents if (p / "data" / "env").is_dir()) / "data" / "env"
+ENV = DATA / "env"
 
 
 class ReaderCount:
