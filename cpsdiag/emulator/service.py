@@ -27,6 +27,7 @@ from typing import Any
 
 from . import profile as profiles
 from . import stack as stk
+from . import runfolder
 
 SYSTEM_SLOTS = [("Virtual PCD 00 00", 35963), ("Virtual PCD 00 01", 35964)]
 
@@ -165,7 +166,11 @@ class VirtualReaders:
         base = tempfile.gettempdir()
         if len(os.fsencode(base)) + len("/cpsdiag-vpcd-12345678/run/pcscd.comm") > 107:
             base = "/tmp"
-        self.workdir = Path(tempfile.mkdtemp(prefix="cpsdiag-vpcd-", dir=base))
+        stale = runfolder.sweep(base)
+        if stale:
+            self.say(f"removed {len(stale)} folder(s) left in {base} by runs that were killed: "
+                     + ", ".join(f.name for f in stale))
+        self.workdir = runfolder.make(base)
         try:
             reason = None
             if self.isolate is not False:

@@ -89,3 +89,30 @@ def test_watch_stopped_by_a_signal_prints_its_summary(tmpdir_mark, signum):
     assert "Traceback" not in err and "pcscd stopped" in err
     assert processes_marked(str(tmpdir)) == {}
     assert list(tmpdir.iterdir()) == []
+
+
+def test_the_next_run_removes_what_a_killed_run_left(tmpdir_mark):
+    """SIGKILL cannot be caught: pcscd and the card die with the run (parent-death signal) but its folder stays,
+    until the next run, which removes it and says so."""
+    tmpdir = tmpdir_mark
+    proc = spawn(tmpdir, "emulator", "run", "--", "sh", "-c", "echo command up; exec sleep 600")
+    try:
+        read_until(proc.stdout, "command up")
+        left = [p.name for p in tmpdir.iterdir()]
+        assert len(left) == 1 and left[0].startswith("cpsdiag-vpcd-"), left
+        proc.kill()
+        proc.wait(timeout=60)
+        wait_until(lambda: not [cmd for cmd in processes_marked(str(tmpdir)).values() if "sleep" not in cmd], 15,
+                   "pcscd and the card ending with the killed run")
+        assert [p.name for p in tmpdir.iterdir()] == left          # nothing could remove it
+        again = spawn(tmpdir, "emulator", "run", "--", "true")
+        _, err = again.communicate(timeout=120)
+        assert again.returncode == 0, err
+        assert f"by runs that were killed: {left[0]}" in err
+        assert list(tmpdir.iterdir()) == []
+    finally:
+        # The killed run's command was not the emulator's to stop any more: still sleeping, marked by the TMPDIR.
+        for pid in processes_marked(str(tmpdir)):
+            os.kill(pid, signal.SIGKILL)
+        proc.stdout.close()
+        proc.stderr.close()
