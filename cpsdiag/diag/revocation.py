@@ -116,7 +116,8 @@ class RevocationSession:
         from cpsdiag.net.url import BadUrl
 
         now = _now()
-        remembered = self.cache.remembered(url, now)
+        key = self._failure_key(url)
+        remembered = self.cache.remembered(key, now)
         if remembered is not None:
             until = remembered.until.strftime("%H:%M UTC")
             return None, Attempt(source, url, "skipped", f"{remembered.message} (remembered from an earlier run; "
@@ -134,10 +135,10 @@ class RevocationSession:
         except NetError as exc:
             attempt = Attempt(source, url, "failed", str(exc), exc.reason)
             if exc.reason in ("dns", "timeout", "refused", "unreachable"):
-                self.cache.remember(url, exc.reason, str(exc), now, UNREACHABLE_FOR)
+                self.cache.remember(key, exc.reason, str(exc), now, UNREACHABLE_FOR)
             return None, attempt
         if answer.status == 200:
-            self.cache.forget(url)
+            self.cache.forget(key)
             return answer.body, None
         message = f"HTTP {answer.status} {answer.reason}".strip()
         attempt = Attempt(source, url, "failed", message, f"http_{answer.status}")
@@ -146,8 +147,20 @@ class RevocationSession:
             retry = (answer.header("Retry-After") or "").strip()
             if answer.status == 429 and retry.isdigit():
                 duration = min(max(timedelta(seconds=int(retry)), timedelta(minutes=1)), RETRY_AFTER_MAX)
-            self.cache.remember(url, f"http_{answer.status}", message, now, duration)
+            self.cache.remember(key, f"http_{answer.status}", message, now, duration)
         return None, attempt
+
+    def _failure_key(self, url: str) -> str:
+        """What a failure is remembered under: the URL, and the proxy when one is used. A failure seen on one
+        way out says nothing of another: after the user sets (or removes) a proxy, the URL is asked again."""
+        from cpsdiag.net.proxy import ProxySettings
+        from cpsdiag.net.url import BadUrl, parse_url
+
+        try:
+            route = (self.options.proxies or ProxySettings()).route(parse_url(url, ("http",)))
+        except BadUrl:
+            return url
+        return url if route.proxy is None else f"{url} via {route.proxy.url}"
 
     def crl(self, url: str) -> tuple[bytes | None, Attempt | None, bool]:
         """The CRL at url: from this run, the disk cache, or one download. (body, failure, from_cache)."""

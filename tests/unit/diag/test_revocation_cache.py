@@ -127,3 +127,24 @@ def test_the_test_pki_lists_revoked_certificates_in_its_crl_and_index(tmp_path):
     assert len(flagged) == 2 and all(",keyCompromise\t" in line for line in flagged)
     assert {int(line.split("\t")[3], 16) for line in flagged} == revoked
     assert (tmp_path / "pki" / "ocsp" / "aci-fo-pp-responder.pem").is_file()
+
+
+def test_a_network_failure_is_remembered_for_the_way_out_it_took(tmp_path):
+    """Refused directly: not asked again directly for a while; through a proxy set since, asked at once."""
+    from cpsdiag.diag.revocation import RevocationOptions, RevocationSession
+    from cpsdiag.net.proxy import ProxyServer, ProxySettings
+    from tests.support.net import free_port
+
+    url = f"http://127.0.0.1:{free_port()}/CRL/ca.crl"        # nobody listens there: connection refused
+    direct = RevocationOptions(cache_dir=tmp_path, proxies=ProxySettings(disabled=True))
+    _, first = RevocationSession(direct).request("GET", url, "crl")
+    assert first is not None and (first.outcome, first.reason) == ("failed", "refused")
+    _, again = RevocationSession(direct).request("GET", url, "crl")
+    assert again is not None and again.outcome == "skipped" and "remembered from an earlier run" in again.error
+
+    proxy = ProxyServer("127.0.0.1", free_port(), "option", "--proxy")     # refused too, but asked
+    via_proxy = RevocationOptions(cache_dir=tmp_path, proxies=ProxySettings(override=proxy))
+    _, through = RevocationSession(via_proxy).request("GET", url, "crl")
+    assert through is not None and through.outcome == "failed" and through.reason.startswith("proxy")
+    _, direct_still = RevocationSession(direct).request("GET", url, "crl")
+    assert direct_still is not None and direct_still.outcome == "skipped"
