@@ -270,7 +270,7 @@ class Redactor:
         self._pattern = re.compile("|".join(parts), re.IGNORECASE) if parts else None
         self._by_text = {n.text.casefold(): n.replacement for n in self.needles}
         # The user's home folder names the account (often the person): shown as ~.
-        self.home = home if home is not None else _home()
+        self.home: str = (home if home is not None else _home()) or ""
         self._home_pattern = re.compile(re.escape(self.home) + r"(?![^\W_])") if self.home else None
         self._byte_needles = self._make_byte_needles()
         self.replacements = 0
@@ -278,7 +278,7 @@ class Redactor:
     # -- strings --
 
     def text(self, value: str) -> str:
-        if self.home and self._home_pattern is not None and self.home in value:
+        if self._home_pattern is not None and self.home in value:
             value = self._home_pattern.sub("~", value)
         if self._pattern is None:
             return _PAN.sub(self._pan, value)
@@ -464,7 +464,8 @@ def redact_report(report: Report, salt: Salt, include_certificates: bool = False
             return redactor.text(node)
         return node
 
-    masked = cast(Report, replace(report, ""))       # a Struct comes back as a Struct of its own type
+    # A Struct comes back as a Struct of its own type. (Not mutated: a cast does nothing at run time.)
+    masked = cast(Report, replace(report, ""))  # pragma: no mutate
     block = redaction_block(salt, sorted(kinds), fields, redactor.replacements, include_certificates)
     return RedactedReport(msgspec.structs.replace(masked, redaction=block), redactor)
 

@@ -372,3 +372,16 @@ def test_a_key_whose_size_is_not_the_certificates(pki):
 
 def test_without_certificates_nothing_is_compared(pki):
     assert Facts(pki, roles=()).step("consistency") == []
+
+
+# -- a bug in a judging part -----------------------------------------------------------------------------------------
+
+def test_a_judging_part_that_fails_is_one_internal_error_and_the_findings_made_before_it_stay(pki):
+    # A lower layer that let through a counter without its number of tries: comparing it raises TypeError.
+    card = Facts(pki, pin=PinStatus(None, 3))
+    found = card.findings()
+    assert [f[:3] for f in found[:2]] == [("PCSC_OK", OK, "pcsc"), ("READERS_OK", OK, "readers")]
+    [failure] = [f for f in found if f[0] == "INTERNAL_ERROR"]
+    assert failure[1:3] == (ERROR, "card") and failure[3]["error"].startswith("TypeError: ")
+    assert "pin" not in {f[2] for f in found} and "certificates" not in {f[2] for f in found}
+    assert any(f[2] == "card" and f[0] != "INTERNAL_ERROR" for f in found)      # the card's own finding stays
