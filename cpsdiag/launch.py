@@ -34,7 +34,7 @@ def started_by_double_click(args: Sequence[str], *, frozen: bool, platform: str,
     if args or not frozen:
         return False
     if platform == "win32":
-        return bool(console_pids) and set(console_pids) <= set(own_pids)
+        return console_pids is not None and bool(console_pids) and set(console_pids) <= set(own_pids)
     return not stdin_is_tty
 
 

@@ -9,7 +9,7 @@ allows a try: the library calls a ``PinSource`` at that moment, never before.
 from __future__ import annotations
 
 import sys
-from typing import Callable
+from typing import Callable, NoReturn
 
 from cpsdiag.errors import UsageError
 
@@ -25,7 +25,7 @@ class Pin:
 
     __str__ = __repr__
 
-    def __reduce__(self):  # never pickled, never copied into a report
+    def __reduce__(self) -> NoReturn:  # never pickled, never copied into a report
         raise TypeError("a PIN cannot be serialised")
 
     def reveal(self) -> bytes:

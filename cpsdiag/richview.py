@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import dataclass
-from typing import IO, Any, Iterable
+from typing import IO, Any, Iterable, cast
 
 from rich import box
 from rich.console import Console, ConsoleOptions, RenderResult
@@ -51,7 +51,7 @@ def make_console(file: IO[str] | None = None, **kwargs: Any) -> Console:
     """The console of the views: no highlighting, our own wrapping; ASCII when the output cannot take UTF-8."""
     stream = file if file is not None else sys.stdout
     if not _utf8(stream):
-        stream = _AsciiStream(stream)           # type: ignore[assignment]
+        stream = cast(IO[str], _AsciiStream(stream))     # duck-typed: Rich only writes and flushes
     return Console(file=stream, highlight=False, soft_wrap=False, **kwargs)
 
 

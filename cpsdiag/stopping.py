@@ -11,7 +11,7 @@ the clean-up they triggered is not cut short.
 from __future__ import annotations
 
 import signal
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 SIGNALS = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)
@@ -31,7 +31,7 @@ class Stopped(BaseException):
 
 
 @contextmanager
-def stop_on_signals(make=Stopped, signals: tuple[int, ...] = SIGNALS) -> Iterator[None]:
+def stop_on_signals(make: Callable[[int], BaseException] = Stopped, signals: tuple[int, ...] = SIGNALS) -> Iterator[None]:
     """Raise ``make(signum)`` on the first of ``signals``; restore the previous handlers after.
 
     A signal the process was started ignoring (``nohup``, a background job's SIGINT) stays ignored.

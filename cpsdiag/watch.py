@@ -47,7 +47,7 @@ class Event:
 class Flapping:
     window: float = FLAP_WINDOW_S
     threshold: int = FLAP_THRESHOLD
-    recent: dict[str, deque] = field(default_factory=lambda: defaultdict(deque))
+    recent: dict[str, deque[float]] = field(default_factory=lambda: defaultdict(deque))
     totals: dict[str, int] = field(default_factory=lambda: defaultdict(int))
 
     def record(self, reader: str, now: float) -> bool:
@@ -81,7 +81,7 @@ class Watcher:
 
         self.context = PcscContext()
         self.scard = self.context.scard
-        self.events: queue.SimpleQueue = queue.SimpleQueue()
+        self.events: queue.SimpleQueue[Event | None] = queue.SimpleQueue()
         self.flapping = Flapping()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="watch", daemon=True)

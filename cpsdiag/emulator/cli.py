@@ -7,10 +7,16 @@ import os
 import signal
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Callable
 
 import click
 
 from . import profile as profiles
+
+if TYPE_CHECKING:
+    import subprocess
+
+    from .vpcd import Card
 
 
 class ProfileUsage(click.ClickException):
@@ -80,7 +86,7 @@ def _load(name_or_path: str) -> profiles.Profile:
         raise click.ClickException(str(exc)) from None
 
 
-def _serve(card, prof: profiles.Profile, host: str, port: int, verbose: int) -> None:
+def _serve(card: Card, prof: profiles.Profile, host: str, port: int, verbose: int) -> None:
     """Serve the card until a stop signal (which raises Stopped)."""
     from .card import mask_secrets
     from .vpcd import serve
@@ -279,7 +285,7 @@ def run_command(profile_names: tuple[str, ...], isolate: bool | None, verbose: b
     sys.exit(status)
 
 
-def _run_wrapped(command: list[str], env: dict[str, str], say) -> int:
+def _run_wrapped(command: list[str], env: dict[str, str], say: Callable[[str], None]) -> int:
     """Run the command; a stop signal is passed on to it, and it is waited for (killed if it lingers)."""
     import subprocess
 
@@ -310,7 +316,7 @@ def _run_wrapped(command: list[str], env: dict[str, str], say) -> int:
             proc.wait()
 
 
-def _still_running(proc, seconds: float) -> bool:
+def _still_running(proc: subprocess.Popen[bytes], seconds: float) -> bool:
     import subprocess
 
     try:

@@ -17,7 +17,7 @@ from .filesystem import Node, fci
 from .generations import CPS4
 from .keys import CardKey
 from .layout import KeySlot
-from .profile import KeyPair
+from .profile import KeyPair, Profile
 
 # MSE SET DST algorithm identifiers (Cryptolib cards.h): (hash, PSS).
 DST_ALGS = {0x0A: ("sha1", False), 0x28: ("sha256", False), 0x15: ("sha1", True), 0x2C: ("sha256", True)}
@@ -28,7 +28,7 @@ class Cps4Card(CardBase):
     response_chunk = 0x100
     channels_allowed = (0, 1)      # channel 0 sees ChipDoc too; the CPS2ter applet is not emulated
 
-    def __init__(self, profile):
+    def __init__(self, profile: Profile) -> None:
         super().__init__(profile)
         self.mse_templates[0xB6] = self._mse_dst
 

@@ -6,6 +6,7 @@ Apart from ``profile.py`` because the modules that parse parts of a profile
 
 from __future__ import annotations
 
+from importlib.resources.abc import Traversable
 from pathlib import Path
 
 from cpsdiag.errors import UsageError
@@ -14,7 +15,7 @@ from cpsdiag.errors import UsageError
 class ProfileError(UsageError):
     """A profile cannot be used as written: a usage error (exit status 2), never a traceback."""
 
-    def __init__(self, file: Path | str, field_name: str | None, message: str):
+    def __init__(self, file: Path | Traversable | str, field_name: str | None, message: str):
         self.file = str(file)
         self.field = field_name
         self.message = message

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from .der import tlv
@@ -76,7 +77,7 @@ class DF(Node):
                 return node
         return None
 
-    def walk(self):
+    def walk(self) -> Iterator[Node]:
         yield self
         for node in self.children.values():
             if isinstance(node, DF):

@@ -28,13 +28,17 @@ import tempfile
 from dataclasses import dataclass
 from importlib.resources.abc import Traversable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cpsdiag.errors import CpsdiagError
 
 from . import der
 from .errors import ProfileError
 from .profilefiles import inside, read_toml, shipped_profiles
+
+if TYPE_CHECKING:
+    from cryptography import x509
+    from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
 ORG = "CPSDIAG EMULATEUR"
 OU = "IGC-SANTE EMULATION"
@@ -91,23 +95,23 @@ class PkiError(CpsdiagError):
 @dataclass(frozen=True)
 class Authority:
     name: str
-    cert: Any
-    key: Any
+    cert: x509.Certificate
+    key: RSAPrivateKey
 
 
-def _rsa(bits: int = 2048):
+def _rsa(bits: int = 2048) -> RSAPrivateKey:
     from cryptography.hazmat.primitives.asymmetric import rsa
 
     return rsa.generate_private_key(public_exponent=65537, key_size=bits)
 
 
-def _name(*attrs: tuple[Any, str]):
+def _name(*attrs: tuple[x509.ObjectIdentifier, str]) -> x509.Name:
     from cryptography import x509
 
     return x509.Name([x509.NameAttribute(oid, value) for oid, value in attrs])
 
 
-def _ca_name(cn: str):
+def _ca_name(cn: str) -> x509.Name:
     from cryptography.x509.oid import NameOID
 
     return _name((NameOID.COUNTRY_NAME, "FR"), (NameOID.ORGANIZATION_NAME, ORG),
@@ -120,19 +124,19 @@ def _write_pem(path: Path, data: bytes, secret: bool = False) -> None:
         os.chmod(path, 0o600)
 
 
-def _key_pem(key) -> bytes:
+def _key_pem(key: RSAPrivateKey) -> bytes:
     from cryptography.hazmat.primitives import serialization
 
     return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
 
 
-def _cert_pem(cert) -> bytes:
+def _cert_pem(cert: x509.Certificate) -> bytes:
     from cryptography.hazmat.primitives import serialization
 
     return cert.public_bytes(serialization.Encoding.PEM)
 
 
-def _make_ca(cn: str, key, issuer: Authority | None, now: dt.datetime) -> Authority:
+def _make_ca(cn: str, key: RSAPrivateKey, issuer: Authority | None, now: dt.datetime) -> Authority:
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes
 
@@ -167,7 +171,7 @@ def _serial16() -> int:
     return (int.from_bytes(os.urandom(16), "big") & ((1 << 127) - 1)) | (1 << 120)
 
 
-def _holder(doc: dict[str, Any], file: Path) -> dict[str, Any]:
+def _holder(doc: dict[str, Any], file: Path | Traversable) -> dict[str, Any]:
     holder = doc.get("holder")
     if not isinstance(holder, dict):
         raise ProfileError(file, "holder", "missing table: make-pki needs the holder's identity")
@@ -208,7 +212,7 @@ def _ldap_url(ca: Authority) -> str:
 
 
 def _leaf(holder: dict[str, Any], role: str, card_number: str, ca: Authority, now: dt.datetime,
-          urls: RevocationUrls | None = None):
+          urls: RevocationUrls | None = None) -> tuple[x509.Certificate, RSAPrivateKey]:
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes
     from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
@@ -321,7 +325,7 @@ class Issued:
     """A card certificate make_pki issued, for the CRLs and the OCSP index."""
 
     level: str                    # FORT | STANDARD
-    cert: Any
+    cert: x509.Certificate
     revoked: bool
     reason: str
 
@@ -395,13 +399,13 @@ def _openssl_time(moment: dt.datetime) -> str:
     return moment.astimezone(dt.timezone.utc).strftime("%y%m%d%H%M%SZ")
 
 
-def revoked_at(cert: Any, now: dt.datetime) -> dt.datetime:
+def revoked_at(cert: x509.Certificate, now: dt.datetime) -> dt.datetime:
     """When make_pki says a revoked certificate was revoked: a day ago, never before it was issued."""
     return max(now - dt.timedelta(days=1), cert.not_valid_before_utc + dt.timedelta(minutes=1)).replace(microsecond=0)
 
 
-def write_crl(path: Path, ca: Authority, revoked: list[tuple[Any, dt.datetime, str]], this_update: dt.datetime,
-              next_update: dt.datetime, signer_key: Any = None) -> Path:
+def write_crl(path: Path, ca: Authority, revoked: list[tuple[x509.Certificate, dt.datetime, str]], this_update: dt.datetime,
+              next_update: dt.datetime, signer_key: RSAPrivateKey | None = None) -> Path:
     """A DER CRL of ``ca`` listing (certificate, revocation date, reason); ``signer_key`` another key (tests)."""
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from .carddata import DEFAULT_CPS_DATA_SIZE, CardData, default_situations, parse_data
-from .errors import ProfileError
+from .errors import ProfileError as ProfileError
 from .faults import Faults, parse_faults
 from .generations import GENERATIONS
 # Re-exported: reading profile files is part of this module's interface.
@@ -135,7 +135,8 @@ def _keypair(doc: dict[str, Any], section: str, folder: Path, generation: str) -
     if key.key_size not in KEY_SIZES[generation]:
         raise ProfileError(key_file, f"{section}.key",
                            f"RSA-{key.key_size} cannot live on a {generation} (allowed: {KEY_SIZES[generation]})")
-    if cert.public_key().public_numbers() != key.public_key().public_numbers():
+    cert_key = cert.public_key()
+    if not isinstance(cert_key, rsa.RSAPublicKey) or cert_key.public_numbers() != key.public_key().public_numbers():
         raise ProfileError(cert_file, f"{section}.certificate", f"public key does not match the private key in {key_file.name}")
     return KeyPair(cert.public_bytes(serialization.Encoding.DER), key, cert_file, key_file)
 

@@ -40,7 +40,7 @@ def read_toml(folder: Traversable) -> dict[str, Any]:
         raise ProfileError(file, None, f"not valid TOML: {exc}") from None
 
 
-def inside(folder: Path, name: Any, file: Path, field_name: str) -> Path:
+def inside(folder: Path, name: Any, file: Path | Traversable, field_name: str) -> Path:
     """Where a file a profile names lives: a relative path that stays inside the profile's folder."""
     if not isinstance(name, str) or not name:
         raise ProfileError(file, field_name, "missing file name")
@@ -51,7 +51,7 @@ def inside(folder: Path, name: Any, file: Path, field_name: str) -> Path:
     return candidate
 
 
-def profile_file(folder: Path, name: Any, file: Path, field_name: str) -> Path:
+def profile_file(folder: Path, name: Any, file: Path | Traversable, field_name: str) -> Path:
     """A file a profile names, which must exist inside the profile's folder."""
     candidate = inside(folder, name, file, field_name)
     if not candidate.is_file():

@@ -28,9 +28,12 @@ from __future__ import annotations
 import os
 import signal
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
+
+if TYPE_CHECKING:
+    from .service import VirtualCard, VirtualReaders
 
 DEFAULT_PROFILE = "cps3-medecin"
 FIXTURES = ("virtual_card", "virtual_card_factory")
@@ -109,13 +112,14 @@ def pytest_report_collectionfinish(config: pytest.Config) -> list[str]:
     return [f"cpsdiag virtual cards: {text}" for text in state.get("said", [])]
 
 
-def _service(config: pytest.Config):
+def _service(config: pytest.Config) -> VirtualReaders:
     state = config.stash[_KEY]
     if "service" not in state and "error" not in state:
         _start(config)          # a fixture requested dynamically (request.getfixturevalue)
     if "error" in state:
         pytest.fail(f"virtual card readers unavailable: {state['error']}", pytrace=False)
-    return state["service"]
+    service: VirtualReaders = state["service"]
+    return service
 
 
 @pytest.fixture
@@ -128,7 +132,7 @@ def virtual_card_factory(request: pytest.FixtureRequest) -> Iterator[Callable[..
     service = _service(request.config)
     made: list[Any] = []
 
-    def make(profile: str | os.PathLike[str] = DEFAULT_PROFILE, reader: str | None = None):
+    def make(profile: str | os.PathLike[str] = DEFAULT_PROFILE, reader: str | None = None) -> VirtualCard:
         try:
             card = service.card(profile, reader)
         except (CpsdiagError, StackError) as exc:     # a bad profile, no free reader, an unwritable PKI cache

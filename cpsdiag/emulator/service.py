@@ -113,7 +113,8 @@ class VirtualCard:
 
     @property
     def pid(self) -> int | None:
-        return self._emulator.process.pid if self.present else None
+        emulator = self._emulator
+        return emulator.process.pid if emulator is not None and emulator.process is not None else None
 
     def insert(self, timeout: float = 15.0) -> "VirtualCard":
         """Put the card in its reader and wait until pcscd reports it present."""
@@ -170,12 +171,12 @@ class VirtualReaders:
         if stale:
             self.say(f"removed {len(stale)} folder(s) left in {base} by runs that were killed: "
                      + ", ".join(f.name for f in stale))
-        self.workdir = runfolder.make(base)
+        self.workdir = workdir = runfolder.make(base)
         try:
             reason = None
             if self.isolate is not False:
                 try:
-                    self._start_private()
+                    self._start_private(workdir)
                     return self
                 except stk.NoNamespace as exc:
                     if self.isolate:
@@ -187,10 +188,10 @@ class VirtualReaders:
             self.close()
             raise
 
-    def _start_private(self) -> None:
+    def _start_private(self, workdir: Path) -> None:
         last: Exception | None = None
         for _ in range(3):      # another program may take a port between choosing it and pcscd binding it
-            self.pcscd = stk.Pcscd(port=stk.free_ports(2 * ((self.readers + 1) // 2)), workdir=self.workdir,
+            self.pcscd = stk.Pcscd(port=stk.free_ports(2 * ((self.readers + 1) // 2)), workdir=workdir,
                                    readers=self.readers, private=True)
             self.pcscd.start()
             self._set_env(self.pcscd.client_env())
@@ -205,7 +206,8 @@ class VirtualReaders:
             who = "a user namespace and a mount namespace" if os.geteuid() else "a mount namespace"
             ports = sorted({port for _, port in self.slots})
             ports_text = f"port {ports[0]}" if len(ports) == 1 else f"ports {ports[0]}-{ports[-1]}"
-            self.say(f"pcscd started in {who} of its own, pid {self.pcscd.process.pid}; vpcd {ports_text}; "
+            pid = self.pcscd.process.pid if self.pcscd.process is not None else "?"
+            self.say(f"pcscd started in {who} of its own, pid {pid}; vpcd {ports_text}; "
                      f"clients reach it through "
                      f"PCSCLITE_CSOCK_NAME={self.pcscd.socket_path}")
             return
@@ -266,6 +268,8 @@ class VirtualReaders:
                                  f"({len(self.slots)} readers, cards in {taken or 'none'})")
         name, port = free[0]
         self._counter += 1
+        if self.workdir is None:
+            raise stk.StackError("the virtual readers are not started")
         log_file = self.workdir / f"emulator-{self._counter:03d}-{prof.name}.log"
         card = VirtualCard(prof, name, port, log_file, self.client_env, verbose=self.verbose_cards)
         self.cards.append(card)

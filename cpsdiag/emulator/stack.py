@@ -23,6 +23,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 VPCD_DRIVER_CANDIDATES = (
     "/usr/lib/pcsc/drivers/serial/libifdvpcd.so",
@@ -142,7 +143,7 @@ class Pcscd:
 
     port: int = 35963
     workdir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="cpsdiag-pcscd-")))
-    process: subprocess.Popen | None = None
+    process: subprocess.Popen[bytes] | None = None
     with_reader: bool = True        # False: a daemon with no reader configured at all
     readers: int = 2
     private: bool = False
@@ -190,7 +191,7 @@ class Pcscd:
                     # vpcd keeps its two slots in static variables: a second configuration entry loading the
                     # same library would take over the first one's slots. A copy under another name is
                     # loaded as a library of its own.
-                    driver = shutil.copy(driver, self.workdir / f"libifdvpcd-{entry + 1}.so")
+                    driver = shutil.copy(driver, str(self.workdir / f"libifdvpcd-{entry + 1}.so"))
                 entries.append(f'FRIENDLYNAME "{name}"\nDEVICENAME   /dev/null:0x{port:X}\n'
                                f"LIBPATH      {driver}\nCHANNELID    0x{port:X}\n")
             (conf / "cpsdiag-vpcd").write_text("\n".join(entries))
@@ -252,7 +253,7 @@ class Emulator:
     verbose: bool = False
     log_file: Path | None = None
     stats_file: Path | None = None
-    process: subprocess.Popen | None = None
+    process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
         cmd = [sys.executable, "-m", "cpsdiag", "emulator", "--profile", str(self.profile), "--port", str(self.port)]
@@ -260,14 +261,14 @@ class Emulator:
             cmd.append("-v")
         if self.stats_file is not None:
             cmd += ["--stats", str(self.stats_file)]
-        out = open(self.log_file, "ab") if self.log_file else subprocess.DEVNULL
+        out: IO[bytes] | int = open(self.log_file, "ab") if self.log_file else subprocess.DEVNULL
         # The card leaves with whoever inserted it, even if that process is killed outright.
         env = dict(os.environ, CPSDIAG_EXIT_WITH_PARENT="1")
         try:
             self.process = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
                                             env=env)
         finally:
-            if out is not subprocess.DEVNULL:
+            if not isinstance(out, int):
                 out.close()
 
     def stop(self) -> None:

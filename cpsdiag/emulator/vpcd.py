@@ -12,7 +12,13 @@ import logging
 import socket
 import struct
 import time
-from typing import Protocol
+from typing import TYPE_CHECKING, Callable, Protocol
+
+if TYPE_CHECKING:
+    from .faults import Faults
+
+# What a verbose card prints: each command and its response.
+Trace = Callable[[bytes, bytes], None]
 
 log = logging.getLogger("cpsdiag.emulator")
 
@@ -54,7 +60,8 @@ def _stall_forever(sock: socket.socket) -> None:
         time.sleep(3600)
 
 
-def serve_connection(sock: socket.socket, card: Card, trace=None, faults=None, byte_seconds: float = 0.0) -> None:
+def serve_connection(sock: socket.socket, card: Card, trace: Trace | None = None, faults: Faults | None = None,
+                     byte_seconds: float = 0.0) -> None:
     """Answer vpcd on one connection until it closes."""
     served = 0
     while True:
@@ -89,8 +96,8 @@ def serve_connection(sock: socket.socket, card: Card, trace=None, faults=None, b
             raise Removed()
 
 
-def serve(card: Card, host: str = "127.0.0.1", port: int = DEFAULT_PORT, trace=None, once: bool = False,
-          faults=None, byte_seconds: float = 0.0) -> None:
+def serve(card: Card, host: str = "127.0.0.1", port: int = DEFAULT_PORT, trace: Trace | None = None,
+          once: bool = False, faults: Faults | None = None, byte_seconds: float = 0.0) -> None:
     """Insert the card into the vpcd slot at host:port and keep it there.
 
     pcscd may start after the emulator or restart under it: the card keeps
@@ -113,6 +120,7 @@ def serve(card: Card, host: str = "127.0.0.1", port: int = DEFAULT_PORT, trace=N
         try:
             serve_connection(sock, card, trace, faults, byte_seconds)
         except Removed:
+            assert faults is not None       # only a removal fault removes the card
             sock.close()
             card.power_off()
             delay = faults.reinsert_after_seconds

@@ -75,6 +75,29 @@ def test_bad_pem_and_bad_toml(copy):
         profiles.load_folder(folder)
 
 
+@pytest.mark.parametrize("algorithm", ["ed25519", "ec"])
+def test_a_certificate_whose_key_is_not_rsa_is_named(copy, algorithm):
+    """An Ed25519 certificate used to be a traceback (its key has no public numbers to compare)."""
+    import datetime as dt
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+    from cryptography.x509.oid import NameOID
+
+    folder = copy()
+    key = ed25519.Ed25519PrivateKey.generate() if algorithm == "ed25519" else ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "not a CPS key")])
+    now = dt.datetime.now(dt.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(1).not_valid_before(now).not_valid_after(now + dt.timedelta(days=1))
+            .sign(key, None if algorithm == "ed25519" else hashes.SHA256()))
+    (folder / "auth.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    with pytest.raises(profiles.ProfileError) as err:
+        profiles.load_folder(folder)
+    assert err.value.field == "auth.certificate" and "does not match" in err.value.message
+
+
 def test_unknown_fault_is_refused(copy):
     folder = copy()
     (folder / "card.toml").write_text((folder / "card.toml").read_text() + "\n[faults]\nexplode = true\n")
