@@ -15,11 +15,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Iterator
 
 from cpsdiag import errors
-# Re-exported: the records of a check are part of this module's interface.
-from cpsdiag.diag.facts import CertFacts, CheckFacts, ReaderFacts  # noqa: F401
+from cpsdiag.diag.facts import CertFacts, CheckFacts, ReaderFacts
 from cpsdiag.diag.progress import NO_PROGRESS, Observer, Step
-# Re-exported: StepFailure is part of CheckFacts, guarded_step wraps every step of the check.
-from cpsdiag.diag.steps import StepFailure, guarded_step  # noqa: F401
+# guarded_step wraps every step of the check (a bug in one is a finding of that step, not the end of the check).
+from cpsdiag.diag.steps import guarded_step
 
 if TYPE_CHECKING:
     # Types only: the modules stay lazily imported by the steps that need them.

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Callable, cast
 
 from cpsdiag import errors
 from cpsdiag.card.signing import DIGEST_INFO_PREFIX
-from cpsdiag.diag.facts import (CheckFacts, KeyFacts, KeyOptions, KeyRole, PinOutcome, PinResult,  # noqa: F401
+from cpsdiag.diag.facts import (CheckFacts, KeyFacts, KeyOptions, KeyRole, PinOutcome, PinResult,
                                  Scheme, SignatureCheck, SignatureResult)
 from cpsdiag.diag.progress import NO_PROGRESS, Observer, Step
 

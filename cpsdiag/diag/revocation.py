@@ -20,8 +20,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, TypeVar
 
-from cpsdiag.diag.facts import (Attempt, AttemptSource, CertFacts, RevocationResult, RevocationSource,  # noqa: F401
-                                 RevocationStatus)
+from cpsdiag.diag.facts import Attempt, AttemptSource, CertFacts, RevocationResult
 
 if TYPE_CHECKING:
     # Types only: cryptography, the network and the certificate parser stay imported by the step that runs.

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from . import der
 from .carddata import CardData, cps2ter_situation_label, situation_label
 from .generations import GenerationFacts
-from .objectnames import PUBLIC_CPS, PUBLIC_CPS2TER, labels  # noqa: F401 (labels: part of this module's interface)
+from .objectnames import PUBLIC_CPS, PUBLIC_CPS2TER, labels
 
 if TYPE_CHECKING:
     from .profile import Profile

@@ -17,8 +17,7 @@ from .carddata import DEFAULT_CPS_DATA_SIZE, CardData, default_situations, parse
 from .errors import ProfileError as ProfileError
 from .faults import Faults, parse_faults
 from .generations import GENERATIONS
-# Re-exported: reading profile files is part of this module's interface.
-from .profilefiles import inside, profile_file, read_toml, shipped_names, shipped_profiles  # noqa: F401
+from .profilefiles import profile_file, read_toml, shipped_names
 
 ATRS = {
     ("CPS3", "contact"): bytes.fromhex("3BAC00402A001225006480000310009000"),

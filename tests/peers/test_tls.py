@@ -106,7 +106,7 @@ def test_builtin_testssl_server_shows_the_card(insert_card, pki, tmp_path):
         # The page the server answered (JSON: the probe sends Accept: application/json).
         from cpsdiag.diag.check import CheckOptions
         from cpsdiag.diag.collect import collect
-        from cpsdiag.diag.keys import KeyOptions
+        from cpsdiag.diag.facts import KeyOptions
         from cpsdiag.pinentry import Pin
 
         keys = KeyOptions(tls_url=f"https://localhost:{port}/", tls_ca=ca, pin_source=lambda lo, hi: Pin(b"1234"))

@@ -12,7 +12,7 @@ from collections import Counter
 import pytest
 
 from cpsdiag.diag.check import CheckOptions, run_check
-from cpsdiag.diag.keys import KeyOptions
+from cpsdiag.diag.facts import KeyOptions
 from cpsdiag.pinentry import Pin
 from cpsdiag.report.jsonreport import dumps
 

@@ -17,7 +17,7 @@ from cpsdiag.card import pkcs15
 from cpsdiag.card.situation import is_situation, parse_situation
 from cpsdiag.findings.model import Severity
 from cpsdiag.diag.judge_keys import judge_keys
-from cpsdiag.diag.keys import KeyFacts, KeyOptions, PinOutcome
+from cpsdiag.diag.facts import KeyFacts, KeyOptions, PinOutcome
 from cpsdiag.diag.situations import SituationFacts, SituationRead
 from cpsdiag.errors import MalformedDataError
 

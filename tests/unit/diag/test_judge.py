@@ -13,7 +13,8 @@ from cpsdiag.card.identify import identify
 from cpsdiag.card.pin import PinStatus
 from cpsdiag.card.pkcs15 import PinObject, PrivateKeyObject
 from cpsdiag.card.reader import CardData, ReadProblem
-from cpsdiag.diag.collect import CertFacts, CheckFacts, ReaderFacts, choose_reader
+from cpsdiag.diag.collect import choose_reader
+from cpsdiag.diag.facts import CertFacts, CheckFacts, ReaderFacts
 from cpsdiag.diag.judge import card_numbers_match, judge
 from cpsdiag.iso7816.atr import parse_atr
 from cpsdiag.pki.certinfo import load_certificates, parse_certificate

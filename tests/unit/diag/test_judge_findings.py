@@ -22,7 +22,7 @@ from cpsdiag.card.identify import KNOWN_ATRS, guess, identify
 from cpsdiag.card.pin import PinStatus
 from cpsdiag.card.pkcs15 import PinObject, PrivateKeyObject
 from cpsdiag.card.reader import CardData, ReadProblem
-from cpsdiag.diag.collect import CertFacts, CheckFacts, ReaderFacts
+from cpsdiag.diag.facts import CertFacts, CheckFacts, ReaderFacts
 from cpsdiag.findings.model import Severity
 from cpsdiag.diag.judge import EXPIRES_SOON_DAYS, judge
 from cpsdiag.iso7816.atr import parse_atr

@@ -10,7 +10,7 @@ import pytest
 
 from cpsdiag.findings.model import Finding, Severity
 from cpsdiag.diag.judge_keys import judge_keys
-from cpsdiag.diag.keys import KeyFacts, KeyOptions, PinOutcome, SignatureCheck
+from cpsdiag.diag.facts import KeyFacts, KeyOptions, PinOutcome, SignatureCheck
 from cpsdiag.net import errors as net
 from cpsdiag.net.proxy import ProxyServer, Route
 from cpsdiag.net.url import Endpoint

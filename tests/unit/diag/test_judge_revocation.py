@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from cpsdiag.diag.judge_revocation import judge_revocation, tried
-from cpsdiag.diag.revocation import Attempt, RevocationResult
+from cpsdiag.diag.facts import Attempt, RevocationResult
 from cpsdiag.findings.model import Severity
 
 BASE = {"role": "authentication"}

@@ -7,6 +7,7 @@ import shutil
 import pytest
 
 from cpsdiag.emulator import profile as profiles
+from cpsdiag.emulator import profilefiles
 from tests.support.paths import ROOT
 
 
@@ -123,7 +124,7 @@ def test_every_documented_profile_is_shipped_and_loads_by_name(tmp_path, monkeyp
     monkeypatch.delenv("CPSDIAG_CARDS", raising=False)
     names = documented_profile_names()
     assert len(names) >= 9
-    assert profiles.shipped_names() == names
+    assert profilefiles.shipped_names() == names
     for name in names:
         prof = profiles.load(name)
         assert prof.name == name
@@ -176,7 +177,7 @@ def test_make_pki_does_not_write_outside_a_profile_folder(tmp_path):
 
     source = tmp_path / "src" / "evil"
     source.mkdir(parents=True)
-    text = profiles.shipped_profiles().joinpath("cps3-medecin", "card.toml").read_text()
+    text = profilefiles.shipped_profiles().joinpath("cps3-medecin", "card.toml").read_text()
     (source / "card.toml").write_text(text.replace('certificate = "auth.pem"', 'certificate = "../../../owned.pem"'))
     with pytest.raises(profiles.ProfileError, match="outside the profile folder"):
         make_pki(tmp_path / "out", [tmp_path / "src"])
