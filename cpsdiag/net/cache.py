@@ -138,8 +138,15 @@ class DocumentCache:
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".tmp-")
+        except OSError:
+            return      # no cache is not an error
+        try:
             with os.fdopen(fd, "wb") as out:
                 out.write(data)
             os.replace(tmp, self.folder / name)      # readers never see half a file
         except OSError:
-            pass        # no cache is not an error
+            pass
+        finally:
+            # A full disk, or a stop signal while writing: no half-written file left in the user's cache.
+            if os.path.exists(tmp):
+                os.unlink(tmp)

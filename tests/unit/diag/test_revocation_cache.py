@@ -148,3 +148,13 @@ def test_a_network_failure_is_remembered_for_the_way_out_it_took(tmp_path):
     assert through is not None and through.outcome == "failed" and through.reason.startswith("proxy")
     _, direct_still = RevocationSession(direct).request("GET", url, "crl")
     assert direct_still is not None and direct_still.outcome == "skipped"
+
+
+def test_a_write_that_fails_leaves_no_half_written_file(tmp_path):
+    from cpsdiag.net.cache import _key
+
+    cache = DocumentCache(tmp_path)
+    (tmp_path / f"{_key(URL)}.bin").mkdir()          # the rename onto it fails
+    cache.put(URL, b"crl bytes", NOW, NOW + dt.timedelta(days=1))
+    assert cache.get(URL, NOW) is None
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".tmp-")] == []
