@@ -152,11 +152,11 @@ class RevocationSession:
     def _failure_key(self, url: str) -> str:
         """What a failure is remembered under: the URL, and the proxy when one is used. A failure seen on one
         way out says nothing of another: after the user sets (or removes) a proxy, the URL is asked again."""
-        from cpsdiag.net.proxy import ProxySettings
+        from cpsdiag.net.proxy import route_to
         from cpsdiag.net.url import BadUrl, parse_url
 
         try:
-            route = (self.options.proxies or ProxySettings()).route(parse_url(url, ("http",)))
+            route = route_to(parse_url(url, ("http",)), self.options.proxies)
         except BadUrl:
             return url
         return url if route.proxy is None else f"{url} via {route.proxy.url}"

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from cpsdiag import __version__
 from cpsdiag.net.connect import connect, open_to_proxy, proxy_answer_error
 from cpsdiag.net.errors import HttpProtocolError, ResponseTooLarge, Timeout
-from cpsdiag.net.proxy import ProxySettings, Route
+from cpsdiag.net.proxy import ProxySettings, Route, route_to
 from cpsdiag.net.url import parse_url
 from cpsdiag.net.wire import Deadline, Head, Reader, read_head
 
@@ -86,7 +86,7 @@ def http_request(method: str, url: str, *, body: bytes | None = None, headers: M
                  max_bytes: int = DEFAULT_MAX_BYTES) -> HttpResponse:
     """One request to an http:// URL; raises NetError subclasses (or BadUrl for the URL itself)."""
     endpoint = parse_url(url, ("http",))
-    route = (proxies or ProxySettings()).route(endpoint)
+    route = route_to(endpoint, proxies)
     deadline = Deadline(timeout)
     proxy = route.proxy
     if proxy is not None:

@@ -320,3 +320,8 @@ class ProxySettings:
         servers = [self.override] + [s for src in self.sources for s in src.servers.values()]
         return tuple(x for s in servers if s is not None and s.credentials is not None
                      for x in s.credentials.secrets())
+
+
+def route_to(endpoint: Endpoint, proxies: ProxySettings | None) -> Route:
+    """How ``endpoint`` is reached with these settings; ``None``: no setting at all (direct)."""
+    return (proxies or ProxySettings()).route(endpoint)

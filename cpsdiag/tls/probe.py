@@ -21,7 +21,7 @@ from cpsdiag.card.signing import CannotSign
 from cpsdiag.errors import SIGNATURE_REFUSED, UsageError
 from cpsdiag.net.connect import connect
 from cpsdiag.net.errors import NetError
-from cpsdiag.net.proxy import ProxyServer, ProxySettings, Route, mask_url
+from cpsdiag.net.proxy import ProxyServer, ProxySettings, Route, mask_url, route_to
 from cpsdiag.net.url import BadUrl, Endpoint
 from cpsdiag.net.url import parse_url as parse_endpoint
 from cpsdiag.tls.signer import CardSigner
@@ -283,7 +283,7 @@ def probe(url: str, signer: CardSigner, client_cert_der: bytes, *, issuer_der: b
     from cpsdiag.tls.trust import verify_server
 
     target = parse_url(url)
-    route = (proxies or ProxySettings()).route(target)
+    route = route_to(target, proxies)
     result = TlsProbeResult(target, route=route, card_schemes=tuple(signer.schemes))
     cert = X509()
     cert.parseBinary(bytearray(client_cert_der))
